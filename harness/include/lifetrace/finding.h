@@ -1,0 +1,124 @@
+/* lifetrace — findings: what the trace or the driver did wrong.
+ *
+ * A finding is data, never an assert. Every finding carries the event index
+ * where it was detected, the object and handle it concerns, where that object
+ * was created and destroyed, the last events on the handle, and a stable
+ * signature (kind + layer + object + DDI/op + driver site) used for dedup in
+ * the database, SARIF partialFingerprints and reports.
+ */
+#ifndef LIFETRACE_FINDING_H
+#define LIFETRACE_FINDING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lifetrace/error.h"
+
+/* X(ID, "name", layer) — the finding kinds of DESIGN.md. */
+#define LT_FINDING_KINDS(X)                                   \
+  X(DOUBLE_DESTROY, "double-destroy", TRACE)                  \
+  X(UNKNOWN_HANDLE, "unknown-handle", TRACE)                  \
+  X(USE_AFTER_DESTROY, "use-after-destroy", TRACE)            \
+  X(DESTROY_WHILE_OPEN, "destroy-while-open", TRACE)          \
+  X(DESTROY_WHILE_BUSY, "destroy-while-busy", TRACE)          \
+  X(DESTROY_WHILE_DISPLAYED, "destroy-while-displayed", TRACE) \
+  X(DESTROY_WHILE_LOCKED, "destroy-while-locked", TRACE)      \
+  X(RESOURCE_ORPHANED, "resource-orphaned", TRACE)            \
+  X(RESOURCE_MISMATCH, "resource-mismatch", TRACE)            \
+  X(LOST_DESTROY, "lost-destroy", TRACE)                      \
+  X(LEAK, "leak", TRACE)                                      \
+  X(MINIPORT_DOUBLE_FREE, "miniport-double-free", MINIPORT)   \
+  X(MINIPORT_LEAK, "miniport-leak", MINIPORT)                 \
+  X(MINIPORT_USE_AFTER_FREE, "miniport-use-after-free", MINIPORT) \
+  X(MINIPORT_STALE_REFERENCE, "miniport-stale-reference", MINIPORT) \
+  X(MINIPORT_BAD_STATUS, "miniport-bad-status", MINIPORT)     \
+  X(MINIPORT_CRASH, "miniport-crash", MINIPORT)               \
+  X(GPU_USE_AFTER_FREE, "gpu-use-after-free", GPU)            \
+  X(GPU_FAULT, "gpu-fault", GPU)
+
+enum lt_finding_kind {
+#define LT_KIND_ENUM(id, name, layer) LT_F_##id,
+  LT_FINDING_KINDS(LT_KIND_ENUM)
+#undef LT_KIND_ENUM
+  LT_F__COUNT
+};
+
+enum lt_layer { LT_LAYER_TRACE, LT_LAYER_MINIPORT, LT_LAYER_GPU };
+enum lt_severity { LT_SEV_WARNING, LT_SEV_ERROR };
+enum lt_object {
+  LT_OBJ_NONE,
+  LT_OBJ_ALLOCATION,
+  LT_OBJ_RESOURCE,
+  LT_OBJ_DEVICE,
+  LT_OBJ_CONTEXT,
+  LT_OBJ_POOL, /* a driver pool block */
+};
+
+#define LT_FINDING_MAX_HISTORY 8
+#define LT_FINDING_MAX_DESTROYS 4
+
+/* One event in a handle's history. */
+typedef struct lt_history_entry {
+  uint64_t event;  /* 0-based index in the trace */
+  int op;          /* Lifetrace__Op */
+  int has_origin;
+  uint64_t origin_record, origin_line;
+} lt_history_entry;
+
+typedef struct lt_finding {
+  int kind;     /* enum lt_finding_kind */
+  int layer;    /* enum lt_layer */
+  int severity; /* enum lt_severity */
+  uint64_t event; /* index of the event at which it was detected */
+  int has_origin;
+  uint64_t origin_record, origin_line;
+  int object; /* enum lt_object */
+  uint64_t handle; /* trace handle value (or pool address for LT_OBJ_POOL) */
+  uint64_t pid;
+  int64_t created_at; /* event index, -1 unknown (rundown / never created) */
+  int n_destroyed;
+  uint64_t destroyed_at[LT_FINDING_MAX_DESTROYS];
+  int n_history;
+  lt_history_entry history[LT_FINDING_MAX_HISTORY]; /* oldest first */
+  char ddi[48];   /* the DDI or op during which it was detected */
+  char site[64];  /* a driver site: pool tag, "scanout[0]", ... or "" */
+  uint32_t pool_tag;
+  uint64_t bytes; /* bytes leaked / touched, when meaningful */
+  char message[256];
+  uint64_t signature;
+} lt_finding;
+
+const char *lt_finding_kind_name(int kind);
+int lt_finding_kind_from_name(const char *name); /* -1 unknown */
+int lt_finding_kind_layer(int kind);
+const char *lt_layer_name(int layer);
+const char *lt_severity_name(int sev);
+const char *lt_object_name(int object);
+
+/* Computes f->signature from kind, layer, object, ddi and site (FNV-1a 64).
+ * Stable across runs, machines and handle values. */
+void lt_finding_sign(lt_finding *f);
+/* Writes the signature as 16 lowercase hex digits plus NUL into buf[17]. */
+void lt_signature_hex(uint64_t sig, char buf[17]);
+
+/* A growable list of findings with per-signature counting. Details are kept
+ * for at most `cap` findings (0 = unlimited); every finding is counted. */
+typedef struct lt_findings {
+  lt_finding *items;
+  size_t n, alloc, cap;
+  uint64_t total;        /* all findings added, including those not kept */
+  uint64_t errors, warnings;
+} lt_findings;
+
+void lt_findings_init(lt_findings *fs, size_t cap);
+LT_MUST_CHECK int lt_findings_add(lt_findings *fs, const lt_finding *f);
+void lt_findings_reset(lt_findings *fs);
+
+/* Writes one finding as a JSON object (no trailing newline). */
+void lt_finding_write_json(FILE *out, const lt_finding *f);
+/* Writes one finding as an AddressSanitizer-style text block; trace_name is
+ * shown in the header line. */
+void lt_finding_write_text(FILE *out, const lt_finding *f, const char *trace_name);
+
+#endif

@@ -1,0 +1,91 @@
+/* lifetrace — the miniport ABI: the versioned table of DDI entry points a
+ * driver under test gives the simulated dxgkrnl.
+ *
+ * A driver fills one LT_MINIPORT (statically, or returned from the exported
+ * `lt_miniport_entry` symbol of a shared object). The harness refuses a table
+ * whose AbiVersion differs from LT_MINIPORT_ABI_VERSION. Entry points marked
+ * optional may be NULL.
+ */
+#ifndef LIFETRACE_MINIPORT_H
+#define LIFETRACE_MINIPORT_H
+
+#include "lifetrace/wddm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LT_MINIPORT_ABI_VERSION 1u
+
+/* Introspection: the driver calls `Report` once for each KMD allocation handle
+ * (hAllocation) its internal state still references, with a short name for the
+ * place ("scanout[0]", "dma-queue"). */
+typedef void (*LT_REFERENCE_CALLBACK)(void *Context, HANDLE hAllocation,
+                                      const char *Where);
+
+typedef struct LT_MINIPORT {
+  UINT AbiVersion; /* LT_MINIPORT_ABI_VERSION */
+  UINT Size;       /* sizeof(LT_MINIPORT) */
+  const char *Name;
+  const char *Version;
+
+  /* Adapter lifetime (StartDevice / StopDevice+RemoveDevice combined). The
+   * interface stays valid until StopDevice returns. */
+  NTSTATUS (*DxgkDdiStartDevice)(const DXGKRNL_INTERFACE *pDxgkInterface,
+                                 HANDLE *phAdapter);
+  NTSTATUS (*DxgkDdiStopDevice)(HANDLE hAdapter);
+
+  NTSTATUS (*DxgkDdiCreateDevice)(HANDLE hAdapter, DXGKARG_CREATEDEVICE *pCreateDevice);
+  NTSTATUS (*DxgkDdiDestroyDevice)(HANDLE hDevice);
+  NTSTATUS (*DxgkDdiCreateContext)(HANDLE hDevice, DXGKARG_CREATECONTEXT *pCreateContext);
+  NTSTATUS (*DxgkDdiDestroyContext)(HANDLE hContext);
+
+  NTSTATUS (*DxgkDdiCreateAllocation)(HANDLE hAdapter,
+                                      DXGKARG_CREATEALLOCATION *pCreateAllocation);
+  NTSTATUS (*DxgkDdiDestroyAllocation)(HANDLE hAdapter,
+                                       const DXGKARG_DESTROYALLOCATION *pDestroyAllocation);
+  NTSTATUS (*DxgkDdiOpenAllocation)(HANDLE hDevice,
+                                    const DXGKARG_OPENALLOCATION *pOpenAllocation);
+  NTSTATUS (*DxgkDdiCloseAllocation)(HANDLE hDevice,
+                                     const DXGKARG_CLOSEALLOCATION *pCloseAllocation);
+
+  /* Build a DMA buffer for a context: the allocation list names device
+   * bindings; the driver may keep pointers in pDmaBufferPrivateData. */
+  NTSTATUS (*DxgkDdiRender)(HANDLE hContext, DXGKARG_RENDER *pRender);
+  NTSTATUS (*DxgkDdiSubmitCommand)(HANDLE hAdapter,
+                                   const DXGKARG_SUBMITCOMMAND *pSubmitCommand);
+  /* Called after the GPU completed fences on node MessageNumber; the driver
+   * reads the fence with LtCbQueryCompletedFence. DPC follows. */
+  BOOLEAN (*DxgkDdiInterruptRoutine)(HANDLE hAdapter, ULONG MessageNumber);
+  void (*DxgkDdiDpcRoutine)(HANDLE hAdapter);
+
+  NTSTATUS (*DxgkDdiBuildPagingBuffer)(HANDLE hAdapter,
+                                       DXGKARG_BUILDPAGINGBUFFER *pBuildPagingBuffer);
+  NTSTATUS (*DxgkDdiSetVidPnSourceAddress)(HANDLE hAdapter,
+                                           const DXGKARG_SETVIDPNSOURCEADDRESS *pSet);
+  NTSTATUS (*DxgkDdiLock)(HANDLE hAdapter, DXGKARG_LOCK *pLock);
+  NTSTATUS (*DxgkDdiUnlock)(HANDLE hAdapter, const DXGKARG_UNLOCK *pUnlock);
+  NTSTATUS (*DxgkDdiResetFromTimeout)(HANDLE hAdapter);
+  NTSTATUS (*DxgkDdiRestartFromTimeout)(HANDLE hAdapter);
+
+  /* Optional: enumerate every allocation the driver's state still references. */
+  void (*LtEnumReferencedAllocations)(HANDLE hAdapter, LT_REFERENCE_CALLBACK Report,
+                                      void *Context);
+  /* Optional: set a driver option by name ("bugs" = "1,p13,..."); returns
+   * STATUS_INVALID_PARAMETER for an unknown name or value. */
+  NTSTATUS (*LtSetOption)(const char *Name, const char *Value);
+  /* Optional: bytes of DMA private data per Render (0 = none). */
+  UINT DmaBufferPrivateDataSize;
+} LT_MINIPORT;
+
+/* The symbol a dlopen'ed driver exports: returns its table. */
+typedef const LT_MINIPORT *(*LT_MINIPORT_ENTRY)(void);
+#define LT_MINIPORT_ENTRY_SYMBOL "lt_miniport_entry"
+
+/* The bundled reference miniport (correct unless seeded bugs are enabled). */
+const LT_MINIPORT *lt_reference_miniport(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

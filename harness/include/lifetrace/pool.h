@@ -1,0 +1,76 @@
+/* lifetrace — the tracked kernel pool behind ExAllocatePool2 /
+ * ExFreePoolWithTag.
+ *
+ * Like Driver Verifier's pool tracking: every block records its tag, size and
+ * the object it serves (an owner: object kind + trace handle, set by the
+ * simulated dxgkrnl around each DDI call). Freed blocks are poisoned and held
+ * in a quarantine so that a write after free is detected when the block is
+ * checked, and a second free is recognized. Problems are reported to a
+ * callback as miniport findings; the pool never crashes on driver misuse.
+ */
+#ifndef LIFETRACE_POOL_H
+#define LIFETRACE_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lifetrace/error.h"
+
+enum lt_pool_problem {
+  LT_POOL_DOUBLE_FREE,    /* freed a block already freed */
+  LT_POOL_BAD_FREE,       /* freed a pointer the pool never returned */
+  LT_POOL_TAG_MISMATCH,   /* ExFreePoolWithTag tag differs from the allocation's */
+  LT_POOL_WRITE_AFTER_FREE, /* a quarantined block's poison was overwritten */
+};
+
+typedef struct lt_pool_owner {
+  int object;      /* enum lt_object (finding.h) */
+  uint64_t handle; /* trace handle of that object */
+} lt_pool_owner;
+
+typedef struct lt_pool_block_info {
+  uintptr_t addr;
+  size_t size;
+  uint32_t tag;
+  lt_pool_owner owner;
+  uint64_t serial; /* allocation order, for stable reports */
+} lt_pool_block_info;
+
+typedef void (*lt_pool_problem_cb)(void *data, int problem, const lt_pool_block_info *b);
+
+typedef struct lt_pool lt_pool;
+
+/* Creates an empty pool; free with lt_pool_free (which releases every block
+ * still live without reporting: leak checks are the caller's job). */
+LT_MUST_CHECK int lt_pool_new(lt_pool **out);
+void lt_pool_free(lt_pool *p);
+void lt_pool_set_problem_cb(lt_pool *p, lt_pool_problem_cb cb, void *data);
+
+/* The pool that ExAllocatePool2/ExFreePoolWithTag use on this thread. */
+void lt_pool_set_current(lt_pool *p);
+lt_pool *lt_pool_current(void);
+
+/* Owner that new blocks are attributed to until changed. */
+void lt_pool_set_owner(lt_pool *p, int object, uint64_t handle);
+/* Re-attributes the live block starting at addr; returns 0 or LT_ENOENT. */
+int lt_pool_attribute(lt_pool *p, const void *addr, int object, uint64_t handle);
+/* Re-attributes every live block of one owner to another. */
+void lt_pool_reattribute(lt_pool *p, int from_object, uint64_t from_handle, int to_object,
+                         uint64_t to_handle);
+/* Calls fn for each live block of an owner (object LT_OBJ_NONE = all blocks),
+ * in allocation order. Returns the number of blocks. */
+size_t lt_pool_each_live(lt_pool *p, int object, uint64_t handle,
+                         void (*fn)(void *data, const lt_pool_block_info *b), void *data);
+/* Live blocks and bytes. */
+size_t lt_pool_live_blocks(const lt_pool *p);
+size_t lt_pool_live_bytes(const lt_pool *p);
+/* Checks the poison of every quarantined block; reports and re-poisons. */
+void lt_pool_check_quarantine(lt_pool *p);
+/* Makes the nth next allocation fail (1 = next); 0 disables. */
+void lt_pool_fail_nth(lt_pool *p, unsigned nth);
+
+/* Direct calls (what ExAllocatePool2 / ExFreePoolWithTag do). */
+void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag);
+void lt_pool_release(lt_pool *p, void *addr, uint32_t tag);
+
+#endif

@@ -1,0 +1,55 @@
+/* lifetrace — command-line entry point: dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+};
+
+static const struct command commands[] = {
+    {"replay", lt_cmd_replay, "replay traces against a miniport and report findings"},
+    {"encode", lt_cmd_encode, "convert a JSONL trace to the binary form"},
+    {"dump", lt_cmd_dump, "print a trace as JSONL (either form in)"},
+    {"info", lt_cmd_info, "summarize a trace: events per op, span, processes, objects"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: lifetrace COMMAND [ARGS...]\n"
+          "\n"
+          "Trace-driven replay and fuzzing harness for WDDM allocation lifetimes.\n"
+          "\n"
+          "commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out,
+          "\n"
+          "Run 'lifetrace COMMAND --help' for a command's options.\n"
+          "exit codes: 0 ok/no error findings, 1 error findings, 2 usage error,\n"
+          "            3 unreadable or corrupt input, 4 internal error\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return LT_EXIT_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return LT_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("lifetrace %s\n", LT_VERSION);
+    return LT_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "lifetrace: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return LT_EXIT_USAGE;
+}
