@@ -98,7 +98,8 @@ typedef struct lt_store_run_info {
  * re-ingesting a run is a no-op. The id stays valid for the store's life. */
 LT_MUST_CHECK int lt_store_run_begin(lt_store *s, const lt_store_run_info *info, int64_t *run);
 /* Records the end of a run (exit code, time now). A run that already has an
- * end keeps it. */
+ * end keeps it. An ended run is final: later traces and stats for it are
+ * ignored, which makes re-ingesting a whole run a no-op. */
 LT_MUST_CHECK int lt_store_run_end(lt_store *s, int64_t run, int exit_code);
 /* As lt_store_run_end with an explicit end time (Unix ms; 0 = now). */
 LT_MUST_CHECK int lt_store_run_end_at(lt_store *s, int64_t run, int exit_code, int64_t ended_at);
@@ -122,8 +123,9 @@ typedef struct lt_store_stats {
   uint64_t timeouts;
 } lt_store_stats;
 
-/* Adds one stats sample to a run; a sample at the same (run, t) is kept as
- * first written (idempotent). The store copies everything. */
+/* Adds one stats sample to a run; a sample at the same (run, t), or any
+ * sample for a run that has ended, changes nothing (idempotent). The store
+ * copies everything. */
 LT_MUST_CHECK int lt_store_add_stats(lt_store *s, int64_t run, const lt_store_stats *st);
 
 /* A trace replayed in a run. Strings and the header are only read during the
@@ -142,7 +144,8 @@ typedef struct lt_store_trace {
  * trace row, one occurrence row per finding kept in fs, and an upsert of each
  * finding by signature (count, first/last seen, status, reproducer — the
  * smallest file that showed it). A trace already recorded for this run (same
- * path) changes nothing. fs may be NULL (no findings); it stays the caller's.
+ * path), or any trace for a run that has ended, changes nothing (*trace_id is
+ * then the existing row, or 0). LT_ENOENT for an unknown run. fs may be NULL (no findings); it stays the caller's.
  * *trace_id (may be NULL) receives the trace row id. Returns LT_EIO when the
  * database cannot be written; an unreadable trace file is not an error (its
  * sha256 is left empty). */

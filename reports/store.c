@@ -1,0 +1,443 @@
+/* The results store: opening, schema migrations, runs and stats.
+ * Ingest of traces and findings is in store_ingest.c, queries and triage
+ * marks in store_query.c. See lifetrace/store.h for the contract. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+#include "store_priv.h"
+
+#define BUSY_TIMEOUT_MS 60000
+
+/* Migration i takes schema version i to i+1. */
+const char lt__store_schema_v1[] =
+    "CREATE TABLE schema_version (\n"
+    "  version INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE runs (\n"
+    "  id           INTEGER PRIMARY KEY,\n"
+    "  uuid         TEXT NOT NULL UNIQUE,\n"
+    "  kind         TEXT NOT NULL CHECK (kind IN ('replay', 'fuzz', 'check', 'triage')),\n"
+    "  command      TEXT,\n"
+    "  tool_version TEXT,\n"
+    "  seed         INTEGER,\n"
+    "  driver       TEXT,\n"
+    "  policy       TEXT,\n"
+    "  engine       TEXT,\n"
+    "  host         TEXT,\n"
+    "  started_at   INTEGER NOT NULL,\n"
+    "  ended_at     INTEGER,\n"
+    "  exit_code    INTEGER\n"
+    ");\n"
+    "CREATE TABLE stats (\n"
+    "  run_id       INTEGER NOT NULL REFERENCES runs (id),\n"
+    "  t            INTEGER NOT NULL,\n"
+    "  execs        INTEGER NOT NULL DEFAULT 0,\n"
+    "  exec_per_sec REAL NOT NULL DEFAULT 0,\n"
+    "  corpus_size  INTEGER NOT NULL DEFAULT 0,\n"
+    "  coverage     INTEGER NOT NULL DEFAULT 0,\n"
+    "  features     INTEGER NOT NULL DEFAULT 0,\n"
+    "  rss_mb       REAL NOT NULL DEFAULT 0,\n"
+    "  crashes      INTEGER NOT NULL DEFAULT 0,\n"
+    "  timeouts     INTEGER NOT NULL DEFAULT 0,\n"
+    "  PRIMARY KEY (run_id, t)\n"
+    ");\n"
+    "CREATE TABLE traces (\n"
+    "  id         INTEGER PRIMARY KEY,\n"
+    "  run_id     INTEGER NOT NULL REFERENCES runs (id),\n"
+    "  path       TEXT NOT NULL,\n"
+    "  sha256     TEXT NOT NULL DEFAULT '',\n"
+    "  size       INTEGER NOT NULL DEFAULT -1,\n"
+    "  n_events   INTEGER NOT NULL DEFAULT 0,\n"
+    "  verdict    TEXT NOT NULL CHECK (verdict IN ('clean', 'warnings', 'errors', 'unreadable',\n"
+    "                                              'pass', 'fail')),\n"
+    "  diag       TEXT,\n"
+    "  n_findings INTEGER NOT NULL DEFAULT 0,\n"
+    "  seen_at    INTEGER NOT NULL,\n"
+    "  UNIQUE (run_id, path)\n"
+    ");\n"
+    "CREATE TABLE findings (\n"
+    "  signature     TEXT PRIMARY KEY,\n"
+    "  kind          TEXT NOT NULL,\n"
+    "  layer         TEXT NOT NULL,\n"
+    "  object        TEXT NOT NULL,\n"
+    "  severity      TEXT NOT NULL,\n"
+    "  ddi           TEXT NOT NULL DEFAULT '',\n"
+    "  site          TEXT NOT NULL DEFAULT '',\n"
+    "  message       TEXT NOT NULL DEFAULT '',\n"
+    "  status        TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'fixed', 'ignored')),\n"
+    "  status_at     INTEGER,\n"
+    "  first_seen    INTEGER NOT NULL,\n"
+    "  last_seen     INTEGER NOT NULL,\n"
+    "  first_run     INTEGER NOT NULL REFERENCES runs (id),\n"
+    "  last_run      INTEGER NOT NULL REFERENCES runs (id),\n"
+    "  count         INTEGER NOT NULL DEFAULT 0,\n"
+    "  repro_path    TEXT,\n"
+    "  repro_size    INTEGER,\n"
+    "  repro_command TEXT\n"
+    ");\n"
+    "CREATE TABLE occurrences (\n"
+    "  id            INTEGER PRIMARY KEY,\n"
+    "  signature     TEXT NOT NULL REFERENCES findings (signature),\n"
+    "  run_id        INTEGER NOT NULL REFERENCES runs (id),\n"
+    "  trace_id      INTEGER NOT NULL REFERENCES traces (id),\n"
+    "  seq           INTEGER NOT NULL,\n"
+    "  seen_at       INTEGER NOT NULL,\n"
+    "  severity      TEXT NOT NULL,\n"
+    "  event         INTEGER NOT NULL,\n"
+    "  origin_record INTEGER,\n"
+    "  origin_line   INTEGER,\n"
+    "  object        TEXT NOT NULL,\n"
+    "  handle        INTEGER NOT NULL,\n"
+    "  pid           INTEGER NOT NULL,\n"
+    "  process       TEXT,\n"
+    "  created_at    INTEGER,\n"
+    "  destroyed_at  TEXT NOT NULL DEFAULT '[]',\n"
+    "  history       TEXT NOT NULL DEFAULT '[]',\n"
+    "  bytes         INTEGER NOT NULL DEFAULT 0,\n"
+    "  message       TEXT NOT NULL DEFAULT '',\n"
+    "  UNIQUE (trace_id, seq)\n"
+    ");\n"
+    "CREATE INDEX occurrences_by_signature ON occurrences (signature, seen_at);\n"
+    "CREATE INDEX occurrences_by_run ON occurrences (run_id);\n"
+    "CREATE INDEX traces_by_run ON traces (run_id);\n"
+    "CREATE INDEX runs_by_start ON runs (started_at);\n";
+
+static const char *const migrations[LT_STORE_SCHEMA_VERSION] = {lt__store_schema_v1};
+
+void (*lt__store_hook)(const char *point, uint64_t n);
+
+int64_t lt__now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sqlite3 *lt__store_db(lt_store *s) { return s->db; }
+
+const char *lt_store_errmsg(const lt_store *s) { return s ? s->msg : "no store"; }
+
+/* Records SQLite's message for rc and maps it to an LT_E* code. */
+int lt__store_fail(lt_store *s, int rc) {
+  snprintf(s->msg, sizeof s->msg, "%s", sqlite3_errmsg(s->db));
+  if (rc == SQLITE_NOMEM)
+    return LT_ENOMEM;
+  if (rc == SQLITE_NOTADB)
+    return LT_EFORMAT;
+  if (rc == SQLITE_CORRUPT)
+    return LT_ECORRUPT;
+  return LT_EIO;
+}
+
+int lt__store_exec(lt_store *s, const char *sql) {
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  return rc == SQLITE_OK ? 0 : lt__store_fail(s, rc);
+}
+
+int lt__store_prepare(lt_store *s, sqlite3_stmt **st, const char *sql) {
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+  return rc == SQLITE_OK ? 0 : lt__store_fail(s, rc);
+}
+
+/* Steps a statement that returns no row (or whose rows are ignored). */
+int lt__store_step_done(lt_store *s, sqlite3_stmt *st) {
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    ;
+  return rc == SQLITE_DONE ? 0 : lt__store_fail(s, rc);
+}
+
+void lt__bind_text(sqlite3_stmt *st, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* Every write is BEGIN IMMEDIATE: the write lock is taken up front, where the
+ * busy timeout applies, instead of on the first write, where a WAL reader
+ * that must upgrade gets SQLITE_BUSY at once. */
+int lt__store_begin(lt_store *s) { return lt__store_exec(s, "BEGIN IMMEDIATE"); }
+
+int lt__store_commit(lt_store *s) { return lt__store_exec(s, "COMMIT"); }
+
+void lt__store_rollback(lt_store *s) {
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int read_version(lt_store *s, int *version) {
+  sqlite3_stmt *st = NULL;
+  int rc, err = lt__store_prepare(s, &st,
+                                  "SELECT (SELECT count(*) FROM sqlite_master WHERE name = "
+                                  "'schema_version'), (SELECT count(*) FROM sqlite_master)");
+  if (err)
+    return err;
+  rc = sqlite3_step(st);
+  int has_table = sqlite3_column_int(st, 0), n_objects = sqlite3_column_int(st, 1);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW)
+    return lt__store_fail(s, rc);
+  *version = 0;
+  if (!has_table) {
+    if (n_objects == 0)
+      return 0;
+    snprintf(s->msg, sizeof s->msg, "not a lifetrace results database (no schema_version)");
+    return LT_EFORMAT;
+  }
+  if ((err = lt__store_prepare(s, &st, "SELECT max(version) FROM schema_version")))
+    return err;
+  if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    *version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? 0 : lt__store_fail(s, rc);
+}
+
+/* Brings the schema to LT_STORE_SCHEMA_VERSION in one transaction, so two
+ * processes creating the same new file at once do it exactly once. */
+static int migrate(lt_store *s) {
+  int version = 0, err = lt__store_begin(s);
+  if (err)
+    return err;
+  if ((err = read_version(s, &version)))
+    goto out;
+  if (version > LT_STORE_SCHEMA_VERSION) {
+    snprintf(s->msg, sizeof s->msg, "database schema version %d is newer than this build (%d)",
+             version, LT_STORE_SCHEMA_VERSION);
+    err = LT_EFORMAT;
+    goto out;
+  }
+  for (int v = version; v < LT_STORE_SCHEMA_VERSION; v++) {
+    char sql[96];
+    if ((err = lt__store_exec(s, migrations[v])))
+      goto out;
+    snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d)",
+             v + 1);
+    if ((err = lt__store_exec(s, sql)))
+      goto out;
+  }
+  s->version = LT_STORE_SCHEMA_VERSION;
+  err = lt__store_commit(s);
+out:
+  if (err)
+    lt__store_rollback(s);
+  return err;
+}
+
+/* Switching to WAL needs a moment of exclusive access; several processes
+ * opening a new file at once may see SQLITE_BUSY here, so retry. */
+static int set_wal(lt_store *s) {
+  int err = 0;
+  for (int tries = 0; tries < 600; tries++) {
+    err = lt__store_exec(s, "PRAGMA journal_mode=WAL");
+    if (err == 0 || sqlite3_errcode(s->db) != SQLITE_BUSY)
+      return err;
+    usleep(50000);
+  }
+  return err;
+}
+
+int lt_store_open(lt_store **out, const char *path, char *err_out, size_t errlen) {
+  lt_store *s = lt_calloc(1, sizeof *s);
+  int err = LT_ENOMEM, rc;
+  *out = NULL;
+  if (s == NULL)
+    goto out;
+  rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK) {
+    err = s->db ? lt__store_fail(s, rc) : LT_ENOMEM;
+    goto out;
+  }
+  sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+  sqlite3_extended_result_codes(s->db, 0);
+  if ((err = set_wal(s)) || (err = lt__store_exec(s, "PRAGMA synchronous=NORMAL")) ||
+      (err = lt__store_exec(s, "PRAGMA foreign_keys=ON")) || (err = migrate(s)))
+    goto out;
+  *out = s;
+  s = NULL;
+out:
+  if (s && err_out)
+    snprintf(err_out, errlen, "%s: %s", path, s->msg[0] ? s->msg : lt_strerror(err));
+  else if (err && err_out)
+    snprintf(err_out, errlen, "%s: %s", path, lt_strerror(err));
+  lt_store_close(s);
+  return err;
+}
+
+void lt_store_close(lt_store *s) {
+  if (s == NULL)
+    return;
+  sqlite3_close_v2(s->db);
+  lt_free(s);
+}
+
+int lt_store_schema_version(lt_store *s) { return s->version; }
+
+static void make_uuid(char out[37]) {
+  unsigned char b[16];
+  FILE *f = fopen("/dev/urandom", "rb");
+  if (f == NULL || fread(b, 1, sizeof b, f) != sizeof b) {
+    uint64_t x = (uint64_t)lt__now_ms() ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)out;
+    for (int i = 0; i < 16; i++, x = x * 6364136223846793005u + 1442695040888963407u)
+      b[i] = (unsigned char)(x >> 56);
+  }
+  if (f)
+    fclose(f);
+  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+           b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+           b[14], b[15]);
+}
+
+static int find_run(lt_store *s, const char *uuid, int64_t *run) {
+  sqlite3_stmt *st = NULL;
+  int rc, err = lt__store_prepare(s, &st, "SELECT id FROM runs WHERE uuid = ?");
+  if (err)
+    return err;
+  lt__bind_text(st, 1, uuid);
+  rc = sqlite3_step(st);
+  *run = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : lt__store_fail(s, rc);
+}
+
+static int insert_run(lt_store *s, const lt_store_run_info *ri, const char *uuid) {
+  char host[256] = "";
+  sqlite3_stmt *st = NULL;
+  int err = lt__store_prepare(
+      s, &st,
+      "INSERT INTO runs (uuid, kind, command, tool_version, seed, driver, policy, engine, host, "
+      "started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (err)
+    return err;
+  if (ri->host == NULL && gethostname(host, sizeof host - 1) != 0)
+    host[0] = 0;
+  lt__bind_text(st, 1, uuid);
+  lt__bind_text(st, 2, lt_run_kind_name(ri->kind));
+  lt__bind_text(st, 3, ri->command);
+  lt__bind_text(st, 4, ri->tool_version ? ri->tool_version : LT_VERSION);
+  if (ri->has_seed)
+    sqlite3_bind_int64(st, 5, (int64_t)ri->seed);
+  lt__bind_text(st, 6, ri->driver);
+  lt__bind_text(st, 7, ri->policy);
+  lt__bind_text(st, 8, ri->engine);
+  lt__bind_text(st, 9, ri->host ? ri->host : host);
+  sqlite3_bind_int64(st, 10, ri->started_at ? ri->started_at : lt__now_ms());
+  err = lt__store_step_done(s, st);
+  sqlite3_finalize(st);
+  return err;
+}
+
+int lt_store_run_begin(lt_store *s, const lt_store_run_info *ri, int64_t *run) {
+  char uuid[37];
+  int err;
+  *run = 0;
+  if (lt_run_kind_name(ri->kind) == NULL || (ri->uuid && !ri->uuid[0]))
+    return LT_EINVAL;
+  if (ri->uuid)
+    snprintf(uuid, sizeof uuid, "%s", ri->uuid);
+  else
+    make_uuid(uuid);
+  if ((err = lt__store_begin(s)))
+    return err;
+  if ((err = find_run(s, uuid, run)) == 0 && *run == 0 && (err = insert_run(s, ri, uuid)) == 0)
+    *run = sqlite3_last_insert_rowid(s->db);
+  if (err == 0)
+    err = lt__store_commit(s);
+  if (err) {
+    lt__store_rollback(s);
+    *run = 0;
+  }
+  return err;
+}
+
+int lt_store_run_end_at(lt_store *s, int64_t run, int exit_code, int64_t ended_at) {
+  sqlite3_stmt *st = NULL;
+  int err = lt__store_prepare(
+      s, &st, "UPDATE runs SET ended_at = ?, exit_code = ? WHERE id = ? AND ended_at IS NULL");
+  if (err)
+    return err;
+  sqlite3_bind_int64(st, 1, ended_at ? ended_at : lt__now_ms());
+  sqlite3_bind_int(st, 2, exit_code);
+  sqlite3_bind_int64(st, 3, run);
+  err = lt__store_step_done(s, st);
+  sqlite3_finalize(st);
+  return err;
+}
+
+int lt_store_run_end(lt_store *s, int64_t run, int exit_code) {
+  return lt_store_run_end_at(s, run, exit_code, 0);
+}
+
+int lt_store_run_uuid(lt_store *s, int64_t run, char buf[37]) {
+  sqlite3_stmt *st = NULL;
+  int rc, err = lt__store_prepare(s, &st, "SELECT uuid FROM runs WHERE id = ?");
+  if (err)
+    return err;
+  sqlite3_bind_int64(st, 1, run);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    snprintf(buf, 37, "%s", (const char *)sqlite3_column_text(st, 0));
+  else
+    err = rc == SQLITE_DONE ? LT_ENOENT : lt__store_fail(s, rc);
+  sqlite3_finalize(st);
+  return err;
+}
+
+int lt_store_add_stats(lt_store *s, int64_t run, const lt_store_stats *x) {
+  sqlite3_stmt *st = NULL;
+  int err = lt__store_prepare(
+      s, &st,
+      "INSERT OR IGNORE INTO stats (run_id, t, execs, exec_per_sec, corpus_size, coverage, "
+      "features, rss_mb, crashes, timeouts) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
+      "WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?1 AND ended_at IS NULL)");
+  if (err)
+    return err;
+  sqlite3_bind_int64(st, 1, run);
+  sqlite3_bind_int64(st, 2, x->t ? x->t : lt__now_ms());
+  sqlite3_bind_int64(st, 3, (int64_t)x->execs);
+  sqlite3_bind_double(st, 4, x->exec_per_sec);
+  sqlite3_bind_int64(st, 5, (int64_t)x->corpus_size);
+  sqlite3_bind_int64(st, 6, (int64_t)x->coverage);
+  sqlite3_bind_int64(st, 7, (int64_t)x->features);
+  sqlite3_bind_double(st, 8, x->rss_mb);
+  sqlite3_bind_int64(st, 9, (int64_t)x->crashes);
+  sqlite3_bind_int64(st, 10, (int64_t)x->timeouts);
+  err = lt__store_step_done(s, st);
+  sqlite3_finalize(st);
+  return err;
+}
+
+/* Shell-quotes one word into b (single quotes unless it is plain). */
+static void quote_word(lt__buf *b, const char *w) {
+  int plain = *w != 0;
+  for (const char *p = w; *p; p++)
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%", *p))
+      plain = 0;
+  if (plain) {
+    lt__buf_puts(b, w);
+    return;
+  }
+  lt__buf_puts(b, "'");
+  for (const char *p = w; *p; p++)
+    lt__buf_puts(b, *p == '\'' ? "'\\''" : (char[]){*p, 0});
+  lt__buf_puts(b, "'");
+}
+
+char *lt_store_format_command(int argc, char *const *argv) {
+  lt__buf b = {0};
+  for (int i = 0; i < argc; i++) {
+    if (i)
+      lt__buf_puts(&b, " ");
+    quote_word(&b, argv[i]);
+  }
+  if (b.oom || b.s == NULL) {
+    lt_free(b.s);
+    return b.oom ? NULL : lt_strdup("");
+  }
+  return b.s;
+}
