@@ -23,9 +23,14 @@ enum lt_pool_problem {
   LT_POOL_WRITE_AFTER_FREE, /* a quarantined block's poison was overwritten */
 };
 
+/* What a block serves: the object kind and trace handle (for reports) and a
+ * scope, an engine serial that is never reused, under which the simulated
+ * dxgkrnl checks for leaks when the scope's objects are gone. Scope 0 is the
+ * adapter. */
 typedef struct lt_pool_owner {
   int object;      /* enum lt_object (finding.h) */
   uint64_t handle; /* trace handle of that object */
+  uint64_t scope;
 } lt_pool_owner;
 
 typedef struct lt_pool_block_info {
@@ -51,16 +56,18 @@ void lt_pool_set_current(lt_pool *p);
 lt_pool *lt_pool_current(void);
 
 /* Owner that new blocks are attributed to until changed. */
-void lt_pool_set_owner(lt_pool *p, int object, uint64_t handle);
-/* Re-attributes the live block starting at addr; returns 0 or LT_ENOENT. */
-int lt_pool_attribute(lt_pool *p, const void *addr, int object, uint64_t handle);
-/* Re-attributes every live block of one owner to another. */
-void lt_pool_reattribute(lt_pool *p, int from_object, uint64_t from_handle, int to_object,
-                         uint64_t to_handle);
-/* Calls fn for each live block of an owner (object LT_OBJ_NONE = all blocks),
- * in allocation order. Returns the number of blocks. */
-size_t lt_pool_each_live(lt_pool *p, int object, uint64_t handle,
+void lt_pool_set_owner(lt_pool *p, int object, uint64_t handle, uint64_t scope);
+/* Moves every live block of scope `from` to owner `to` (e.g. to a "reported"
+ * scope once a leak has been reported, so it is reported once). */
+void lt_pool_move_scope(lt_pool *p, uint64_t from, const lt_pool_owner *to);
+/* Calls fn for each live block of a scope, in allocation order; with
+ * all_scopes set, for every live block. Returns the number of blocks. */
+size_t lt_pool_each_live(lt_pool *p, uint64_t scope, int all_scopes,
                          void (*fn)(void *data, const lt_pool_block_info *b), void *data);
+/* Whether addr is the start of a live block / of a freed block still held in
+ * quarantine (so a returned handle can be recognized as freed). */
+int lt_pool_is_live(const lt_pool *p, const void *addr);
+int lt_pool_is_freed(const lt_pool *p, const void *addr);
 /* Live blocks and bytes. */
 size_t lt_pool_live_blocks(const lt_pool *p);
 size_t lt_pool_live_bytes(const lt_pool *p);

@@ -1,0 +1,232 @@
+/* Findings: names, signatures, the findings list and its text/JSON forms
+ * (see lifetrace/finding.h). */
+#include "lifetrace/finding.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "lifetrace/trace.h"
+
+static const struct {
+  const char *name;
+  int layer;
+} kinds[] = {
+#define LT_KIND_ROW(id, name, layer) {name, LT_LAYER_##layer},
+    LT_FINDING_KINDS(LT_KIND_ROW)
+#undef LT_KIND_ROW
+};
+
+const char *lt_finding_kind_name(int kind) {
+  if (kind < 0 || kind >= LT_F__COUNT)
+    return "unknown";
+  return kinds[kind].name;
+}
+
+int lt_finding_kind_from_name(const char *name) {
+  for (int i = 0; i < LT_F__COUNT; i++)
+    if (!strcmp(kinds[i].name, name))
+      return i;
+  return -1;
+}
+
+int lt_finding_kind_layer(int kind) {
+  if (kind < 0 || kind >= LT_F__COUNT)
+    return LT_LAYER_TRACE;
+  return kinds[kind].layer;
+}
+
+const char *lt_layer_name(int layer) {
+  static const char *names[] = {"trace", "miniport", "gpu"};
+  return (layer >= 0 && layer <= LT_LAYER_GPU) ? names[layer] : "unknown";
+}
+
+const char *lt_severity_name(int sev) { return sev == LT_SEV_ERROR ? "error" : "warning"; }
+
+const char *lt_object_name(int object) {
+  static const char *names[] = {"none", "allocation", "resource", "device", "context", "pool"};
+  return (object >= 0 && object <= LT_OBJ_POOL) ? names[object] : "unknown";
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s) {
+  for (; *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 0x100000001b3ULL;
+  }
+  h ^= 0xff; /* field separator */
+  h *= 0x100000001b3ULL;
+  return h;
+}
+
+void lt_finding_sign(lt_finding *f) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  h = fnv1a(h, lt_finding_kind_name(f->kind));
+  h = fnv1a(h, lt_layer_name(f->layer));
+  h = fnv1a(h, lt_object_name(f->object));
+  h = fnv1a(h, f->ddi);
+  h = fnv1a(h, f->site);
+  f->signature = h;
+}
+
+void lt_signature_hex(uint64_t sig, char buf[17]) {
+  snprintf(buf, 17, "%016" PRIx64, sig);
+}
+
+void lt_findings_init(lt_findings *fs, size_t cap) {
+  memset(fs, 0, sizeof *fs);
+  fs->cap = cap;
+}
+
+int lt_findings_add(lt_findings *fs, const lt_finding *f) {
+  fs->total++;
+  if (f->severity == LT_SEV_ERROR)
+    fs->errors++;
+  else
+    fs->warnings++;
+  if (fs->cap && fs->n >= fs->cap)
+    return 0;
+  if (fs->n == fs->alloc) {
+    size_t na = fs->alloc ? fs->alloc * 2 : 16;
+    lt_finding *ni = lt_realloc(fs->items, na * sizeof *ni);
+    if (ni == NULL)
+      return LT_ENOMEM;
+    fs->items = ni;
+    fs->alloc = na;
+  }
+  fs->items[fs->n++] = *f;
+  return 0;
+}
+
+void lt_findings_reset(lt_findings *fs) {
+  lt_free(fs->items);
+  size_t cap = fs->cap;
+  memset(fs, 0, sizeof *fs);
+  fs->cap = cap;
+}
+
+/* Writes s as a JSON string literal, escaping quotes, backslashes and
+ * control characters (handles any byte sequence). */
+static void json_str(FILE *out, const char *s) {
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(out, "\\%c", *p);
+    else if (*p < 0x20 || *p == 0x7f)
+      fprintf(out, "\\u%04x", *p);
+    else
+      fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
+static void json_history(FILE *out, const lt_finding *f) {
+  fputs("[", out);
+  for (int i = 0; i < f->n_history; i++) {
+    const lt_history_entry *h = &f->history[i];
+    const char *op = lt_op_name(h->op);
+    fprintf(out, "%s{\"event\":%" PRIu64 ",\"op\":", i ? "," : "", h->event);
+    json_str(out, op ? op : "?");
+    if (h->has_origin)
+      fprintf(out, ",\"origin\":{\"record\":%" PRIu64 ",\"line\":%" PRIu64 "}", h->origin_record,
+              h->origin_line);
+    fputs("}", out);
+  }
+  fputs("]", out);
+}
+
+void lt_finding_write_json(FILE *out, const lt_finding *f) {
+  char sig[17];
+  lt_signature_hex(f->signature, sig);
+  fputs("{\"kind\":", out);
+  json_str(out, lt_finding_kind_name(f->kind));
+  fprintf(out, ",\"layer\":\"%s\",\"severity\":\"%s\",\"event\":%" PRIu64, lt_layer_name(f->layer),
+          lt_severity_name(f->severity), f->event);
+  if (f->has_origin)
+    fprintf(out, ",\"origin\":{\"record\":%" PRIu64 ",\"line\":%" PRIu64 "}", f->origin_record,
+            f->origin_line);
+  fprintf(out, ",\"object\":\"%s\",\"handle\":\"0x%" PRIx64 "\",\"pid\":%" PRIu64,
+          lt_object_name(f->object), f->handle, f->pid);
+  if (f->created_at >= 0)
+    fprintf(out, ",\"created_at\":%" PRId64, f->created_at);
+  else
+    fputs(",\"created_at\":null", out);
+  fputs(",\"destroyed_at\":[", out);
+  for (int i = 0; i < f->n_destroyed; i++)
+    fprintf(out, "%s%" PRIu64, i ? "," : "", f->destroyed_at[i]);
+  fputs("],\"history\":", out);
+  json_history(out, f);
+  fputs(",\"ddi\":", out);
+  json_str(out, f->ddi);
+  fputs(",\"site\":", out);
+  json_str(out, f->site);
+  if (f->pool_tag) {
+    char tag[5] = {(char)(f->pool_tag & 0xff), (char)((f->pool_tag >> 8) & 0xff),
+                   (char)((f->pool_tag >> 16) & 0xff), (char)(f->pool_tag >> 24), 0};
+    fputs(",\"pool_tag\":", out);
+    json_str(out, tag);
+  }
+  if (f->bytes)
+    fprintf(out, ",\"bytes\":%" PRIu64, f->bytes);
+  fputs(",\"message\":", out);
+  json_str(out, f->message);
+  fprintf(out, ",\"signature\":\"%s\"}", sig);
+}
+
+static void text_event(FILE *out, uint64_t event, int op, int has_origin, uint64_t rec,
+                       uint64_t line) {
+  const char *name = lt_op_name(op);
+  fprintf(out, "event %" PRIu64 " (%s)", event, name ? name : "?");
+  if (has_origin)
+    fprintf(out, " [record %" PRIu64 ", line %" PRIu64 "]", rec, line);
+}
+
+static const lt_history_entry *history_at(const lt_finding *f, uint64_t event) {
+  for (int i = 0; i < f->n_history; i++)
+    if (f->history[i].event == event)
+      return &f->history[i];
+  return NULL;
+}
+
+static void text_ref(FILE *out, const lt_finding *f, uint64_t event) {
+  const lt_history_entry *h = history_at(f, event);
+  if (h)
+    text_event(out, event, h->op, h->has_origin, h->origin_record, h->origin_line);
+  else
+    fprintf(out, "event %" PRIu64, event);
+}
+
+void lt_finding_write_text(FILE *out, const lt_finding *f, const char *trace_name) {
+  char sig[17];
+  lt_signature_hex(f->signature, sig);
+  fprintf(out, "==lifetrace== %s: %s on %s 0x%" PRIx64 " at event %" PRIu64,
+          f->severity == LT_SEV_ERROR ? "ERROR" : "WARNING", lt_finding_kind_name(f->kind),
+          lt_object_name(f->object), f->handle, f->event);
+  if (f->has_origin)
+    fprintf(out, " [record %" PRIu64 ", line %" PRIu64 "]", f->origin_record, f->origin_line);
+  fprintf(out, "\n    %s\n", f->message);
+  fprintf(out, "    in %s, layer %s, pid %" PRIu64 ", trace %s\n", f->ddi[0] ? f->ddi : "-",
+          lt_layer_name(f->layer), f->pid, trace_name ? trace_name : "-");
+  if (f->site[0])
+    fprintf(out, "    driver site: %s\n", f->site);
+  if (f->created_at >= 0) {
+    fputs("  created at ", out);
+    text_ref(out, f, (uint64_t)f->created_at);
+    fputs("\n", out);
+  } else if (f->object != LT_OBJ_POOL) {
+    fputs("  never created in this trace\n", out);
+  }
+  for (int i = 0; i < f->n_destroyed; i++) {
+    fputs("  destroyed at ", out);
+    text_ref(out, f, f->destroyed_at[i]);
+    fputs("\n", out);
+  }
+  if (f->n_history) {
+    fprintf(out, "  last %d events on this handle:\n", f->n_history);
+    for (int i = 0; i < f->n_history; i++) {
+      const lt_history_entry *h = &f->history[i];
+      fputs("    ", out);
+      text_event(out, h->event, h->op, h->has_origin, h->origin_record, h->origin_line);
+      fputs("\n", out);
+    }
+  }
+  fprintf(out, "  signature: %s\n\n", sig);
+}

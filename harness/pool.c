@@ -1,0 +1,293 @@
+/* The tracked kernel pool behind ExAllocatePool2 / ExFreePoolWithTag (see
+ * lifetrace/pool.h). Blocks are indexed by address and by scope; freed blocks
+ * are poisoned and held in a bounded quarantine so that double frees are
+ * recognized and writes after free are detected when the block is checked. */
+#include "lifetrace/pool.h"
+
+#include <string.h>
+
+#include "lifetrace/finding.h"
+#include "lifetrace/wddm.h"
+#include "u64map.h"
+
+#define POISON 0xDF
+#define QUARANTINE_BLOCKS 512
+#define QUARANTINE_BYTES (4u << 20)
+
+enum { BLOCK_LIVE, BLOCK_FREED };
+
+typedef struct pblock {
+  lt_pool_block_info info;
+  int state;
+  struct pblock *prev, *next; /* scope list (live blocks) */
+  struct pblock *qnext;       /* quarantine FIFO (freed blocks) */
+  unsigned char *mem;
+} pblock;
+
+typedef struct scope_list {
+  pblock *head, *tail;
+  size_t n;
+} scope_list;
+
+struct lt_pool {
+  lt__u64map by_addr;  /* addr -> pblock (live and quarantined) */
+  lt__u64map by_scope; /* scope -> scope_list */
+  pblock *qhead, *qtail;
+  size_t qblocks, qbytes;
+  size_t live_blocks, live_bytes;
+  uint64_t serial;
+  lt_pool_owner owner;
+  unsigned fail_countdown;
+  lt_pool_problem_cb cb;
+  void *cb_data;
+};
+
+static _Thread_local lt_pool *current_pool;
+
+int lt_pool_new(lt_pool **out) {
+  lt_pool *p = lt_calloc(1, sizeof *p);
+  if (p == NULL)
+    return LT_ENOMEM;
+  lt__u64map_init(&p->by_addr);
+  lt__u64map_init(&p->by_scope);
+  *out = p;
+  return 0;
+}
+
+static void block_destroy(pblock *b) {
+  lt_free(b->mem);
+  lt_free(b);
+}
+
+void lt_pool_free(lt_pool *p) {
+  if (p == NULL)
+    return;
+  for (size_t i = 0; i < p->by_addr.cap; i++)
+    if (p->by_addr.slots[i].val)
+      block_destroy(p->by_addr.slots[i].val);
+  for (size_t i = 0; i < p->by_scope.cap; i++)
+    lt_free(p->by_scope.slots[i].val);
+  lt__u64map_reset(&p->by_addr);
+  lt__u64map_reset(&p->by_scope);
+  if (current_pool == p)
+    current_pool = NULL;
+  lt_free(p);
+}
+
+void lt_pool_set_problem_cb(lt_pool *p, lt_pool_problem_cb cb, void *data) {
+  p->cb = cb;
+  p->cb_data = data;
+}
+
+void lt_pool_set_current(lt_pool *p) { current_pool = p; }
+lt_pool *lt_pool_current(void) { return current_pool; }
+
+void lt_pool_set_owner(lt_pool *p, int object, uint64_t handle, uint64_t scope) {
+  p->owner.object = object;
+  p->owner.handle = handle;
+  p->owner.scope = scope;
+}
+
+static void report(lt_pool *p, int problem, const lt_pool_block_info *b) {
+  if (p->cb)
+    p->cb(p->cb_data, problem, b);
+}
+
+static scope_list *scope_get(lt_pool *p, uint64_t scope, int create) {
+  scope_list *s = lt__u64map_get(&p->by_scope, scope);
+  if (s || !create)
+    return s;
+  s = lt_calloc(1, sizeof *s);
+  if (s == NULL)
+    return NULL;
+  if (lt__u64map_put(&p->by_scope, scope, s)) {
+    lt_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static void scope_unlink(lt_pool *p, pblock *b) {
+  scope_list *s = scope_get(p, b->info.owner.scope, 0);
+  if (s == NULL)
+    return;
+  if (b->prev)
+    b->prev->next = b->next;
+  else
+    s->head = b->next;
+  if (b->next)
+    b->next->prev = b->prev;
+  else
+    s->tail = b->prev;
+  b->prev = b->next = NULL;
+  if (--s->n == 0)
+    lt_free(lt__u64map_del(&p->by_scope, b->info.owner.scope));
+}
+
+static int scope_link(lt_pool *p, pblock *b) {
+  scope_list *s = scope_get(p, b->info.owner.scope, 1);
+  if (s == NULL)
+    return LT_ENOMEM;
+  b->prev = s->tail;
+  b->next = NULL;
+  if (s->tail)
+    s->tail->next = b;
+  else
+    s->head = b;
+  s->tail = b;
+  s->n++;
+  return 0;
+}
+
+void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
+  if (p->fail_countdown && --p->fail_countdown == 0)
+    return NULL;
+  pblock *b = lt_calloc(1, sizeof *b);
+  unsigned char *mem = lt_malloc(size ? size : 1);
+  if (b == NULL || mem == NULL)
+    goto fail;
+  memset(mem, (flags & POOL_FLAG_UNINITIALIZED) ? 0xCD : 0, size);
+  b->mem = mem;
+  b->state = BLOCK_LIVE;
+  b->info.addr = (uintptr_t)mem;
+  b->info.size = size;
+  b->info.tag = tag;
+  b->info.owner = p->owner;
+  b->info.serial = ++p->serial;
+  if (lt__u64map_put(&p->by_addr, b->info.addr, b))
+    goto fail;
+  if (scope_link(p, b)) {
+    lt__u64map_del(&p->by_addr, b->info.addr);
+    goto fail;
+  }
+  p->live_blocks++;
+  p->live_bytes += size;
+  return mem;
+fail:
+  lt_free(mem);
+  lt_free(b);
+  return NULL;
+}
+
+static void check_poison(lt_pool *p, pblock *b) {
+  for (size_t i = 0; i < b->info.size; i++) {
+    if (b->mem[i] != POISON) {
+      report(p, LT_POOL_WRITE_AFTER_FREE, &b->info);
+      memset(b->mem, POISON, b->info.size);
+      return;
+    }
+  }
+}
+
+static void quarantine_evict(lt_pool *p) {
+  pblock *b = p->qhead;
+  p->qhead = b->qnext;
+  if (p->qhead == NULL)
+    p->qtail = NULL;
+  p->qblocks--;
+  p->qbytes -= b->info.size;
+  check_poison(p, b);
+  lt__u64map_del(&p->by_addr, b->info.addr);
+  block_destroy(b);
+}
+
+void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
+  pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
+  if (b == NULL) {
+    lt_pool_block_info bad = {.addr = (uintptr_t)addr, .tag = tag, .owner = p->owner};
+    if (addr != NULL)
+      report(p, LT_POOL_BAD_FREE, &bad);
+    return;
+  }
+  if (b->state == BLOCK_FREED) {
+    report(p, LT_POOL_DOUBLE_FREE, &b->info);
+    return;
+  }
+  if (tag != b->info.tag) {
+    lt_pool_block_info info = b->info;
+    info.tag = tag;
+    report(p, LT_POOL_TAG_MISMATCH, &info);
+  }
+  scope_unlink(p, b);
+  p->live_blocks--;
+  p->live_bytes -= b->info.size;
+  b->state = BLOCK_FREED;
+  memset(b->mem, POISON, b->info.size);
+  b->qnext = NULL;
+  if (p->qtail)
+    p->qtail->qnext = b;
+  else
+    p->qhead = b;
+  p->qtail = b;
+  p->qblocks++;
+  p->qbytes += b->info.size;
+  while (p->qblocks > QUARANTINE_BLOCKS || (p->qbytes > QUARANTINE_BYTES && p->qblocks > 1))
+    quarantine_evict(p);
+}
+
+void lt_pool_move_scope(lt_pool *p, uint64_t from, const lt_pool_owner *to) {
+  scope_list *s;
+  while ((s = scope_get(p, from, 0)) != NULL && from != to->scope) {
+    pblock *b = s->head;
+    scope_unlink(p, b);
+    b->info.owner = *to;
+    if (scope_link(p, b)) {
+      /* Out of memory: keep the block reachable through by_addr only. */
+      continue;
+    }
+  }
+}
+
+size_t lt_pool_each_live(lt_pool *p, uint64_t scope, int all_scopes,
+                         void (*fn)(void *data, const lt_pool_block_info *b), void *data) {
+  size_t n = 0;
+  if (!all_scopes) {
+    scope_list *s = scope_get(p, scope, 0);
+    for (pblock *b = s ? s->head : NULL; b; b = b->next, n++)
+      if (fn)
+        fn(data, &b->info);
+    return n;
+  }
+  for (size_t i = 0; i < p->by_addr.cap; i++) {
+    pblock *b = p->by_addr.slots[i].val;
+    if (b == NULL || b->state != BLOCK_LIVE)
+      continue;
+    n++;
+    if (fn)
+      fn(data, &b->info);
+  }
+  return n;
+}
+
+int lt_pool_is_live(const lt_pool *p, const void *addr) {
+  pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
+  return b != NULL && b->state == BLOCK_LIVE;
+}
+
+int lt_pool_is_freed(const lt_pool *p, const void *addr) {
+  pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
+  return b != NULL && b->state == BLOCK_FREED;
+}
+
+size_t lt_pool_live_blocks(const lt_pool *p) { return p->live_blocks; }
+size_t lt_pool_live_bytes(const lt_pool *p) { return p->live_bytes; }
+
+void lt_pool_check_quarantine(lt_pool *p) {
+  for (pblock *b = p->qhead; b; b = b->qnext)
+    check_poison(p, b);
+}
+
+void lt_pool_fail_nth(lt_pool *p, unsigned nth) { p->fail_countdown = nth; }
+
+/* ---- the kernel routines a driver calls ---------------------------------- */
+
+PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag) {
+  if (current_pool == NULL)
+    return NULL;
+  return lt_pool_alloc(current_pool, Flags, NumberOfBytes, Tag);
+}
+
+void ExFreePoolWithTag(PVOID P, ULONG Tag) {
+  if (current_pool != NULL)
+    lt_pool_release(current_pool, P, Tag);
+}

@@ -1,0 +1,89 @@
+/* Open-addressing hash map from uint64 keys to pointers (see u64map.h). */
+#include "u64map.h"
+
+#include <string.h>
+
+void lt__u64map_init(lt__u64map *m) { memset(m, 0, sizeof *m); }
+
+void lt__u64map_reset(lt__u64map *m) {
+  lt_free(m->slots);
+  memset(m, 0, sizeof *m);
+}
+
+void *lt__u64map_get(const lt__u64map *m, uint64_t key) {
+  if (m->cap == 0)
+    return NULL;
+  size_t mask = m->cap - 1;
+  for (size_t i = lt__hash64(key) & mask;; i = (i + 1) & mask) {
+    if (m->slots[i].val == NULL)
+      return NULL;
+    if (m->slots[i].key == key)
+      return m->slots[i].val;
+  }
+}
+
+static int grow(lt__u64map *m) {
+  size_t ncap = m->cap ? m->cap * 2 : 16;
+  lt__u64map_slot *ns = lt_calloc(ncap, sizeof *ns);
+  if (ns == NULL)
+    return LT_ENOMEM;
+  for (size_t i = 0; i < m->cap; i++) {
+    if (m->slots[i].val == NULL)
+      continue;
+    size_t j = lt__hash64(m->slots[i].key) & (ncap - 1);
+    while (ns[j].val != NULL)
+      j = (j + 1) & (ncap - 1);
+    ns[j] = m->slots[i];
+  }
+  lt_free(m->slots);
+  m->slots = ns;
+  m->cap = ncap;
+  return 0;
+}
+
+int lt__u64map_put(lt__u64map *m, uint64_t key, void *val) {
+  if ((m->n + 1) * 4 > m->cap * 3) {
+    int err = grow(m);
+    if (err)
+      return err;
+  }
+  size_t mask = m->cap - 1;
+  size_t i = lt__hash64(key) & mask;
+  while (m->slots[i].val != NULL) {
+    if (m->slots[i].key == key) {
+      m->slots[i].val = val;
+      return 0;
+    }
+    i = (i + 1) & mask;
+  }
+  m->slots[i].key = key;
+  m->slots[i].val = val;
+  m->n++;
+  return 0;
+}
+
+void *lt__u64map_del(lt__u64map *m, uint64_t key) {
+  if (m->cap == 0)
+    return NULL;
+  size_t mask = m->cap - 1;
+  size_t i = lt__hash64(key) & mask;
+  while (m->slots[i].val != NULL && m->slots[i].key != key)
+    i = (i + 1) & mask;
+  if (m->slots[i].val == NULL)
+    return NULL;
+  void *old = m->slots[i].val;
+  /* Backward-shift: pull later members of the cluster into the hole. */
+  size_t hole = i;
+  for (size_t j = (i + 1) & mask; m->slots[j].val != NULL; j = (j + 1) & mask) {
+    size_t home = lt__hash64(m->slots[j].key) & mask;
+    int movable = (hole <= j) ? (home <= hole || home > j) : (home <= hole && home > j);
+    if (movable) {
+      m->slots[hole] = m->slots[j];
+      hole = j;
+    }
+  }
+  m->slots[hole].val = NULL;
+  m->slots[hole].key = 0;
+  m->n--;
+  return old;
+}
