@@ -85,6 +85,19 @@ typedef const LT_MINIPORT *(*LT_MINIPORT_ENTRY)(void);
 /* The bundled reference miniport (correct unless seeded bugs are enabled). */
 const LT_MINIPORT *lt_reference_miniport(void);
 
+/* Loads a driver: NULL or "reference" gives the reference miniport; anything
+ * else is a shared object dlopen'ed and asked for its table through
+ * lt_miniport_entry. Checks the ABI version. On success *out is the table and
+ * *dl the handle to pass to lt_miniport_unload (NULL for the reference). On
+ * failure returns LT_ENOENT / LT_EABI / LT_EINVAL with a message in err. */
+int lt_miniport_load(const char *path, const LT_MINIPORT **out, void **dl, char *err,
+                     size_t errlen);
+void lt_miniport_unload(void *dl);
+/* Applies a seeded-bug list ("1,3,p13"; "" or NULL = none) through
+ * LtSetOption("bugs", ...). LT_EINVAL with a message when the driver has no
+ * options or rejects the list. */
+int lt_miniport_set_bugs(const LT_MINIPORT *mp, const char *bugs, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

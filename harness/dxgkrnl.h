@@ -1,0 +1,247 @@
+/* The simulated dxgkrnl: private state of the replay engine (replay.h).
+ *
+ * Objects mirror dxgkrnl's (WSL's dxgdevice/dxgcontext/dxgresource/
+ * dxgallocation): a device owns contexts and bindings; allocations and
+ * resources are adapter objects created through a device. Trace handles map
+ * to objects through one hash map per object type; a destroyed object stays
+ * there as a tombstone (state DEAD) until pushed out of a bounded FIFO, so a
+ * double destroy is recognized with its history while memory stays bounded.
+ */
+#ifndef LT_DXGKRNL_H
+#define LT_DXGKRNL_H
+
+#include <setjmp.h>
+
+#include "handle_table.h"
+#include "lifetrace/gpu.h"
+#include "lifetrace/pool.h"
+#include "lifetrace/replay.h"
+#include "u64map.h"
+
+#define LT_MAX_NODES 64
+#define LT_MAX_SOURCES 16
+#define LT_TOMBSTONES 65536
+#define LT_HIST 8
+
+enum obj_state {
+  ST_LIVE,    /* alive in the trace's view */
+  ST_DEAD,    /* destroyed (or destroy requested) in the trace's view */
+  ST_FAILED,  /* its creation failed (injected fault, driver error) */
+};
+
+typedef struct lt__obj lt__obj;
+typedef struct lt__device lt__device;
+typedef struct lt__context lt__context;
+typedef struct lt__resource lt__resource;
+typedef struct lt__alloc lt__alloc;
+typedef struct lt__binding lt__binding;
+typedef struct lt__scope lt__scope;
+
+struct lt__obj {
+  int type;  /* LT_OBJ_* */
+  int state; /* enum obj_state */
+  int refs;  /* the handle map, packets, deferred destroys, children */
+  int rundown;
+  uint64_t handle, serial, pid;
+  int64_t created_at;
+  int n_destroyed;
+  uint64_t destroyed_at[LT_FINDING_MAX_DESTROYS];
+  int hist_n, hist_pos;
+  lt_history_entry hist[LT_HIST];
+  uint32_t khandle; /* dxgkrnl kernel handle (allocations, resources) */
+  lt__obj *tomb_next;
+  int in_map;
+};
+
+/* A leak-check scope: pool blocks made while serving these objects. */
+struct lt__scope {
+  uint64_t serial;
+  uint32_t live;
+  int object;
+  uint64_t handle;
+};
+
+struct lt__device {
+  lt__obj o;
+  HANDLE kmd;
+  lt__context *contexts; /* list via next */
+  lt__binding *bindings; /* list via dev_next */
+  int torn_down;
+};
+
+struct lt__context {
+  lt__obj o;
+  HANDLE kmd;
+  lt__device *dev;
+  lt__context *next;
+  uint32_t node;
+  uint64_t last_fence; /* last trace fence submitted */
+  uint64_t last_node_fence;
+};
+
+struct lt__resource {
+  lt__obj o;
+  HANDLE kmd;
+  lt__device *creator;
+  lt__alloc *allocs; /* live member allocations, via res_next */
+  uint32_t n_live;
+  int shared;
+};
+
+struct lt__alloc {
+  lt__obj o;
+  HANDLE kmd;
+  lt__resource *res;
+  lt__device *creator;
+  lt__scope *group; /* creation call scope when there is no resource */
+  lt__alloc *res_prev, *res_next;
+  lt__binding *bindings; /* via alloc_next */
+  uint64_t size, align;
+  uint32_t segset, preferred, flags;
+  int shared, offered, destroy_queued;
+  uint32_t segment; /* 0 = not resident */
+  uint64_t addr;
+  lt__alloc *lru_prev, *lru_next;
+  uint32_t locks;
+  uint32_t displayed; /* bitmask of VidPn sources (trace view) */
+  uint32_t pending_refs;
+  unsigned char priv[16];
+};
+
+struct lt__binding {
+  lt__device *dev;
+  lt__alloc *alloc;
+  HANDLE kmd; /* hDeviceSpecificAllocation */
+  int is_create;
+  lt__scope *group;
+  lt__binding *dev_prev, *dev_next, *alloc_next;
+};
+
+typedef struct lt__packet {
+  struct lt__packet *next;
+  lt__context *ctx;
+  uint64_t fence, node_fence;
+  size_t n;
+  lt__alloc **allocs;
+  void *priv;
+} lt__packet;
+
+typedef struct lt__node {
+  lt__packet *head, *tail;
+  uint64_t next_fence, completed;
+} lt__node;
+
+typedef struct lt__deferred {
+  struct lt__deferred *next;
+  size_t n;
+  lt__alloc **allocs;
+  lt__resource *res;
+  int destroy_resource;
+  int wait_bindings; /* a shared object: wait until other devices closed it */
+  uint64_t event;
+} lt__deferred;
+
+struct lt_replay {
+  lt_replay_opts opts;
+  lt_header *header;
+  const LT_MINIPORT *mp;
+  HANDLE adapter;
+  DXGKRNL_INTERFACE iface;
+  lt_pool *pool;
+  lt_gpu *gpu;
+  lt_findings findings;
+  lt__handle_table kht;
+  lt__u64map devices, contexts, resources, allocs;
+  lt__u64map kmd_allocs; /* KMD hAllocation -> live lt__alloc */
+  lt__u64map stale_seen;
+  lt__obj *tomb_head, *tomb_tail;
+  size_t n_tombs;
+  lt__node nodes[LT_MAX_NODES];
+  lt__alloc *scanout[LT_MAX_SOURCES]; /* trace view */
+  lt__alloc *lru_head, *lru_tail;
+  lt__deferred *deferred;
+  uint64_t serial;
+  uint64_t n_events, cur_event;
+  const lt_event *cur;
+  const char *cur_ddi;
+  uint32_t handle_fail;
+  int crashed, started, finished, window;
+  uint32_t scanout_reported; /* sources whose violation was reported */
+  uint64_t reported_scope;
+};
+
+/* replay_engine.c */
+void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, ...)
+    LT_PRINTF(5, 6);
+void lt__finding_at(lt_replay *r, lt_finding *f);
+void lt__hist(lt_replay *r, lt__obj *o);
+uint64_t lt__serial(lt_replay *r);
+
+/* dxgkrnl_objects.c */
+lt__obj *lt__lookup(lt_replay *r, int type, uint64_t handle);
+LT_MUST_CHECK int lt__register(lt_replay *r, lt__obj *o);
+void lt__kill(lt_replay *r, lt__obj *o);
+void lt__fail(lt_replay *r, lt__obj *o);
+void lt__ref(lt__obj *o);
+void lt__unref(lt_replay *r, lt__obj *o);
+void lt__objects_reset(lt_replay *r);
+lt__scope *lt__scope_new(lt_replay *r, int object, uint64_t handle, uint32_t live);
+void lt__scope_put(lt_replay *r, lt__scope *s);
+/* Validates a handle named by the current event. Returns the live object, or
+ * NULL after recording the audit finding (unknown-handle / use-after-destroy /
+ * double-destroy) that fits; `destroy` selects double-destroy wording. */
+void *lt__want(lt_replay *r, int type, uint64_t handle, int destroy);
+
+/* dxgkrnl_ddi.c: every DDI call goes through the guard (crash, deadlock,
+ * pool attribution, stale-reference and leak oracles). */
+#define LT_DDI_CRASHED ((NTSTATUS)0xDEADDEADu)
+typedef NTSTATUS (*lt__ddi_fn)(lt_replay *r, void *arg);
+NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, uint64_t scope,
+                 lt__ddi_fn fn, void *arg);
+void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi);
+void lt__check_stale(lt_replay *r, const char *ddi);
+void lt__install_crash_handlers(void);
+void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b);
+
+/* dxgkrnl_alloc.c */
+void lt__op_alloc_create(lt_replay *r, const lt_event *ev);
+void lt__op_alloc_open(lt_replay *r, const lt_event *ev);
+void lt__op_alloc_close(lt_replay *r, const lt_event *ev);
+void lt__op_alloc_destroy(lt_replay *r, const lt_event *ev);
+void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
+                     int destroy_resource);
+void lt__run_deferred(lt_replay *r, int force);
+void lt__close_bindings(lt_replay *r, lt__device *dev, lt__binding **b, size_t n);
+void lt__lost_destroy(lt_replay *r, lt__obj *o);
+void lt__defer(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res, int destroy_res,
+               int wait_bindings);
+
+/* dxgkrnl_gpu.c */
+void lt__op_submit(lt_replay *r, const lt_event *ev);
+void lt__op_fence_done(lt_replay *r, const lt_event *ev);
+void lt__op_lock(lt_replay *r, const lt_event *ev, int lock);
+void lt__op_residency(lt_replay *r, const lt_event *ev);
+void lt__op_scanout(lt_replay *r, const lt_event *ev);
+void lt__op_tdr(lt_replay *r);
+void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence);
+void lt__drain_context(lt_replay *r, lt__context *c);
+int lt__make_resident(lt_replay *r, lt__alloc *a, uint32_t preferred);
+enum { LT_EVICT_TRANSFER, LT_EVICT_SILENT, LT_EVICT_TDR_NOTICE };
+void lt__evict(lt_replay *r, lt__alloc *a, int mode);
+void lt__gpu_violation(void *data, int violation, const lt_gpu_access *a, uint64_t found_owner,
+                       int from_scanout, uint32_t source);
+
+/* dxgkrnl_teardown.c */
+void lt__op_device_create(lt_replay *r, const lt_event *ev);
+void lt__op_device_destroy(lt_replay *r, const lt_event *ev);
+void lt__op_context_create(lt_replay *r, const lt_event *ev);
+void lt__op_context_destroy(lt_replay *r, const lt_event *ev);
+void lt__op_process_exit(lt_replay *r, const lt_event *ev);
+void lt__context_destroy(lt_replay *r, lt__context *c);
+void lt__check_adapter_leaks(lt_replay *r);
+void lt__device_teardown(lt_replay *r, lt__device *d, int report_leaks);
+void lt__teardown_all(lt_replay *r, int leak_severity);
+
+static inline int lt__kernel(const lt_replay *r) { return r->opts.policy == LT_POLICY_KERNEL; }
+
+#endif

@@ -1,0 +1,770 @@
+/* Allocation lifetime in the simulated dxgkrnl: CreateAllocation (+ the
+ * creating device's OpenAllocation), Open/CloseAllocation, and the destroy
+ * engine (validation, deferral, closing bindings, DestroyAllocation). */
+#include <string.h>
+
+#include "dxgkrnl.h"
+
+#define MAX_LIST 256 /* allocations per call the simulator accepts */
+
+/* ---- DDI thunks ------------------------------------------------------------ */
+
+static NTSTATUS ddi_create(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiCreateAllocation(r->adapter, arg);
+}
+
+struct dev_call {
+  HANDLE dev;
+  void *args;
+};
+
+static NTSTATUS ddi_open(lt_replay *r, void *arg) {
+  struct dev_call *c = arg;
+  return r->mp->DxgkDdiOpenAllocation(c->dev, c->args);
+}
+
+static NTSTATUS ddi_close(lt_replay *r, void *arg) {
+  struct dev_call *c = arg;
+  return r->mp->DxgkDdiCloseAllocation(c->dev, c->args);
+}
+
+static NTSTATUS ddi_destroy(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiDestroyAllocation(r->adapter, arg);
+}
+
+static void bad_status(lt_replay *r, lt__obj *o, const char *fmt, const void *p, int i) {
+  lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, o, fmt, p, i);
+}
+
+/* ---- bindings ----------------------------------------------------------------- */
+
+static lt__binding *bind(lt_replay *r, lt__device *dev, lt__alloc *a, HANDLE kmd, int is_create,
+                         lt__scope *group) {
+  lt__binding *b = lt_calloc(1, sizeof *b);
+  if (b == NULL)
+    return NULL;
+  b->dev = dev;
+  b->alloc = a;
+  b->kmd = kmd;
+  b->is_create = is_create;
+  b->group = group;
+  b->dev_next = dev->bindings;
+  if (dev->bindings)
+    dev->bindings->dev_prev = b;
+  dev->bindings = b;
+  b->alloc_next = a->bindings;
+  a->bindings = b;
+  return b;
+}
+
+static void unbind(lt_replay *r, lt__binding *b) {
+  if (b->dev_prev)
+    b->dev_prev->dev_next = b->dev_next;
+  else
+    b->dev->bindings = b->dev_next;
+  if (b->dev_next)
+    b->dev_next->dev_prev = b->dev_prev;
+  for (lt__binding **pp = &b->alloc->bindings; *pp; pp = &(*pp)->alloc_next)
+    if (*pp == b) {
+      *pp = b->alloc_next;
+      break;
+    }
+  lt__scope_put(r, b->group);
+  lt_free(b);
+}
+
+/* Closes bindings of one device with one CloseAllocation call (dxgkrnl closes
+ * all allocations of a resource together) and forgets them. */
+void lt__close_bindings(lt_replay *r, lt__device *dev, lt__binding **b, size_t n) {
+  if (n == 0)
+    return;
+  HANDLE *h = lt_calloc(n, sizeof *h);
+  if (h == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    h[i] = b[i]->kmd;
+  DXGKARG_CLOSEALLOCATION args = {(UINT)n, h};
+  struct dev_call c = {dev->kmd, &args};
+  (void)lt__ddi(r, "DxgkDdiCloseAllocation", LT_OBJ_DEVICE, dev->o.handle, dev->o.serial,
+                ddi_close, &c);
+  const char *outer = r->cur_ddi;
+  r->cur_ddi = "DxgkDdiCloseAllocation";
+  for (size_t i = 0; i < n; i++)
+    unbind(r, b[i]);
+  r->cur_ddi = outer;
+  lt_free(h);
+}
+
+/* Closes every binding of the listed allocations, one call per device. */
+static void close_all_bindings(lt_replay *r, lt__alloc **list, size_t n) {
+  for (;;) {
+    lt__device *dev = NULL;
+    size_t k = 0, cap = 0;
+    lt__binding **sel = NULL;
+    for (size_t i = 0; i < n; i++)
+      for (lt__binding *b = list[i]->bindings; b; b = b->alloc_next) {
+        if (dev == NULL)
+          dev = b->dev;
+        if (b->dev != dev)
+          continue;
+        if (k == cap) {
+          cap = cap ? cap * 2 : 8;
+          lt__binding **ns = lt_realloc(sel, cap * sizeof *ns);
+          if (ns == NULL) {
+            lt_free(sel);
+            return;
+          }
+          sel = ns;
+        }
+        sel[k++] = b;
+      }
+    if (dev == NULL) {
+      lt_free(sel);
+      return;
+    }
+    lt__close_bindings(r, dev, sel, k);
+    lt_free(sel);
+  }
+}
+
+/* ---- the destroy engine ----------------------------------------------------------- */
+
+static void forget_alloc(lt_replay *r, lt__alloc *a) {
+  if (a->segment)
+    lt__evict(r, a, LT_EVICT_SILENT);
+  for (int s = 0; s < LT_MAX_SOURCES; s++)
+    if (r->scanout[s] == a)
+      r->scanout[s] = NULL;
+  a->displayed = 0;
+  a->locks = 0;
+  if (a->kmd && lt__u64map_get(&r->kmd_allocs, (uintptr_t)a->kmd) == a)
+    lt__u64map_del(&r->kmd_allocs, (uintptr_t)a->kmd);
+  if (a->res) {
+    if (a->res_prev)
+      a->res_prev->res_next = a->res_next;
+    else if (a->res->allocs == a)
+      a->res->allocs = a->res_next;
+    if (a->res_next)
+      a->res_next->res_prev = a->res_prev;
+    a->res_prev = a->res_next = NULL;
+    a->res->n_live--;
+  }
+  lt__scope *g = a->group;
+  a->group = NULL;
+  lt__scope_put(r, g);
+}
+
+/* Runs a destroy now: closes bindings, calls DestroyAllocation, then checks
+ * for leaked pool blocks and stale references. */
+void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
+                     int destroy_resource) {
+  close_all_bindings(r, list, n);
+  HANDLE *h = n ? lt_calloc(n, sizeof *h) : NULL;
+  if (n && h == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    h[i] = list[i]->kmd;
+  DXGKARG_DESTROYALLOCATION args = {(UINT)n, h, res ? res->kmd : NULL, {{0}}};
+  args.Flags.DestroyResource = destroy_resource && res != NULL;
+  uint64_t scope = res ? res->o.serial : (n && list[0]->group ? list[0]->group->serial : 0);
+  const char *ddi = "DxgkDdiDestroyAllocation";
+  (void)lt__ddi(r, ddi, res ? LT_OBJ_RESOURCE : LT_OBJ_ALLOCATION,
+                res ? res->o.handle : (n ? list[0]->o.handle : 0), scope, ddi_destroy, &args);
+  const char *outer = r->cur_ddi;
+  r->cur_ddi = ddi;
+  for (size_t i = 0; i < n; i++)
+    forget_alloc(r, list[i]);
+  if (args.Flags.DestroyResource && res->n_live == 0) {
+    lt__scope s = {res->o.serial, 0, LT_OBJ_RESOURCE, res->o.handle};
+    lt__check_scope(r, &s, ddi);
+  }
+  r->cur_ddi = outer;
+  lt__check_stale(r, ddi);
+  lt_free(h);
+}
+
+static int busy_or_displayed(lt__alloc **list, size_t n, int assume_not_in_use) {
+  for (size_t i = 0; i < n; i++)
+    if ((list[i]->pending_refs && !assume_not_in_use) || list[i]->displayed)
+      return 1;
+  return 0;
+}
+
+/* Whether another (live) device still has one of the allocations open. */
+static int opened_elsewhere(lt__alloc **list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    for (lt__binding *b = list[i]->bindings; b; b = b->alloc_next)
+      if (b->dev != list[i]->creator && !b->dev->torn_down)
+        return 1;
+  return 0;
+}
+
+/* Queues a destroy until the allocations are idle and not scanned out (and,
+ * with wait_bindings, until no other device has them open). */
+void lt__defer(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res, int destroy_res,
+               int wait_bindings) {
+  lt__deferred *d = lt_calloc(1, sizeof *d);
+  lt__alloc **copy = n ? lt_calloc(n, sizeof *copy) : NULL;
+  if (d == NULL || (n && copy == NULL)) {
+    lt_free(d);
+    lt_free(copy);
+    lt__destroy_now(r, list, n, res, destroy_res); /* out of memory: do not lose it */
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    copy[i] = list[i];
+    lt__ref(&list[i]->o);
+  }
+  lt__ref(res ? &res->o : NULL);
+  d->n = n;
+  d->allocs = copy;
+  d->res = res;
+  d->destroy_resource = destroy_res;
+  d->wait_bindings = wait_bindings;
+  d->event = r->cur_event;
+  lt__deferred **tail = &r->deferred;
+  while (*tail)
+    tail = &(*tail)->next;
+  *tail = d;
+}
+
+/* Runs every deferred destroy whose allocations are idle and not displayed
+ * (all of them when force is set), in request order. */
+void lt__run_deferred(lt_replay *r, int force) {
+  lt__deferred **pp = &r->deferred;
+  while (*pp) {
+    lt__deferred *d = *pp;
+    if (!force && (busy_or_displayed(d->allocs, d->n, 0) ||
+                   (d->wait_bindings && opened_elsewhere(d->allocs, d->n)))) {
+      pp = &d->next;
+      continue;
+    }
+    *pp = d->next;
+    lt__destroy_now(r, d->allocs, d->n, d->res, d->destroy_resource);
+    for (size_t i = 0; i < d->n; i++)
+      lt__unref(r, &d->allocs[i]->o);
+    lt__unref(r, d->res ? &d->res->o : NULL);
+    lt_free(d->allocs);
+    lt_free(d);
+  }
+}
+
+/* Audit checks on each allocation about to be destroyed (G2-G4). */
+static void audit_destroy(lt_replay *r, lt__alloc *a, int assume_not_in_use) {
+  for (lt__binding *b = a->bindings; b; b = b->alloc_next)
+    if (!b->is_create) {
+      lt__finding(r, LT_F_DESTROY_WHILE_OPEN, LT_SEV_ERROR, &a->o,
+                  "allocation 0x%llx destroyed while device 0x%llx still has it open",
+                  (unsigned long long)a->o.handle, (unsigned long long)b->dev->o.handle);
+      break;
+    }
+  if (a->pending_refs)
+    lt__finding(r, LT_F_DESTROY_WHILE_BUSY, assume_not_in_use ? LT_SEV_WARNING : LT_SEV_ERROR,
+                &a->o, "allocation 0x%llx destroyed while %u submitted DMA packet(s) that "
+                "reference it have not completed%s",
+                (unsigned long long)a->o.handle, a->pending_refs,
+                assume_not_in_use ? " (AssumeNotInUse was set)" : "");
+  if (a->displayed)
+    lt__finding(r, LT_F_DESTROY_WHILE_DISPLAYED, LT_SEV_ERROR, &a->o,
+                "allocation 0x%llx destroyed while it is scanned out (sources mask 0x%x)",
+                (unsigned long long)a->o.handle, a->displayed);
+  if (a->locks)
+    lt__finding(r, LT_F_DESTROY_WHILE_LOCKED, LT_SEV_ERROR, &a->o,
+                "allocation 0x%llx destroyed with %u outstanding CPU lock(s)",
+                (unsigned long long)a->o.handle, a->locks);
+}
+
+/* Starts a destroy the trace asked for: audit runs it now, kernel defers it
+ * until earlier GPU work is done and the allocation is not scanned out. */
+static void request_destroy(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
+                            int destroy_res, int assume_not_in_use, int synchronous) {
+  if (!lt__kernel(r))
+    for (size_t i = 0; i < n; i++)
+      audit_destroy(r, list[i], assume_not_in_use);
+  for (size_t i = 0; i < n; i++)
+    lt__kill(r, &list[i]->o);
+  if (destroy_res && res)
+    lt__kill(r, &res->o);
+  if (lt__kernel(r) && synchronous && busy_or_displayed(list, n, assume_not_in_use)) {
+    for (uint32_t node = 0; node < LT_MAX_NODES; node++)
+      if (r->nodes[node].tail)
+        lt__complete_node(r, node, r->nodes[node].tail->node_fence);
+  }
+  if (lt__kernel(r) && busy_or_displayed(list, n, assume_not_in_use)) {
+    lt__defer(r, list, n, res, destroy_res, 0);
+    return;
+  }
+  lt__destroy_now(r, list, n, res, destroy_res);
+}
+
+/* Collects a resource's live members not yet in the list (kernel: dxgkrnl
+ * destroys the whole resource; audit: resource-orphaned). */
+static size_t add_orphans(lt_replay *r, lt__resource *res, lt__alloc **list, size_t n) {
+  size_t orphans = 0;
+  for (lt__alloc *a = res->allocs; a; a = a->res_next) {
+    if (a->destroy_queued || a->o.state != ST_LIVE)
+      continue;
+    orphans++;
+    if (lt__kernel(r) && n < MAX_LIST) {
+      a->destroy_queued = 1;
+      list[n++] = a;
+    }
+  }
+  if (orphans && !lt__kernel(r))
+    lt__finding(r, LT_F_RESOURCE_ORPHANED, LT_SEV_ERROR, &res->o,
+                "resource 0x%llx destroyed while %zu of its allocations remain alive and unlisted",
+                (unsigned long long)res->o.handle, orphans);
+  return n;
+}
+
+void lt__op_alloc_destroy(lt_replay *r, const lt_event *ev) {
+  size_t nh = ev->n_handles;
+  if (nh > MAX_LIST)
+    return;
+  lt__alloc *list[MAX_LIST];
+  size_t n = 0;
+  int invalid = 0;
+  lt__resource *res = NULL;
+  if (ev->resource) {
+    res = lt__want(r, LT_OBJ_RESOURCE, ev->resource, ev->destroy_resource);
+    invalid |= res == NULL;
+  } else if (ev->destroy_resource) {
+    invalid = 1;
+    if (!lt__kernel(r))
+      lt__finding(r, LT_F_RESOURCE_MISMATCH, LT_SEV_ERROR, NULL,
+                  "alloc_destroy sets destroy_resource but names no resource");
+  }
+  for (size_t i = 0; i < nh; i++) {
+    lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->handles[i], 1);
+    if (a == NULL || a->destroy_queued) {
+      invalid = 1;
+      continue;
+    }
+    if (ev->resource && a->res != res) {
+      invalid = 1;
+      if (!lt__kernel(r))
+        lt__finding(r, LT_F_RESOURCE_MISMATCH, LT_SEV_ERROR, &a->o,
+                    "allocation 0x%llx does not belong to resource 0x%llx",
+                    (unsigned long long)a->o.handle, (unsigned long long)ev->resource);
+      if (res)
+        continue;
+    }
+    a->destroy_queued = 1;
+    list[n++] = a;
+  }
+  if (lt__kernel(r) && invalid) { /* dxgkrnl fails the whole call */
+    for (size_t i = 0; i < n; i++)
+      list[i]->destroy_queued = 0;
+    return;
+  }
+  int destroy_res = ev->destroy_resource && res != NULL;
+  if (destroy_res)
+    n = add_orphans(r, res, list, n);
+  for (size_t i = 0; i < n; i++)
+    list[i]->destroy_queued = 0;
+  if (n == 0 && !destroy_res)
+    return;
+  request_destroy(r, list, n, res, destroy_res, ev->assume_not_in_use, ev->synchronous);
+}
+
+/* Destroys an object whose Stop record was lost (a live handle value was
+ * created again): dxgkrnl destroyed it at some point the trace did not see. */
+void lt__lost_destroy(lt_replay *r, lt__obj *o) {
+  lt__finding(r, LT_F_LOST_DESTROY, LT_SEV_WARNING, o,
+              "%s 0x%llx is created again while still alive: a destroy record was lost",
+              lt_object_name(o->type), (unsigned long long)o->handle);
+  if (o->type == LT_OBJ_ALLOCATION) {
+    lt__alloc *a = (lt__alloc *)o;
+    lt__kill(r, o);
+    lt__destroy_now(r, &a, 1, NULL, 0);
+  } else if (o->type == LT_OBJ_RESOURCE) {
+    lt__resource *res = (lt__resource *)o;
+    lt__alloc *list[MAX_LIST];
+    size_t n = 0;
+    for (lt__alloc *a = res->allocs; a && n < MAX_LIST; a = a->res_next)
+      if (a->o.state == ST_LIVE)
+        list[n++] = a;
+    for (size_t i = 0; i < n; i++)
+      lt__kill(r, &list[i]->o);
+    lt__kill(r, o);
+    lt__destroy_now(r, list, n, res, 1);
+  } else if (o->type == LT_OBJ_DEVICE) {
+    lt__device_teardown(r, (lt__device *)o, -1);
+  } else if (o->type == LT_OBJ_CONTEXT) {
+    lt__context_destroy(r, (lt__context *)o);
+  }
+}
+
+/* ---- CreateAllocation --------------------------------------------------------- */
+
+struct create_state {
+  size_t n;
+  lt__device *dev;
+  lt__resource *res;
+  int new_res;
+  lt__scope *group;
+  lt__alloc *allocs[MAX_LIST];
+  DXGK_ALLOCATIONINFO info[MAX_LIST];
+};
+
+/* Checks handles named by an alloc_create; in audit, lost destroys are
+ * resolved; returns 0 when the event must be dropped. */
+static int create_validate(lt_replay *r, const lt_event *ev, struct create_state *cs) {
+  cs->n = ev->n_allocs;
+  if (cs->n == 0 || cs->n > MAX_LIST)
+    return 0;
+  if (ev->device && (cs->dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0)) == NULL)
+    return 0;
+  if (ev->resource && ev->new_resource) {
+    lt__obj *old = lt__lookup(r, LT_OBJ_RESOURCE, ev->resource);
+    if (old && old->state == ST_LIVE) {
+      if (lt__kernel(r))
+        return 0;
+      lt__lost_destroy(r, old);
+    }
+    cs->new_res = 1;
+  } else if (ev->resource) {
+    if ((cs->res = lt__want(r, LT_OBJ_RESOURCE, ev->resource, 0)) == NULL)
+      return 0;
+  }
+  for (size_t i = 0; i < cs->n; i++) {
+    uint64_t h = ev->allocs[i]->alloc;
+    for (size_t j = 0; j < i; j++)
+      if (ev->allocs[j]->alloc == h)
+        return 0;
+    lt__obj *old = lt__lookup(r, LT_OBJ_ALLOCATION, h);
+    if (old && old->state == ST_LIVE) {
+      if (lt__kernel(r))
+        return 0;
+      lt__lost_destroy(r, old);
+    }
+  }
+  return !r->crashed;
+}
+
+static lt__alloc *new_alloc(lt_replay *r, const lt_event *ev, const lt_allocinfo *ai,
+                            lt__device *dev) {
+  lt__alloc *a = lt_calloc(1, sizeof *a);
+  if (a == NULL)
+    return NULL;
+  a->o.type = LT_OBJ_ALLOCATION;
+  a->o.handle = ai->alloc;
+  a->o.pid = ev->pid ? ev->pid : (dev ? dev->o.pid : 0);
+  a->o.rundown = ev->rundown;
+  a->size = ai->size ? ai->size : 4096;
+  a->align = ai->align;
+  a->segset = ai->segments;
+  a->preferred = ai->preferred;
+  a->flags = ai->flags;
+  a->shared = ev->shared;
+  memcpy(a->priv, &a->size, sizeof a->size);
+  memcpy(a->priv + 8, &a->flags, sizeof a->flags);
+  return a;
+}
+
+/* Registers every object of a failed create as failed, so later events that
+ * name them are dropped quietly, and checks the call's scope for leaks. */
+static void create_failed(lt_replay *r, struct create_state *cs) {
+  for (size_t i = 0; i < cs->n; i++) {
+    if (cs->allocs[i] && lt__register(r, &cs->allocs[i]->o) == 0)
+      lt__fail(r, &cs->allocs[i]->o);
+    else
+      lt_free(cs->allocs[i]);
+    cs->allocs[i] = NULL;
+  }
+  if (cs->new_res && cs->res) {
+    lt__scope s = {cs->res->o.serial, 0, LT_OBJ_RESOURCE, cs->res->o.handle};
+    lt__check_scope(r, &s, "DxgkDdiCreateAllocation");
+    lt__fail(r, &cs->res->o);
+  }
+  if (cs->group) {
+    cs->group->live = 1;
+    lt__scope_put(r, cs->group);
+  }
+}
+
+/* Checks DxgkDdiCreateAllocation's outputs (P7, P10); returns 0 if unusable. */
+static int create_outputs_ok(lt_replay *r, struct create_state *cs, NTSTATUS st,
+                             const DXGKARG_CREATEALLOCATION *args, HANDLE res_in) {
+  lt__obj *o = cs->res ? &cs->res->o : NULL;
+  if (!NT_SUCCESS(st)) {
+    if (res_in == NULL && args->hResource != NULL && lt_pool_is_freed(r->pool, args->hResource))
+      bad_status(r, o, "DxgkDdiCreateAllocation failed but published hResource %p, a freed "
+                 "block (call %d)", args->hResource, 0);
+    return 0;
+  }
+  int ok = 1;
+  for (size_t i = 0; i < cs->n; i++) {
+    HANDLE h = cs->info[i].hAllocation;
+    if (h == NULL) {
+      bad_status(r, &cs->allocs[i]->o, "DxgkDdiCreateAllocation returned success with a NULL "
+                 "hAllocation %p for element %d", h, (int)i);
+      ok = 0;
+    } else if (lt_pool_is_freed(r->pool, h)) {
+      bad_status(r, &cs->allocs[i]->o, "DxgkDdiCreateAllocation returned success with "
+                 "hAllocation %p (element %d), a pool block it already freed", h, (int)i);
+    } else if (lt__u64map_get(&r->kmd_allocs, (uintptr_t)h)) {
+      bad_status(r, &cs->allocs[i]->o, "DxgkDdiCreateAllocation returned hAllocation %p "
+                 "(element %d), which is the handle of another live allocation", h, (int)i);
+      ok = 0;
+    }
+  }
+  if (cs->new_res && args->hResource && lt_pool_is_freed(r->pool, args->hResource))
+    bad_status(r, o, "DxgkDdiCreateAllocation returned success with hResource %p, a pool "
+               "block it already freed (%d)", args->hResource, 0);
+  return ok;
+}
+
+/* Undoes what the driver made when dxgkrnl cannot publish it (handle-table
+ * insertion failed): DestroyAllocation on objects the trace never saw. */
+static void create_unmake(lt_replay *r, struct create_state *cs) {
+  HANDLE h[MAX_LIST];
+  for (size_t i = 0; i < cs->n; i++) {
+    h[i] = cs->info[i].hAllocation;
+    if (cs->allocs[i]->o.khandle)
+      (void)lt__ht_free(&r->kht, cs->allocs[i]->o.khandle);
+    cs->allocs[i]->o.khandle = 0;
+  }
+  DXGKARG_DESTROYALLOCATION d = {(UINT)cs->n, h, cs->res ? cs->res->kmd : NULL, {{0}}};
+  d.Flags.DestroyResource = cs->new_res;
+  (void)lt__ddi(r, "DxgkDdiDestroyAllocation", LT_OBJ_ALLOCATION, cs->allocs[0]->o.handle,
+                cs->res ? cs->res->o.serial : cs->group->serial, ddi_destroy, &d);
+}
+
+/* Publishes the created allocations: kernel handles, maps, resource lists.
+ * On failure nothing is published. */
+static int create_publish(lt_replay *r, struct create_state *cs, lt__alloc **made) {
+  int fail_handles = r->handle_fail && --r->handle_fail == 0;
+  for (size_t i = 0; i < cs->n; i++) {
+    lt__alloc *a = cs->allocs[i];
+    a->kmd = cs->info[i].hAllocation;
+    if (fail_handles || lt__ht_alloc(&r->kht, a, LT_OBJ_ALLOCATION, &a->o.khandle)) {
+      create_unmake(r, cs);
+      return LT_ENOMEM;
+    }
+  }
+  for (size_t i = 0; i < cs->n; i++) {
+    lt__alloc *a = cs->allocs[i];
+    made[i] = a;
+    cs->allocs[i] = NULL;
+    if (lt__register(r, &a->o) == 0 && lt__u64map_put(&r->kmd_allocs, (uintptr_t)a->kmd, a)) {
+      /* Out of memory: the stale-reference oracle may misjudge this one. */
+    }
+    a->creator = cs->dev;
+    lt__ref(cs->dev ? &cs->dev->o : NULL);
+    a->group = cs->group;
+    if (cs->res) {
+      a->res = cs->res;
+      lt__ref(&cs->res->o);
+      a->res_next = cs->res->allocs;
+      if (a->res_next)
+        a->res_next->res_prev = a;
+      cs->res->allocs = a;
+      cs->res->n_live++;
+    }
+  }
+  return 0;
+}
+
+/* Opens the creating device's binding (OpenAllocation with Flags.Create). */
+static int create_open(lt_replay *r, struct create_state *cs, lt__alloc **made) {
+  if (cs->dev == NULL)
+    return 0;
+  DXGK_OPENALLOCATIONINFO oi[MAX_LIST];
+  memset(oi, 0, cs->n * sizeof oi[0]);
+  for (size_t i = 0; i < cs->n; i++) {
+    oi[i].hAllocation = made[i]->o.khandle;
+    oi[i].pPrivateDriverData = made[i]->priv;
+    oi[i].PrivateDriverDataSize = sizeof made[i]->priv;
+  }
+  DXGKARG_OPENALLOCATION args = {(UINT)cs->n, oi, NULL, 0, {{0}}, 0, 0, 0};
+  args.Flags.Create = 1;
+  struct dev_call c = {cs->dev->kmd, &args};
+  uint64_t scope = cs->res ? cs->res->o.serial : cs->group->serial;
+  NTSTATUS st = lt__ddi(r, "DxgkDdiOpenAllocation", LT_OBJ_DEVICE, cs->dev->o.handle, scope,
+                        ddi_open, &c);
+  if (st == LT_DDI_CRASHED || !NT_SUCCESS(st))
+    return LT_EINVAL;
+  for (size_t i = 0; i < cs->n; i++) {
+    if (oi[i].hDeviceSpecificAllocation == NULL) {
+      bad_status(r, &made[i]->o, "DxgkDdiOpenAllocation returned success with a NULL "
+                 "hDeviceSpecificAllocation %p for element %d", NULL, (int)i);
+      continue;
+    }
+    if (bind(r, cs->dev, made[i], oi[i].hDeviceSpecificAllocation, 1, NULL) == NULL)
+      return LT_ENOMEM;
+  }
+  return 0;
+}
+
+static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs) {
+  for (size_t i = 0; i < cs->n; i++) {
+    if ((cs->allocs[i] = new_alloc(r, ev, ev->allocs[i], cs->dev)) == NULL)
+      return LT_ENOMEM;
+    lt__alloc *a = cs->allocs[i];
+    cs->info[i].pPrivateDriverData = a->priv;
+    cs->info[i].PrivateDriverDataSize = sizeof a->priv;
+  }
+  DXGKARG_CREATEALLOCATION args = {NULL, 0, (UINT)cs->n, cs->info, NULL, {{0}}};
+  args.Flags.Resource = ev->resource != 0;
+  HANDLE res_in = cs->res ? cs->res->kmd : NULL;
+  args.hResource = res_in;
+  uint64_t scope = cs->res ? cs->res->o.serial : cs->group->serial;
+  NTSTATUS st = lt__ddi(r, "DxgkDdiCreateAllocation",
+                        cs->res ? LT_OBJ_RESOURCE : LT_OBJ_ALLOCATION,
+                        cs->res ? cs->res->o.handle : cs->allocs[0]->o.handle, scope, ddi_create,
+                        &args);
+  if (st == LT_DDI_CRASHED)
+    return LT_EINVAL;
+  if (!create_outputs_ok(r, cs, st, &args, res_in))
+    return LT_EINVAL;
+  if (cs->res)
+    cs->res->kmd = args.hResource;
+  return 0;
+}
+
+static lt__resource *new_resource(lt_replay *r, const lt_event *ev, lt__device *dev) {
+  lt__resource *res = lt_calloc(1, sizeof *res);
+  if (res == NULL)
+    return NULL;
+  res->o.type = LT_OBJ_RESOURCE;
+  res->o.handle = ev->resource;
+  res->o.pid = ev->pid ? ev->pid : (dev ? dev->o.pid : 0);
+  res->o.rundown = ev->rundown;
+  res->shared = ev->shared;
+  if (lt__register(r, &res->o) ||
+      lt__ht_alloc(&r->kht, res, LT_OBJ_RESOURCE, &res->o.khandle)) {
+    if (res->o.in_map)
+      lt__fail(r, &res->o);
+    else
+      lt_free(res);
+    return NULL;
+  }
+  res->creator = dev;
+  lt__ref(dev ? &dev->o : NULL);
+  return res;
+}
+
+/* Rolls back a create that the driver accepted but dxgkrnl cannot complete
+ * (binding or handle failure): dxgkrnl destroys what it made. */
+static void create_rollback(lt_replay *r, struct create_state *cs, lt__alloc **made, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    lt__fail(r, &made[i]->o);
+  if (cs->new_res)
+    lt__fail(r, &cs->res->o);
+  if (!r->crashed)
+    lt__destroy_now(r, made, n, cs->res, cs->new_res);
+}
+
+void lt__op_alloc_create(lt_replay *r, const lt_event *ev) {
+  struct create_state *cs = lt_calloc(1, sizeof *cs);
+  if (cs == NULL)
+    return;
+  if (!create_validate(r, ev, cs))
+    goto out;
+  if (cs->new_res && (cs->res = new_resource(r, ev, cs->dev)) == NULL)
+    goto out;
+  if (cs->res == NULL &&
+      (cs->group = lt__scope_new(r, LT_OBJ_ALLOCATION, ev->allocs[0]->alloc, (uint32_t)cs->n)) ==
+          NULL)
+    goto out;
+  if (create_call(r, ev, cs)) {
+    create_failed(r, cs);
+    goto out;
+  }
+  lt__alloc *made[MAX_LIST];
+  if (create_publish(r, cs, made)) {
+    create_failed(r, cs);
+    goto out;
+  }
+  if (create_open(r, cs, made)) {
+    create_rollback(r, cs, made, cs->n);
+    goto out;
+  }
+out:
+  lt_free(cs);
+}
+
+/* ---- Open / Close ------------------------------------------------------------------ */
+
+void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
+  lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
+  size_t n = ev->n_handles;
+  if (dev == NULL || n == 0 || n > MAX_LIST)
+    return;
+  lt__alloc *list[MAX_LIST];
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->handles[i], 0);
+    if (a == NULL) {
+      if (lt__kernel(r))
+        return;
+      continue;
+    }
+    list[k++] = a;
+  }
+  if (k == 0)
+    return;
+  DXGK_OPENALLOCATIONINFO oi[MAX_LIST];
+  memset(oi, 0, k * sizeof oi[0]);
+  for (size_t i = 0; i < k; i++) {
+    oi[i].hAllocation = list[i]->o.khandle;
+    oi[i].pPrivateDriverData = list[i]->priv;
+    oi[i].PrivateDriverDataSize = sizeof list[i]->priv;
+  }
+  DXGKARG_OPENALLOCATION args = {(UINT)k, oi, NULL, 0, {{0}}, 0, 0, 0};
+  lt__scope *group = lt__scope_new(r, LT_OBJ_DEVICE, dev->o.handle, (uint32_t)k);
+  if (group == NULL)
+    return;
+  struct dev_call c = {dev->kmd, &args};
+  NTSTATUS st = lt__ddi(r, "DxgkDdiOpenAllocation", LT_OBJ_DEVICE, dev->o.handle, group->serial,
+                        ddi_open, &c);
+  if (st == LT_DDI_CRASHED || !NT_SUCCESS(st)) {
+    /* Nothing is bound: whatever the driver made for this call must be gone. */
+    group->live = 1;
+    const char *outer = r->cur_ddi;
+    r->cur_ddi = "DxgkDdiOpenAllocation";
+    lt__scope_put(r, group);
+    r->cur_ddi = outer;
+    return;
+  }
+  uint32_t bound = 0;
+  for (size_t i = 0; i < k; i++) {
+    if (oi[i].hDeviceSpecificAllocation == NULL) {
+      bad_status(r, &list[i]->o, "DxgkDdiOpenAllocation returned success with a NULL "
+                 "hDeviceSpecificAllocation %p for element %d", NULL, (int)i);
+      continue;
+    }
+    if (bind(r, dev, list[i], oi[i].hDeviceSpecificAllocation, 0, group))
+      bound++;
+  }
+  group->live = bound ? bound : 1;
+  if (bound == 0)
+    lt__scope_put(r, group);
+}
+
+void lt__op_alloc_close(lt_replay *r, const lt_event *ev) {
+  lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
+  size_t n = ev->n_handles;
+  if (dev == NULL || n == 0 || n > MAX_LIST)
+    return;
+  lt__binding *sel[MAX_LIST];
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->handles[i], 0);
+    if (a == NULL)
+      continue;
+    lt__binding *pick = NULL;
+    for (lt__binding *b = a->bindings; b; b = b->alloc_next) {
+      int taken = 0;
+      for (size_t j = 0; j < k; j++)
+        taken |= sel[j] == b;
+      if (b->dev == dev && !taken && (pick == NULL || pick->is_create))
+        pick = b;
+    }
+    if (pick)
+      sel[k++] = pick;
+  }
+  lt__close_bindings(r, dev, sel, k);
+  lt__run_deferred(r, 0);
+}

@@ -1,0 +1,275 @@
+/* The guard around every DDI call and the miniport oracles: crash and
+ * deadlock detection, pool attribution, pool problems, leak scopes and stale
+ * references (see dxgkrnl.h). */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dxgkrnl.h"
+#include "kernel_shim.h"
+
+static _Thread_local sigjmp_buf *guard;
+static _Thread_local volatile int guard_sig;
+
+static void on_fault(int sig, siginfo_t *si, void *uc) {
+  (void)si;
+  (void)uc;
+  if (guard) {
+    guard_sig = sig;
+    siglongjmp(*guard, 1);
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+/* Installs handlers that turn a fault inside a DDI into a miniport-crash
+ * finding (outside a DDI the default action applies). Idempotent. */
+void lt__install_crash_handlers(void) {
+  static int done;
+  if (done)
+    return;
+  done = 1;
+  static char altstack[64 * 1024];
+  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+  sigaltstack(&ss, NULL);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction(sigs[i], &sa, NULL);
+}
+
+static const char *sig_name(int sig) {
+  switch (sig) {
+  case SIGSEGV: return "SIGSEGV (invalid memory access)";
+  case SIGBUS: return "SIGBUS";
+  case SIGFPE: return "SIGFPE";
+  case SIGILL: return "SIGILL";
+  case SIGABRT: return "SIGABRT (assertion or abort)";
+  }
+  return "signal";
+}
+
+/* Calls one DDI: attributes pool blocks to (object, handle, scope), catches
+ * a crash (the replay stops: driver state is unknown after it) and a spin
+ * lock deadlock. Returns the DDI status, or LT_DDI_CRASHED. */
+NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, uint64_t scope,
+                 lt__ddi_fn fn, void *arg) {
+  if (r->crashed)
+    return LT_DDI_CRASHED;
+  const char *outer = r->cur_ddi;
+  r->cur_ddi = name;
+  lt_pool_set_owner(r->pool, object, handle, scope);
+  sigjmp_buf jb;
+  sigjmp_buf *saved = guard;
+  volatile NTSTATUS st = LT_DDI_CRASHED;
+  if (sigsetjmp(jb, 1) == 0) {
+    guard = &jb;
+    st = fn(r, arg);
+    guard = saved;
+  } else {
+    guard = saved;
+    r->crashed = 1;
+    lt__finding(r, LT_F_MINIPORT_CRASH, LT_SEV_ERROR, NULL, "the miniport crashed in %s: %s",
+                name, sig_name(guard_sig));
+    st = LT_DDI_CRASHED;
+  }
+  lt__kernel_set_irql(PASSIVE_LEVEL);
+  if (st != LT_DDI_CRASHED && lt__kernel_take_deadlock()) {
+    r->crashed = 1;
+    lt__finding(r, LT_F_MINIPORT_CRASH, LT_SEV_ERROR, NULL,
+                "the miniport hung in %s: a spin lock was acquired while already held", name);
+    st = LT_DDI_CRASHED;
+  }
+  r->cur_ddi = outer;
+  return st;
+}
+
+static void tag_text(uint32_t tag, char out[5]) {
+  for (int i = 0; i < 4; i++) {
+    unsigned char c = (unsigned char)(tag >> (8 * i));
+    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+  }
+  out[4] = 0;
+}
+
+/* Pool problem callback: every problem is a miniport finding at the event
+ * being replayed, attributed to the DDI that made it. */
+void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
+  lt_replay *r = data;
+  lt_finding f;
+  memset(&f, 0, sizeof f);
+  f.severity = LT_SEV_ERROR;
+  f.created_at = -1;
+  f.object = LT_OBJ_POOL;
+  f.handle = b->addr;
+  f.pool_tag = b->tag;
+  f.bytes = b->size;
+  char tag[5];
+  tag_text(b->tag, tag);
+  const char *ddi = r->cur_ddi ? r->cur_ddi : "?";
+  switch (problem) {
+  case LT_POOL_DOUBLE_FREE:
+    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
+    snprintf(f.message, sizeof f.message,
+             "%s freed pool block %p (tag '%s', %zu bytes) that was already freed", ddi,
+             (void *)b->addr, tag, b->size);
+    break;
+  case LT_POOL_BAD_FREE:
+    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
+    snprintf(f.message, sizeof f.message,
+             "%s freed %p (tag '%s'), which is not a pool block the driver allocated", ddi,
+             (void *)b->addr, tag);
+    break;
+  case LT_POOL_TAG_MISMATCH:
+    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
+    f.severity = LT_SEV_WARNING;
+    snprintf(f.message, sizeof f.message, "%s freed pool block %p with tag '%s' (wrong tag)", ddi,
+             (void *)b->addr, tag);
+    break;
+  default:
+    f.kind = LT_F_MINIPORT_USE_AFTER_FREE;
+    snprintf(f.message, sizeof f.message,
+             "pool block %p (tag '%s', %zu bytes) was written after it was freed "
+             "(detected after %s)",
+             (void *)b->addr, tag, b->size, ddi);
+    break;
+  }
+  snprintf(f.site, sizeof f.site, "tag:%s", tag);
+  lt__finding_at(r, &f);
+}
+
+struct leak_acc {
+  uint32_t tag;
+  size_t blocks, bytes;
+  uint64_t first;
+};
+
+struct leak_scan {
+  struct leak_acc acc[8];
+  int n;
+};
+
+static void leak_collect(void *data, const lt_pool_block_info *b) {
+  struct leak_scan *s = data;
+  for (int i = 0; i < s->n; i++)
+    if (s->acc[i].tag == b->tag) {
+      s->acc[i].blocks++;
+      s->acc[i].bytes += b->size;
+      return;
+    }
+  if (s->n < 8)
+    s->acc[s->n++] = (struct leak_acc){b->tag, 1, b->size, b->addr};
+}
+
+static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint64_t handle,
+                         const char *ddi, const char *what) {
+  for (int i = 0; i < scan->n; i++) {
+    lt_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = LT_F_MINIPORT_LEAK;
+    f.severity = LT_SEV_ERROR;
+    f.created_at = -1;
+    f.object = object;
+    f.handle = handle;
+    f.pool_tag = scan->acc[i].tag;
+    f.bytes = scan->acc[i].bytes;
+    char tag[5];
+    tag_text(scan->acc[i].tag, tag);
+    snprintf(f.site, sizeof f.site, "tag:%s", tag);
+    snprintf(f.ddi, sizeof f.ddi, "%s", ddi ? ddi : "?");
+    lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
+    if (o && o->type == object) {
+      f.pid = o->pid;
+      f.created_at = o->created_at;
+      f.n_destroyed = o->n_destroyed;
+      memcpy(f.destroyed_at, o->destroyed_at, sizeof f.destroyed_at);
+      f.n_history = o->hist_n;
+      for (int j = 0; j < o->hist_n; j++)
+        f.history[j] = o->hist[(o->hist_pos - o->hist_n + j + 2 * LT_HIST) % LT_HIST];
+    }
+    snprintf(f.message, sizeof f.message,
+             "%zu pool block(s) with tag '%s' (%zu bytes) outlive %s after %s returned",
+             scan->acc[i].blocks, tag, scan->acc[i].bytes, what, f.ddi);
+    lt__finding_at(r, &f);
+  }
+}
+
+/* Checks that no pool block made for a scope's objects outlives them; moves
+ * reported blocks to a "reported" scope so each leak is reported once. */
+void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi) {
+  struct leak_scan scan;
+  memset(&scan, 0, sizeof scan);
+  if (lt_pool_each_live(r->pool, s->serial, 0, leak_collect, &scan) == 0)
+    return;
+  char what[96];
+  snprintf(what, sizeof what, "%s 0x%llx", lt_object_name(s->object),
+           (unsigned long long)s->handle);
+  report_leaks(r, &scan, s->object, s->handle, ddi, what);
+  lt_pool_owner reported = {LT_OBJ_NONE, 0, r->reported_scope};
+  lt_pool_move_scope(r->pool, s->serial, &reported);
+}
+
+/* After the adapter stopped: every block not yet reported is a leak. */
+void lt__check_adapter_leaks(lt_replay *r);
+static void collect_unreported(void *data, const lt_pool_block_info *b) {
+  void **d = data;
+  lt_replay *r = d[0];
+  if (b->owner.scope != r->reported_scope)
+    leak_collect(d[1], b);
+}
+
+void lt__check_adapter_leaks(lt_replay *r) {
+  struct leak_scan scan;
+  memset(&scan, 0, sizeof scan);
+  void *d[2] = {r, &scan};
+  lt_pool_each_live(r->pool, 0, 1, collect_unreported, d);
+  report_leaks(r, &scan, LT_OBJ_NONE, 0, "DxgkDdiStopDevice", "the adapter");
+}
+
+struct stale_ctx {
+  lt_replay *r;
+  const char *ddi;
+};
+
+static void stale_report(void *data, HANDLE h, const char *where) {
+  struct stale_ctx *c = data;
+  lt_replay *r = c->r;
+  if (h == NULL || lt__u64map_get(&r->kmd_allocs, (uintptr_t)h))
+    return;
+  if (lt__u64map_get(&r->stale_seen, (uintptr_t)h))
+    return;
+  if (lt__u64map_put(&r->stale_seen, (uintptr_t)h, (void *)1))
+    return;
+  lt_finding f;
+  memset(&f, 0, sizeof f);
+  f.kind = LT_F_MINIPORT_STALE_REFERENCE;
+  f.severity = LT_SEV_ERROR;
+  f.created_at = -1;
+  f.object = LT_OBJ_ALLOCATION;
+  f.handle = (uintptr_t)h;
+  snprintf(f.ddi, sizeof f.ddi, "%s", c->ddi ? c->ddi : "?");
+  snprintf(f.site, sizeof f.site, "%s", where ? where : "?");
+  snprintf(f.message, sizeof f.message,
+           "after %s returned, driver state (%s) still references allocation %p, "
+           "which is not a live allocation",
+           f.ddi, f.site, h);
+  lt__finding_at(r, &f);
+}
+
+/* Asks the driver (when it exports the hook) which allocations its state
+ * still references; each that is not live is a stale reference. */
+static NTSTATUS ddi_enum_refs(lt_replay *r, void *arg) {
+  r->mp->LtEnumReferencedAllocations(r->adapter, stale_report, arg);
+  return STATUS_SUCCESS;
+}
+
+void lt__check_stale(lt_replay *r, const char *ddi) {
+  if (r->mp->LtEnumReferencedAllocations == NULL || r->crashed)
+    return;
+  struct stale_ctx c = {r, ddi};
+  (void)lt__ddi(r, "LtEnumReferencedAllocations", LT_OBJ_NONE, 0, 0, ddi_enum_refs, &c);
+}

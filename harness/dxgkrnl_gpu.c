@@ -1,0 +1,476 @@
+/* GPU-facing paths of the simulated dxgkrnl: residency (VidMm placement and
+ * BuildPagingBuffer), DMA submission and completion (VidSch node queues,
+ * interrupt + DPC), CPU locks, scanout and TDR. */
+#include <string.h>
+
+#include "dxgkrnl.h"
+#include "kernel_shim.h"
+
+#define MAX_REFS 256
+
+static NTSTATUS ddi_paging(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiBuildPagingBuffer(r->adapter, arg);
+}
+
+/* ---- residency ------------------------------------------------------------------ */
+
+static void lru_unlink(lt_replay *r, lt__alloc *a) {
+  if (a->lru_prev)
+    a->lru_prev->lru_next = a->lru_next;
+  else if (r->lru_head == a)
+    r->lru_head = a->lru_next;
+  if (a->lru_next)
+    a->lru_next->lru_prev = a->lru_prev;
+  else if (r->lru_tail == a)
+    r->lru_tail = a->lru_prev;
+  a->lru_prev = a->lru_next = NULL;
+}
+
+static void lru_append(lt_replay *r, lt__alloc *a) {
+  a->lru_prev = r->lru_tail;
+  a->lru_next = NULL;
+  if (r->lru_tail)
+    r->lru_tail->lru_next = a;
+  else
+    r->lru_head = a;
+  r->lru_tail = a;
+}
+
+/* Takes an allocation out of its segment. TRANSFER pages it out through the
+ * driver; TDR_NOTICE sends the post-reset eviction notice (TransferSize 0,
+ * content lost); SILENT only frees the range (destroy). */
+void lt__evict(lt_replay *r, lt__alloc *a, int mode) {
+  if (a->segment == 0)
+    return;
+  if (mode != LT_EVICT_SILENT) {
+    DXGKARG_BUILDPAGINGBUFFER pb;
+    memset(&pb, 0, sizeof pb);
+    pb.Operation = DXGK_OPERATION_TRANSFER;
+    pb.Transfer.hAllocation = a->kmd;
+    pb.Transfer.TransferSize = mode == LT_EVICT_TDR_NOTICE ? 0 : a->size;
+    pb.Transfer.SourceSegmentId = a->segment;
+    pb.Transfer.SourceAddress.QuadPart = (LONGLONG)a->addr;
+    (void)lt__ddi(r, "DxgkDdiBuildPagingBuffer", LT_OBJ_ALLOCATION, a->o.handle, 0, ddi_paging,
+                  &pb);
+  }
+  lt_gpu_release(r->gpu, a->segment, a->addr);
+  a->segment = 0;
+  a->addr = 0;
+  lru_unlink(r, a);
+}
+
+static int evictable(const lt__alloc *a) {
+  return a->segment && !a->pending_refs && !a->displayed && !a->locks;
+}
+
+/* Pages an allocation in (VidMm on demand), evicting idle allocations in LRU
+ * order when the segments are full. LT_ENOSPACE when nothing can make room. */
+int lt__make_resident(lt_replay *r, lt__alloc *a, uint32_t preferred) {
+  if (a->segment) {
+    lru_unlink(r, a);
+    lru_append(r, a);
+    return 0;
+  }
+  uint32_t seg = 0;
+  uint64_t addr = 0;
+  for (;;) {
+    int err = lt_gpu_place(r->gpu, a->segset, preferred ? preferred : a->preferred, a->size,
+                           a->align, a->o.serial, &seg, &addr);
+    if (err == 0)
+      break;
+    if (err != LT_ENOSPACE)
+      return err;
+    lt__alloc *victim = r->lru_head;
+    while (victim && (!evictable(victim) || victim == a))
+      victim = victim->lru_next;
+    if (victim == NULL)
+      return LT_ENOSPACE;
+    lt__evict(r, victim, LT_EVICT_TRANSFER);
+  }
+  a->segment = seg;
+  a->addr = addr;
+  lru_append(r, a);
+  DXGKARG_BUILDPAGINGBUFFER pb;
+  memset(&pb, 0, sizeof pb);
+  pb.Operation = DXGK_OPERATION_TRANSFER;
+  pb.Transfer.hAllocation = a->kmd;
+  pb.Transfer.TransferSize = a->size;
+  pb.Transfer.DestinationSegmentId = seg;
+  pb.Transfer.DestinationAddress.QuadPart = (LONGLONG)addr;
+  (void)lt__ddi(r, "DxgkDdiBuildPagingBuffer", LT_OBJ_ALLOCATION, a->o.handle, 0, ddi_paging, &pb);
+  return 0;
+}
+
+void lt__op_residency(lt_replay *r, const lt_event *ev) {
+  lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->alloc, 0);
+  if (a == NULL)
+    return;
+  int busy = a->pending_refs || a->displayed || a->locks;
+  switch (ev->op) {
+  case LIFETRACE__OP__EVICT:
+    if (!(lt__kernel(r) && busy))
+      lt__evict(r, a, LT_EVICT_TRANSFER);
+    break;
+  case LIFETRACE__OP__PAGE_IN:
+    (void)lt__make_resident(r, a, ev->segment);
+    break;
+  case LIFETRACE__OP__OFFER:
+    if (lt__kernel(r) && busy)
+      break;
+    lt__evict(r, a, LT_EVICT_TRANSFER);
+    a->offered = 1;
+    break;
+  default: /* reclaim */
+    a->offered = 0;
+    break;
+  }
+}
+
+/* ---- DMA -------------------------------------------------------------------------- */
+
+struct render_call {
+  HANDLE ctx;
+  DXGKARG_RENDER args;
+};
+
+static NTSTATUS ddi_render(lt_replay *r, void *arg) {
+  struct render_call *c = arg;
+  return r->mp->DxgkDdiRender(c->ctx, &c->args);
+}
+
+static NTSTATUS ddi_submit(lt_replay *r, void *arg) {
+  lt__kernel_set_irql(DISPATCH_LEVEL);
+  return r->mp->DxgkDdiSubmitCommand(r->adapter, arg);
+}
+
+static lt__binding *binding_on(lt__alloc *a, lt__device *dev) {
+  for (lt__binding *b = a->bindings; b; b = b->alloc_next)
+    if (b->dev == dev)
+      return b;
+  return NULL;
+}
+
+struct submit_state {
+  lt__alloc *allocs[MAX_REFS];
+  DXGK_ALLOCATIONLIST list[MAX_REFS];
+  lt_gpu_access acc[MAX_REFS];
+  size_t n, nlist;
+};
+
+/* Resolves a submit's references; returns 0 when the event must be dropped. */
+static int submit_refs(lt_replay *r, const lt_event *ev, lt__context *ctx,
+                       struct submit_state *s) {
+  if (ev->n_refs > MAX_REFS)
+    return 0;
+  for (size_t i = 0; i < ev->n_refs; i++) {
+    lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->refs[i]->alloc, 0);
+    if (a == NULL) {
+      if (lt__kernel(r))
+        return 0;
+      continue;
+    }
+    if (lt__make_resident(r, a, 0) && lt__kernel(r))
+      return 0; /* VidMm could not make room: the submission fails */
+    s->allocs[s->n] = a;
+    s->acc[s->n] = (lt_gpu_access){a->segment, a->addr, a->size, a->o.serial,
+                                   ev->refs[i]->write, (uintptr_t)a};
+    s->n++;
+    lt__binding *b = binding_on(a, ctx->dev);
+    if (b) {
+      DXGK_ALLOCATIONLIST *l = &s->list[s->nlist++];
+      l->hDeviceSpecificAllocation = b->kmd;
+      l->WriteOperation = ev->refs[i]->write;
+      l->SegmentId = a->segment & 31;
+      l->PhysicalAddress.QuadPart = (LONGLONG)a->addr;
+    }
+  }
+  return 1;
+}
+
+static void enqueue(lt_replay *r, lt__context *ctx, uint64_t fence, uint64_t node_fence,
+                    struct submit_state *s, void *priv) {
+  lt__packet *p = lt_calloc(1, sizeof *p);
+  lt__alloc **allocs = s->n ? lt_calloc(s->n, sizeof *allocs) : NULL;
+  if (p == NULL || (s->n && allocs == NULL)) {
+    lt_free(p);
+    lt_free(allocs);
+    lt_free(priv);
+    return;
+  }
+  p->ctx = ctx;
+  lt__ref(&ctx->o);
+  p->fence = fence;
+  p->node_fence = node_fence;
+  p->n = s->n;
+  p->allocs = allocs;
+  p->priv = priv;
+  for (size_t i = 0; i < s->n; i++) {
+    allocs[i] = s->allocs[i];
+    lt__ref(&allocs[i]->o);
+    allocs[i]->pending_refs++;
+  }
+  lt__node *node = &r->nodes[ctx->node];
+  if (node->tail)
+    node->tail->next = p;
+  else
+    node->head = p;
+  node->tail = p;
+}
+
+void lt__op_submit(lt_replay *r, const lt_event *ev) {
+  lt__context *ctx = lt__want(r, LT_OBJ_CONTEXT, ev->context, 0);
+  if (ctx == NULL)
+    return;
+  if (lt__kernel(r) && ctx->last_fence && ev->fence <= ctx->last_fence)
+    return; /* fences on a context only grow */
+  struct submit_state *s = lt_calloc(1, sizeof *s);
+  if (s == NULL || !submit_refs(r, ev, ctx, s)) {
+    lt_free(s);
+    return;
+  }
+  UINT privsize = r->mp->DmaBufferPrivateDataSize;
+  void *priv = lt_calloc(1, privsize ? privsize : 1);
+  struct render_call rc = {ctx->kmd, {(UINT)s->nlist, s->list, priv, privsize}};
+  NTSTATUS st = priv ? lt__ddi(r, "DxgkDdiRender", LT_OBJ_CONTEXT, ctx->o.handle, ctx->o.serial,
+                               ddi_render, &rc)
+                     : STATUS_NO_MEMORY;
+  lt__node *node = &r->nodes[ctx->node];
+  uint64_t node_fence = node->next_fence + 1;
+  DXGKARG_SUBMITCOMMAND sc = {ctx->kmd, ctx->node, (UINT)node_fence, priv, privsize};
+  if (NT_SUCCESS(st) && st != LT_DDI_CRASHED)
+    st = lt__ddi(r, "DxgkDdiSubmitCommand", LT_OBJ_CONTEXT, ctx->o.handle, ctx->o.serial,
+                 ddi_submit, &sc);
+  if (!NT_SUCCESS(st) || st == LT_DDI_CRASHED || lt_gpu_submit(r->gpu, ctx->node, node_fence,
+                                                               s->acc, s->n)) {
+    lt_free(priv);
+    lt_free(s);
+    return;
+  }
+  node->next_fence = node_fence;
+  ctx->last_fence = ev->fence;
+  ctx->last_node_fence = node_fence;
+  enqueue(r, ctx, ev->fence, node_fence, s, priv);
+  lt_free(s);
+}
+
+static NTSTATUS ddi_interrupt(lt_replay *r, void *arg) {
+  lt__kernel_set_irql(HIGH_LEVEL);
+  (void)r->mp->DxgkDdiInterruptRoutine(r->adapter, *(ULONG *)arg);
+  lt__kernel_set_irql(DISPATCH_LEVEL);
+  r->mp->DxgkDdiDpcRoutine(r->adapter);
+  return STATUS_SUCCESS;
+}
+
+/* Completes every packet of a node up to node_fence: the GPU touches their
+ * memory, the driver's ISR and DPC run, then the engine retires the packets
+ * and runs the destroys that were waiting for them. */
+void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence) {
+  lt__node *nd = &r->nodes[node];
+  if (node_fence <= nd->completed) {
+    lt_gpu_scanout_read(r->gpu);
+    return;
+  }
+  lt_gpu_complete(r->gpu, node, node_fence);
+  nd->completed = node_fence;
+  ULONG msg = node;
+  (void)lt__ddi(r, "DxgkDdiDpcRoutine", LT_OBJ_NONE, 0, 0, ddi_interrupt, &msg);
+  while (nd->head && nd->head->node_fence <= node_fence) {
+    lt__packet *p = nd->head;
+    nd->head = p->next;
+    if (nd->head == NULL)
+      nd->tail = NULL;
+    for (size_t i = 0; i < p->n; i++) {
+      p->allocs[i]->pending_refs--;
+      lt__unref(r, &p->allocs[i]->o);
+    }
+    lt__unref(r, &p->ctx->o);
+    lt_free(p->allocs);
+    lt_free(p->priv);
+    lt_free(p);
+  }
+  const char *outer = r->cur_ddi;
+  r->cur_ddi = "DxgkDdiDpcRoutine";
+  lt_pool_check_quarantine(r->pool);
+  r->cur_ddi = outer;
+  lt__run_deferred(r, 0);
+}
+
+void lt__drain_context(lt_replay *r, lt__context *c) {
+  if (c->last_node_fence > r->nodes[c->node].completed)
+    lt__complete_node(r, c->node, c->last_node_fence);
+}
+
+void lt__op_fence_done(lt_replay *r, const lt_event *ev) {
+  lt__context *ctx = lt__want(r, LT_OBJ_CONTEXT, ev->context, 0);
+  if (ctx == NULL)
+    return;
+  uint64_t target = 0;
+  for (lt__packet *p = r->nodes[ctx->node].head; p; p = p->next) {
+    if (p->ctx != ctx)
+      continue;
+    if (p->fence > ev->fence)
+      break;
+    target = p->node_fence;
+  }
+  lt__complete_node(r, ctx->node, target);
+}
+
+/* ---- CPU locks -------------------------------------------------------------------- */
+
+static NTSTATUS ddi_lock(lt_replay *r, void *arg) { return r->mp->DxgkDdiLock(r->adapter, arg); }
+static NTSTATUS ddi_unlock(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiUnlock(r->adapter, arg);
+}
+
+void lt__op_lock(lt_replay *r, const lt_event *ev, int lock) {
+  lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->alloc, 0);
+  if (a == NULL)
+    return;
+  if (!lock) {
+    if (a->locks == 0)
+      return;
+    DXGKARG_UNLOCK u = {a->kmd};
+    (void)lt__ddi(r, "DxgkDdiUnlock", LT_OBJ_ALLOCATION, a->o.handle, 0, ddi_unlock, &u);
+    a->locks--;
+    return;
+  }
+  if (lt__make_resident(r, a, 0))
+    return;
+  DXGKARG_LOCK l;
+  memset(&l, 0, sizeof l);
+  l.hAllocation = a->kmd;
+  l.SegmentId = a->segment;
+  l.SegmentAddress.QuadPart = (LONGLONG)a->addr;
+  NTSTATUS st = lt__ddi(r, "DxgkDdiLock", LT_OBJ_ALLOCATION, a->o.handle, 0, ddi_lock, &l);
+  if (NT_SUCCESS(st) && st != LT_DDI_CRASHED)
+    a->locks++;
+}
+
+/* ---- scanout ---------------------------------------------------------------------- */
+
+static NTSTATUS ddi_scanout(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiSetVidPnSourceAddress(r->adapter, arg);
+}
+
+void lt__op_scanout(lt_replay *r, const lt_event *ev) {
+  uint32_t src = ev->source;
+  if (src >= LT_MAX_SOURCES)
+    return;
+  lt__alloc *a = NULL;
+  if (ev->alloc) {
+    a = lt__want(r, LT_OBJ_ALLOCATION, ev->alloc, 0);
+    if (a == NULL || lt__make_resident(r, a, 0))
+      return;
+  }
+  DXGKARG_SETVIDPNSOURCEADDRESS sa;
+  memset(&sa, 0, sizeof sa);
+  sa.VidPnSourceId = src;
+  if (a) {
+    sa.PrimarySegment = a->segment;
+    sa.PrimaryAddress.QuadPart = (LONGLONG)a->addr;
+    sa.hAllocation = a->kmd;
+  }
+  lt__alloc *old = r->scanout[src];
+  r->scanout[src] = a; /* the GPU tags the source with this allocation */
+  NTSTATUS st = lt__ddi(r, "DxgkDdiSetVidPnSourceAddress", a ? LT_OBJ_ALLOCATION : LT_OBJ_NONE,
+                        a ? a->o.handle : 0, 0, ddi_scanout, &sa);
+  if (!NT_SUCCESS(st) || st == LT_DDI_CRASHED) {
+    r->scanout[src] = old;
+    return;
+  }
+  r->scanout_reported &= ~(1u << src);
+  if (old)
+    old->displayed &= ~(1u << src);
+  if (a)
+    a->displayed |= 1u << src;
+  lt__run_deferred(r, 0);
+}
+
+/* ---- TDR ------------------------------------------------------------------------------ */
+
+static NTSTATUS ddi_reset(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiResetFromTimeout(r->adapter);
+}
+static NTSTATUS ddi_restart(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiRestartFromTimeout(r->adapter);
+}
+
+/* Drops every pending packet without executing it (the GPU was reset). */
+static void drop_packets(lt_replay *r) {
+  for (int n = 0; n < LT_MAX_NODES; n++) {
+    lt__node *nd = &r->nodes[n];
+    while (nd->head) {
+      lt__packet *p = nd->head;
+      nd->head = p->next;
+      for (size_t i = 0; i < p->n; i++) {
+        p->allocs[i]->pending_refs--;
+        lt__unref(r, &p->allocs[i]->o);
+      }
+      lt__unref(r, &p->ctx->o);
+      lt_free(p->allocs);
+      lt_free(p->priv);
+      lt_free(p);
+    }
+    nd->tail = NULL;
+    nd->completed = nd->next_fence;
+  }
+  lt_gpu_reset(r->gpu);
+}
+
+/* TDR as dxgkrnl performs it: reset, purge video memory with eviction
+ * notices, restart. Allocation handles stay valid (G8). */
+void lt__op_tdr(lt_replay *r) {
+  (void)lt__ddi(r, "DxgkDdiResetFromTimeout", LT_OBJ_NONE, 0, 0, ddi_reset, NULL);
+  drop_packets(r);
+  for (lt__alloc *a = r->lru_head, *next; a; a = next) {
+    next = a->lru_next;
+    lt__evict(r, a, LT_EVICT_TDR_NOTICE);
+  }
+  (void)lt__ddi(r, "DxgkDdiRestartFromTimeout", LT_OBJ_NONE, 0, 0, ddi_restart, NULL);
+  lt__check_stale(r, "DxgkDdiResetFromTimeout");
+  lt__run_deferred(r, 0);
+}
+
+/* GPU violation callback: a DMA or scanout touched memory its allocation does
+ * not own (freed: gpu-use-after-free; evicted or never resident: gpu-fault). */
+void lt__gpu_violation(void *data, int violation, const lt_gpu_access *a, uint64_t found_owner,
+                       int from_scanout, uint32_t source) {
+  lt_replay *r = data;
+  if (from_scanout) {
+    if (source < 32 && (r->scanout_reported & (1u << source)))
+      return;
+    if (source < 32)
+      r->scanout_reported |= 1u << source;
+    lt_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = LT_F_GPU_USE_AFTER_FREE;
+    f.severity = LT_SEV_ERROR;
+    f.created_at = -1;
+    f.object = LT_OBJ_ALLOCATION;
+    f.handle = a->tag;
+    f.bytes = a->size;
+    snprintf(f.ddi, sizeof f.ddi, "scanout");
+    snprintf(f.site, sizeof f.site, "scanout[%u]", source);
+    lt__obj *o = lt__lookup(r, LT_OBJ_ALLOCATION, a->tag);
+    if (o) {
+      f.created_at = o->created_at;
+      f.pid = o->pid;
+      f.n_destroyed = o->n_destroyed;
+      memcpy(f.destroyed_at, o->destroyed_at, sizeof f.destroyed_at);
+    }
+    snprintf(f.message, sizeof f.message,
+             "scanout source %u reads segment %u offset 0x%llx (%llu bytes), memory %s",
+             source, a->segment, (unsigned long long)a->addr, (unsigned long long)a->size,
+             found_owner ? "now owned by another allocation" : "that was freed");
+    lt__finding_at(r, &f);
+    return;
+  }
+  lt__alloc *al = (lt__alloc *)(uintptr_t)a->tag;
+  int freed = al->o.state == ST_DEAD && violation == LT_GPU_V_USE_AFTER_FREE;
+  lt__finding(r, freed ? LT_F_GPU_USE_AFTER_FREE : LT_F_GPU_FAULT, LT_SEV_ERROR, &al->o,
+              "a DMA packet %s allocation 0x%llx %s",
+              a->write ? "writes" : "reads", (unsigned long long)al->o.handle,
+              freed ? (found_owner ? "whose memory now belongs to another allocation"
+                                   : "after its memory was freed")
+                    : "while it is not resident");
+}

@@ -1,0 +1,76 @@
+/* Loading a miniport: the reference one, or a user's shared object through
+ * dlopen (see lifetrace/miniport.h). */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lifetrace/error.h"
+#include "lifetrace/miniport.h"
+
+static int check_abi(const LT_MINIPORT *mp, const char *path, char *err, size_t errlen) {
+  if (mp->AbiVersion != LT_MINIPORT_ABI_VERSION) {
+    snprintf(err, errlen,
+             "%s: miniport ABI version %u, but this lifetrace implements version %u; rebuild "
+             "the driver against this lifetrace's headers",
+             path, mp->AbiVersion, LT_MINIPORT_ABI_VERSION);
+    return LT_EABI;
+  }
+  if (mp->Size != sizeof(LT_MINIPORT)) {
+    snprintf(err, errlen, "%s: LT_MINIPORT is %u bytes, expected %zu (ABI mismatch)", path,
+             mp->Size, sizeof(LT_MINIPORT));
+    return LT_EABI;
+  }
+  return 0;
+}
+
+int lt_miniport_load(const char *path, const LT_MINIPORT **out, void **dl, char *err,
+                     size_t errlen) {
+  *dl = NULL;
+  if (path == NULL || !strcmp(path, "reference")) {
+    *out = lt_reference_miniport();
+    return check_abi(*out, "reference", err, errlen);
+  }
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) {
+    snprintf(err, errlen, "cannot load driver: %s", dlerror());
+    return LT_ENOENT;
+  }
+  LT_MINIPORT_ENTRY entry = (LT_MINIPORT_ENTRY)dlsym(h, LT_MINIPORT_ENTRY_SYMBOL);
+  const LT_MINIPORT *mp = entry ? entry() : NULL;
+  if (mp == NULL) {
+    snprintf(err, errlen, "%s: no %s() returning a miniport table", path,
+             LT_MINIPORT_ENTRY_SYMBOL);
+    dlclose(h);
+    return LT_EINVAL;
+  }
+  int rc = check_abi(mp, path, err, errlen);
+  if (rc) {
+    dlclose(h);
+    return rc;
+  }
+  *out = mp;
+  *dl = h;
+  return 0;
+}
+
+void lt_miniport_unload(void *dl) {
+  if (dl)
+    dlclose(dl);
+}
+
+int lt_miniport_set_bugs(const LT_MINIPORT *mp, const char *bugs, char *err, size_t errlen) {
+  if (bugs == NULL || bugs[0] == 0)
+    return 0;
+  if (mp->LtSetOption == NULL) {
+    snprintf(err, errlen, "driver %s has no seeded bugs (no LtSetOption)",
+             mp->Name ? mp->Name : "?");
+    return LT_EINVAL;
+  }
+  NTSTATUS st = mp->LtSetOption("bugs", bugs);
+  if (!NT_SUCCESS(st)) {
+    snprintf(err, errlen, "driver %s rejected bugs \"%s\" (status 0x%08x)",
+             mp->Name ? mp->Name : "?", bugs, (unsigned)st);
+    return LT_EINVAL;
+  }
+  return 0;
+}

@@ -1,0 +1,307 @@
+/* lifetrace replay: replays traces against a miniport on the simulated
+ * dxgkrnl and GPU, prints findings (AddressSanitizer-style text or a JSON
+ * verdict) and exits with the documented code. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "lifetrace/replay.h"
+#include "lifetrace/store.h"
+
+struct replay_cli {
+  int json, quiet, werror, strict, policy;
+  const char *driver, *bugs, *db;
+  size_t max_findings;
+  const LT_MINIPORT *mp;
+  lt_store *store;
+  int64_t run;
+};
+
+static void usage(FILE *out) {
+  fputs("usage: lifetrace replay [OPTIONS] TRACE...\n"
+        "\n"
+        "Replay traces (binary .ltrace[.zst] or JSONL) against a miniport driver on the\n"
+        "simulated dxgkrnl and GPU, and report every lifetime violation found.\n"
+        "\n"
+        "options:\n"
+        "  --policy audit|kernel  audit (default): deliver events as captured and judge the\n"
+        "                         trace; kernel: behave like dxgkrnl (refuse, defer, close\n"
+        "                         bindings first), so findings are the driver's\n"
+        "  --driver PATH          driver under test: a shared object exporting\n"
+        "                         lt_miniport_entry (default: the reference miniport)\n"
+        "  --bugs LIST            enable seeded bugs of the reference driver (e.g. 1,3,p13)\n"
+        "  --json                 print one JSON verdict object per trace on stdout\n"
+        "  --werror               warnings count as errors for the exit code\n"
+        "  --strict               reject unknown keys in JSONL input\n"
+        "  --max-findings N       keep details of at most N findings per trace (default\n"
+        "                         10000; all are counted)\n"
+        "  --db FILE              record the run, the traces and their findings in a\n"
+        "                         results database (SQLite)\n"
+        "  -q, --quiet            print only the summary line per trace\n"
+        "  -h, --help             show this help\n"
+        "\n"
+        "exit codes: 0 no error findings, 1 error findings, 2 usage error,\n"
+        "            3 unreadable or corrupt input, 4 internal error\n",
+        out);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void progress(const lt_reader *rd, uint64_t events, double t0, int final) {
+  double dt = now_s() - t0;
+  uint64_t size = lt_reader_size(rd), done = lt_reader_bytes(rd);
+  fprintf(stderr, "\r  %" PRIu64 " events", events);
+  if (size)
+    fprintf(stderr, " (%.0f%%)", 100.0 * (double)done / (double)size);
+  if (dt > 0)
+    fprintf(stderr, ", %.2f M events/s", events / dt / 1e6);
+  fputs(final ? "\n" : "   ", stderr);
+}
+
+static void summary_counts(FILE *out, const lt_findings *fs) {
+  uint64_t by_kind[LT_F__COUNT] = {0};
+  for (size_t i = 0; i < fs->n; i++)
+    by_kind[fs->items[i].kind]++;
+  int first = 1;
+  for (int k = 0; k < LT_F__COUNT; k++)
+    if (by_kind[k]) {
+      fprintf(out, "%s%s x%" PRIu64, first ? " (" : ", ", lt_finding_kind_name(k), by_kind[k]);
+      first = 0;
+    }
+  if (!first)
+    fputs(")", out);
+}
+
+static void print_json(const struct replay_cli *c, const char *path, const lt_reader *rd,
+                       const lt_replay *r, const char *diag, double secs) {
+  const lt_header *h = lt_reader_header(rd);
+  const lt_findings *fs = lt_replay_findings(r);
+  uint64_t events = lt_replay_events(r);
+  printf("{\"trace\":{\"path\":");
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+    if (*p == '"' || *p == '\\')
+      printf("\\%c", *p);
+    else if (*p < 0x20)
+      printf("\\u%04x", *p);
+    else
+      putchar(*p);
+  printf("\",\"events\":%" PRIu64 ",\"ends\":\"%s\"},", events,
+         h->ends == LIFETRACE__ENDS__ENDS_WINDOW ? "window" : "teardown");
+  printf("\"policy\":\"%s\",\"miniport\":{\"name\":\"%s\",\"version\":\"%s\",\"bugs\":\"%s\"},",
+         lt_policy_name(c->policy), c->mp->Name ? c->mp->Name : "?",
+         c->mp->Version ? c->mp->Version : "?", c->bugs ? c->bugs : "");
+  printf("\"findings\":[");
+  for (size_t i = 0; i < fs->n; i++) {
+    if (i)
+      putchar(',');
+    lt_finding_write_json(stdout, &fs->items[i]);
+  }
+  printf("],\"summary\":{\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64 ",\"total\":%" PRIu64
+         ",\"kept\":%zu,\"seconds\":%.3f,\"events_per_second\":%.0f",
+         fs->errors, fs->warnings, fs->total, fs->n, secs, secs > 0 ? events / secs : 0.0);
+  if (diag) {
+    printf(",\"input_error\":\"");
+    for (const unsigned char *p = (const unsigned char *)diag; *p; p++)
+      if (*p == '"' || *p == '\\')
+        printf("\\%c", *p);
+      else if (*p < 0x20)
+        printf("\\u%04x", *p);
+      else
+        putchar(*p);
+    printf("\"");
+  }
+  printf("}}\n");
+}
+
+static void print_text(const struct replay_cli *c, const char *path, const lt_replay *r) {
+  const lt_findings *fs = lt_replay_findings(r);
+  if (!c->quiet)
+    for (size_t i = 0; i < fs->n; i++)
+      lt_finding_write_text(stdout, &fs->items[i], path);
+  printf("SUMMARY: lifetrace: %" PRIu64 " error(s), %" PRIu64 " warning(s) in %s [%s policy, %s]",
+         fs->errors, fs->warnings, path, lt_policy_name(c->policy),
+         c->mp->Name ? c->mp->Name : "?");
+  summary_counts(stdout, fs);
+  if (fs->total > fs->n)
+    printf(" [%" PRIu64 " not shown]", fs->total - fs->n);
+  putchar('\n');
+}
+
+static void record(struct replay_cli *c, const char *path, const lt_reader *rd, const lt_replay *r,
+                   const char *diag) {
+  if (c->store == NULL)
+    return;
+  lt_store_trace t;
+  memset(&t, 0, sizeof t);
+  t.path = path;
+  t.n_events = lt_replay_events(r);
+  t.verdict = diag ? LT_VERDICT_UNREADABLE : lt_verdict_of(lt_replay_findings(r));
+  t.diag = diag;
+  t.header = rd ? lt_reader_header(rd) : NULL;
+  if (lt_store_add_trace_ex(c->store, c->run, &t, lt_replay_findings(r), NULL))
+    fprintf(stderr, "lifetrace: %s: could not record in the results database: %s\n", path,
+            lt_store_errmsg(c->store));
+}
+
+/* Replays one file; returns its exit code. */
+static int replay_file(struct replay_cli *c, const char *path) {
+  lt_diag diag;
+  memset(&diag, 0, sizeof diag);
+  char msg[1200];
+  lt_reader *rd = NULL;
+  int err = lt_reader_open(&rd, path, c->strict, &diag);
+  if (err) {
+    lt_diag_format(&diag, msg, sizeof msg);
+    fprintf(stderr, "lifetrace: %s\n", msg);
+    return err == LT_ENOMEM ? LT_EXIT_INTERNAL : LT_EXIT_INPUT;
+  }
+  lt_replay_opts o = {c->policy, c->mp, c->max_findings, NULL, NULL};
+  lt_replay *r = NULL;
+  if ((err = lt_replay_new(&r, lt_reader_header(rd), &o))) {
+    fprintf(stderr, "lifetrace: %s: cannot start the replay: %s\n", path, lt_strerror(err));
+    lt_reader_free(rd);
+    return LT_EXIT_INTERNAL;
+  }
+  int tty = !c->quiet && !c->json && isatty(2);
+  double t0 = now_s(), last = t0;
+  const lt_event *ev;
+  int rc = LT_EXIT_OK, input_error = 0;
+  while ((err = lt_reader_next(rd, &ev, &diag)) == 0) {
+    if (lt_replay_event(r, ev)) {
+      rc = LT_EXIT_INTERNAL;
+      break;
+    }
+    if (tty && (lt_replay_events(r) & 0xffff) == 0 && now_s() - last > 0.5) {
+      last = now_s();
+      progress(rd, lt_replay_events(r), t0, 0);
+    }
+  }
+  if (err != LT_EEOF && rc == LT_EXIT_OK) {
+    lt_diag_format(&diag, msg, sizeof msg);
+    fprintf(stderr, "lifetrace: %s\n", msg);
+    input_error = 1;
+  }
+  if (!input_error && lt_replay_finish(r))
+    rc = LT_EXIT_INTERNAL;
+  double secs = now_s() - t0;
+  if (tty && secs > 0.5)
+    progress(rd, lt_replay_events(r), t0, 1);
+  if (c->json)
+    print_json(c, path, rd, r, input_error ? msg : NULL, secs);
+  else
+    print_text(c, path, r);
+  record(c, path, rd, r, input_error ? msg : NULL);
+  const lt_findings *fs = lt_replay_findings(r);
+  if (rc == LT_EXIT_OK && (fs->errors || (c->werror && fs->warnings)))
+    rc = LT_EXIT_FINDINGS;
+  if (input_error)
+    rc = LT_EXIT_INPUT;
+  lt_replay_free(r);
+  lt_reader_free(rd);
+  return rc;
+}
+
+static int parse_args(struct replay_cli *c, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"policy", required_argument, 0, 'p'}, {"driver", required_argument, 0, 'd'},
+      {"bugs", required_argument, 0, 'b'},   {"json", no_argument, 0, 'j'},
+      {"werror", no_argument, 0, 'w'},       {"strict", no_argument, 0, 's'},
+      {"max-findings", required_argument, 0, 'm'}, {"db", required_argument, 0, 'D'},
+      {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  int ch;
+  optind = 1;
+  while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    switch (ch) {
+    case 'p':
+      if ((c->policy = lt_policy_from_name(optarg)) < 0) {
+        fprintf(stderr, "lifetrace replay: unknown policy '%s' (audit or kernel)\n", optarg);
+        return -1;
+      }
+      break;
+    case 'd': c->driver = optarg; break;
+    case 'b': c->bugs = optarg; break;
+    case 'j': c->json = 1; break;
+    case 'w': c->werror = 1; break;
+    case 's': c->strict = 1; break;
+    case 'm': c->max_findings = strtoull(optarg, NULL, 10); break;
+    case 'D': c->db = optarg; break;
+    case 'q': c->quiet = 1; break;
+    case 'h': usage(stdout); return 1;
+    default: usage(stderr); return -1;
+    }
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "lifetrace replay: no trace given\n\n");
+    usage(stderr);
+    return -1;
+  }
+  return 0;
+}
+
+static int open_db(struct replay_cli *c, int argc, char **argv) {
+  char err[512];
+  if (lt_store_open(&c->store, c->db, err, sizeof err)) {
+    fprintf(stderr, "lifetrace replay: %s: %s\n", c->db, err);
+    return -1;
+  }
+  char *cmd = lt_store_format_command(argc + 1, argv - 1);
+  lt_store_run_info info;
+  memset(&info, 0, sizeof info);
+  info.kind = LT_RUN_REPLAY;
+  info.command = cmd;
+  info.driver = c->driver ? c->driver : (c->mp->Name ? c->mp->Name : "reference");
+  info.policy = lt_policy_name(c->policy);
+  int rc = lt_store_run_begin(c->store, &info, &c->run);
+  lt_free(cmd);
+  if (rc) {
+    fprintf(stderr, "lifetrace replay: %s: %s\n", c->db, lt_store_errmsg(c->store));
+    return -1;
+  }
+  return 0;
+}
+
+int lt_cmd_replay(int argc, char **argv) {
+  struct replay_cli c;
+  memset(&c, 0, sizeof c);
+  int pr = parse_args(&c, argc, argv);
+  if (pr)
+    return pr > 0 ? LT_EXIT_OK : LT_EXIT_USAGE;
+  char err[600];
+  void *dl = NULL;
+  if (lt_miniport_load(c.driver, &c.mp, &dl, err, sizeof err) ||
+      lt_miniport_set_bugs(c.mp, c.bugs, err, sizeof err)) {
+    fprintf(stderr, "lifetrace replay: %s\n", err);
+    lt_miniport_unload(dl);
+    return LT_EXIT_USAGE;
+  }
+  if (c.db && open_db(&c, argc - 1, argv + 1)) {
+    lt_miniport_unload(dl);
+    return LT_EXIT_INTERNAL;
+  }
+  int worst = LT_EXIT_OK;
+  for (int i = optind; i < argc; i++) {
+    int rc = replay_file(&c, argv[i]);
+    if (rc > worst)
+      worst = rc;
+  }
+  if (c.store) {
+    if (lt_store_run_end(c.store, c.run, worst))
+      fprintf(stderr, "lifetrace replay: %s: %s\n", c.db, lt_store_errmsg(c.store));
+    lt_store_close(c.store);
+  }
+  if (c.bugs)
+    (void)lt_miniport_set_bugs(c.mp, "none", err, sizeof err);
+  lt_miniport_unload(dl);
+  return worst;
+}
