@@ -1,0 +1,164 @@
+/* `lifetrace check DIR`: the regression gate. Replays every trace of a corpus
+ * with its expected verdict and fails on any difference; writes JUnit and
+ * SARIF for CI, and records the run in the results database. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "commands.h"
+#include "junit.h"
+#include "sarif.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: lifetrace check [OPTIONS] DIR\n"
+          "\n"
+          "Replays every trace DIR/<group>/<name>.jsonl (or .ltrace) against the miniport with\n"
+          "the policy and seeded bugs of its <name>.expected.json, and compares the findings\n"
+          "(kind, event, severity) with the expected ones exactly.\n"
+          "\n"
+          "options:\n"
+          "  --junit FILE    write JUnit XML (one testcase per trace, classname = group)\n"
+          "  --sarif FILE    write SARIF 2.1.0 (one result per finding)\n"
+          "  --db FILE       record the run, traces and findings in a results database\n"
+          "  --driver LIB    replay against a miniport shared object (default: reference)\n"
+          "  --repo DIR      paths in JUnit/SARIF are relative to DIR (default: the git\n"
+          "                  work tree around the corpus)\n"
+          "  -q, --quiet     print only failures and the summary\n"
+          "\n"
+          "exit: 0 all pass, 1 any difference, 2 usage, 3 corpus unreadable, 4 internal\n");
+}
+
+typedef struct args {
+  const char *dir, *junit, *sarif, *db, *driver, *repo;
+  int quiet;
+} args;
+
+static int parse(int argc, char **argv, args *a) {
+  static const struct option opts[] = {
+      {"junit", required_argument, 0, 'j'}, {"sarif", required_argument, 0, 's'},
+      {"db", required_argument, 0, 'd'},    {"driver", required_argument, 0, 'D'},
+      {"repo", required_argument, 0, 'r'},  {"quiet", no_argument, 0, 'q'},
+      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'j': a->junit = optarg; break;
+    case 's': a->sarif = optarg; break;
+    case 'd': a->db = optarg; break;
+    case 'D': a->driver = optarg; break;
+    case 'r': a->repo = optarg; break;
+    case 'q': a->quiet = 1; break;
+    case 'h': usage(stdout); return -1;
+    default: usage(stderr); return LT_EXIT_USAGE;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "lifetrace check: expected one corpus directory\n");
+    usage(stderr);
+    return LT_EXIT_USAGE;
+  }
+  a->dir = argv[optind];
+  return 0;
+}
+
+static void print_cases(const lt_check *c, int quiet) {
+  for (size_t i = 0; i < c->n; i++) {
+    const lt_check_case *k = &c->cases[i];
+    static const char *const word[] = {"PASS ", "FAIL ", "ERROR"};
+    if (quiet && k->outcome == LT_CHECK_PASS)
+      continue;
+    printf("%s %s/%s (%llu events, %.3f s)\n", word[k->outcome], k->group, k->name,
+           (unsigned long long)k->n_events, k->seconds);
+    if (k->outcome != LT_CHECK_PASS)
+      lt__check_describe(stdout, k);
+  }
+  printf("lifetrace check: %zu traces: %zu passed, %zu failed, %zu errors (%.2f s)\n", c->n,
+         c->passed, c->failed, c->errors, c->seconds);
+}
+
+static int write_outputs(const lt_check *c, const args *a) {
+  int err = 0;
+  if (a->junit) {
+    FILE *f = fopen(a->junit, "w");
+    err = f ? lt__junit_write(f, c) : LT_EIO;
+    if (f && fclose(f))
+      err = LT_EIO;
+    if (err) {
+      fprintf(stderr, "lifetrace check: cannot write %s\n", a->junit);
+      return err;
+    }
+  }
+  if (a->sarif) {
+    FILE *f = fopen(a->sarif, "w");
+    err = f ? lt__sarif_write(f, c, "lifetrace/check") : LT_EIO;
+    if (f && fclose(f))
+      err = LT_EIO;
+    if (err)
+      fprintf(stderr, "lifetrace check: cannot write %s\n", a->sarif);
+  }
+  return err;
+}
+
+static int open_run(const args *a, int argc, char **argv, lt_store **db, int64_t *run,
+                    const LT_MINIPORT *mp) {
+  char msg[600];
+  int err = lt_store_open(db, a->db, msg, sizeof msg);
+  if (err) {
+    fprintf(stderr, "lifetrace check: %s\n", msg);
+    return err;
+  }
+  char *cmd = lt_store_format_command(argc, argv);
+  lt_store_run_info ri = {.kind = LT_RUN_CHECK, .command = cmd,
+                          .driver = a->driver ? a->driver : mp->Name};
+  if ((err = lt_store_run_begin(*db, &ri, run)))
+    fprintf(stderr, "lifetrace check: %s: %s\n", a->db, lt_store_errmsg(*db));
+  lt_free(cmd);
+  return err;
+}
+
+int lt_cmd_check(int argc, char **argv) {
+  args a = {0};
+  lt_check c = {0};
+  lt_store *db = NULL;
+  void *dl = NULL;
+  const LT_MINIPORT *mp = NULL;
+  char msg[1024];
+  int64_t run = 0;
+  int rc = parse(argc, argv, &a), err;
+  if (rc)
+    return rc < 0 ? LT_EXIT_OK : rc;
+  if (lt_miniport_load(a.driver, &mp, &dl, msg, sizeof msg)) {
+    fprintf(stderr, "lifetrace check: --driver: %s\n", msg);
+    return LT_EXIT_INPUT;
+  }
+  if ((err = lt__check_scan(&c, a.dir, a.repo, msg, sizeof msg))) {
+    fprintf(stderr, "lifetrace check: %s\n", msg);
+    rc = err == LT_ENOMEM ? LT_EXIT_INTERNAL : LT_EXIT_INPUT;
+    goto out;
+  }
+  if (a.db && open_run(&a, argc + 1, argv - 1, &db, &run, mp)) {
+    rc = LT_EXIT_INTERNAL;
+    goto out;
+  }
+  lt_check_opts o = {.miniport = mp, .store = db, .run = run, .repo = a.repo};
+  if ((err = lt__check_run(&c, &o))) {
+    fprintf(stderr, "lifetrace check: %s%s%s\n", lt_strerror(err), db ? ": " : "",
+            db ? lt_store_errmsg(db) : "");
+    rc = LT_EXIT_INTERNAL;
+    goto out;
+  }
+  print_cases(&c, a.quiet);
+  rc = c.failed || c.errors ? LT_EXIT_FINDINGS : LT_EXIT_OK;
+  if (write_outputs(&c, &a))
+    rc = LT_EXIT_INTERNAL;
+out:
+  if (db && run && lt_store_run_end(db, run, rc))
+    fprintf(stderr, "lifetrace check: %s: %s\n", a.db, lt_store_errmsg(db));
+  lt_store_close(db);
+  lt__check_reset(&c);
+  lt_miniport_unload(dl);
+  return rc;
+}

@@ -1,0 +1,119 @@
+/* `lifetrace findings --db FILE`: list findings by signature. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "report.h"
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: lifetrace findings --db FILE [--status open|fixed|ignored|all] "
+               "[--kind KIND] [--json]\n"
+               "\n"
+               "Lists the findings of a results database by signature, most recently seen\n"
+               "first (default: open ones). --json prints one JSON array.\n");
+}
+
+static json_t *to_json(const lt_store_finding *f) {
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+                        "signature", f->signature, "kind", f->kind, "layer", f->layer, "object",
+                        f->object, "severity", f->severity, "status", lt_status_name(f->status),
+                        "ddi", f->ddi, "site", f->site, "count", (json_int_t)f->count, "runs",
+                        (json_int_t)f->n_runs, "first_seen", (json_int_t)f->first_seen,
+                        "last_seen", (json_int_t)f->last_seen, "first_run",
+                        (json_int_t)f->first_run, "last_run", (json_int_t)f->last_run);
+  if (o == NULL)
+    return NULL;
+  json_object_set_new(o, "message", json_string(f->message ? f->message : ""));
+  json_object_set_new(o, "process", f->process ? json_string(f->process) : json_null());
+  json_object_set_new(o, "repro_path", f->repro_path ? json_string(f->repro_path) : json_null());
+  json_object_set_new(o, "repro_size", f->repro_size >= 0 ? json_integer(f->repro_size) : json_null());
+  json_object_set_new(o, "repro_command",
+                      f->repro_command ? json_string(f->repro_command) : json_null());
+  return o;
+}
+
+static void print_text(const lt_store_finding *v, size_t n, const char *kind) {
+  size_t shown = 0;
+  for (size_t i = 0; i < n; i++) {
+    char last[20];
+    if (kind && strcmp(kind, v[i].kind))
+      continue;
+    lt__format_time(v[i].last_seen, last);
+    printf("%s  %-7s %-7s %-26s %6llu  %s  %s\n", v[i].signature, lt_status_name(v[i].status),
+           v[i].severity, v[i].kind, (unsigned long long)v[i].count, last,
+           v[i].message ? v[i].message : "");
+    if (v[i].repro_command)
+      printf("    reproduce: %s\n", v[i].repro_command);
+    shown++;
+  }
+  printf("%zu finding(s)\n", shown);
+}
+
+static int print_json(const lt_store_finding *v, size_t n, const char *kind) {
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < n; i++)
+    if (!kind || !strcmp(kind, v[i].kind))
+      json_array_append_new(a, to_json(&v[i]));
+  if (a == NULL || json_dumpf(a, stdout, JSON_INDENT(2)) != 0) {
+    json_decref(a);
+    return LT_ENOMEM;
+  }
+  putchar('\n');
+  json_decref(a);
+  return 0;
+}
+
+int lt_cmd_findings(int argc, char **argv) {
+  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                       {"status", required_argument, 0, 's'},
+                                       {"kind", required_argument, 0, 'k'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *db = NULL, *kind = NULL;
+  int status = LT_STATUS_OPEN, json = 0, c, err;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'd': db = optarg; break;
+    case 'k': kind = optarg; break;
+    case 'j': json = 1; break;
+    case 's':
+      status = strcmp(optarg, "all") ? lt_status_from_name(optarg) : -1;
+      if (status < 0 && strcmp(optarg, "all")) {
+        fprintf(stderr, "lifetrace findings: --status: open, fixed, ignored or all\n");
+        return LT_EXIT_USAGE;
+      }
+      break;
+    case 'h': usage(stdout); return LT_EXIT_OK;
+    default: usage(stderr); return LT_EXIT_USAGE;
+    }
+  }
+  if (db == NULL || optind != argc) {
+    usage(stderr);
+    return LT_EXIT_USAGE;
+  }
+  lt_store *s;
+  lt_store_finding *v;
+  size_t n;
+  char msg[1024];
+  struct stat st;
+  if (stat(db, &st) != 0 || lt_store_open(&s, db, msg, sizeof msg)) {
+    fprintf(stderr, "lifetrace findings: %s\n", stat(db, &st) ? "no such database" : msg);
+    return LT_EXIT_INPUT;
+  }
+  if ((err = lt_store_findings(s, status, &v, &n)) == 0) {
+    if (json)
+      err = print_json(v, n, kind);
+    else
+      print_text(v, n, kind);
+    lt_store_findings_free(v, n);
+  }
+  if (err)
+    fprintf(stderr, "lifetrace findings: %s\n", lt_store_errmsg(s));
+  lt_store_close(s);
+  return err ? LT_EXIT_INTERNAL : LT_EXIT_OK;
+}

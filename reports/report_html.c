@@ -1,0 +1,457 @@
+/* The HTML report: index.html (overview, charts, findings by signature,
+ * runs) and one page per finding (history, occurrences, reproducer). Every
+ * string that comes from the database is escaped: process names, paths and
+ * messages come from traces and are attacker-controlled. No script, no
+ * external resource: the page works offline and from a CI artifact. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "kinds.h"
+#include "report.h"
+#include "store_internal.h"
+
+#define E(out, s) lt__html_escape(out, s)
+
+static const char css[] =
+    "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}"
+    "h1{font-size:22px}h2{font-size:17px;margin-top:28px}"
+    "table{border-collapse:collapse;margin:8px 0}"
+    "th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}"
+    "th{background:#f4f4f4}td.num{text-align:right}"
+    ".error{color:#b00020;font-weight:bold}.warning{color:#a86400}"
+    ".open{color:#b00020}.fixed{color:#2e7d32}.ignored{color:#777}"
+    "code,pre{font-family:ui-monospace,monospace;font-size:12px}"
+    "pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;word-break:break-all}"
+    ".charts svg{border:1px solid #eee;margin:4px}.cards span{display:inline-block;"
+    "border:1px solid #ddd;padding:6px 12px;margin-right:8px}";
+
+typedef struct report {
+  lt_store *s;
+  sqlite3 *db;
+  const lt_report_opts *o;
+  const char *dir;
+  char *msg;
+  size_t msglen;
+} report;
+
+static const char *col(sqlite3_stmt *st, int i) {
+  const unsigned char *v = sqlite3_column_text(st, i);
+  return v ? (const char *)v : "";
+}
+
+static void time_cell(FILE *out, int64_t ms) {
+  char t[20];
+  if (ms <= 0) {
+    fputs("<td>—</td>", out);
+    return;
+  }
+  lt__format_time(ms, t);
+  fprintf(out, "<td>%s</td>", t);
+}
+
+static void head(FILE *out, const char *title, const char *css_prefix) {
+  fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">\n<title>", out);
+  E(out, title);
+  fprintf(out, "</title>\n<style>%s</style></head>\n<body>\n", css);
+  (void)css_prefix;
+}
+
+static int prepare(report *r, sqlite3_stmt **st, const char *sql) {
+  if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) == SQLITE_OK)
+    return 0;
+  snprintf(r->msg, r->msglen, "query failed: %s", sqlite3_errmsg(r->db));
+  return LT_EIO;
+}
+
+static void overview(report *r, FILE *out) {
+  sqlite3_stmt *st;
+  if (prepare(r, &st, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM traces), "
+                      "(SELECT count(*) FROM findings WHERE status = 'open'), (SELECT count(*) "
+                      "FROM findings WHERE status = 'fixed'), (SELECT count(*) FROM findings "
+                      "WHERE status = 'ignored'), (SELECT count(*) FROM occurrences)"))
+    return;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    fprintf(out,
+            "<p class=\"cards\" id=\"overview\"><span>%lld runs</span><span>%lld traces "
+            "replayed</span><span class=\"open\">%lld open</span><span class=\"fixed\">%lld "
+            "fixed</span><span class=\"ignored\">%lld ignored</span><span>%lld "
+            "occurrences</span></p>\n",
+            (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1),
+            (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
+            (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5));
+  sqlite3_finalize(st);
+}
+
+/* Loads up to three numeric columns of a query as series data. */
+typedef struct cols {
+  double *v[4];
+  size_t n;
+} cols;
+
+static int load_cols(report *r, const char *sql, int ncol, int64_t bind, cols *c) {
+  sqlite3_stmt *st;
+  size_t cap = 0;
+  memset(c, 0, sizeof *c);
+  if (prepare(r, &st, sql))
+    return LT_EIO;
+  if (bind)
+    sqlite3_bind_int64(st, 1, bind);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (c->n == cap) {
+      cap = cap ? 2 * cap : 64;
+      for (int i = 0; i < ncol; i++) {
+        double *g = lt_realloc(c->v[i], cap * sizeof(double));
+        if (g == NULL) {
+          sqlite3_finalize(st);
+          return LT_ENOMEM;
+        }
+        c->v[i] = g;
+      }
+    }
+    for (int i = 0; i < ncol; i++)
+      c->v[i][c->n] = sqlite3_column_double(st, i);
+    c->n++;
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
+
+static void free_cols(cols *c) {
+  for (int i = 0; i < 4; i++)
+    lt_free(c->v[i]);
+}
+
+static int charts(report *r, FILE *out) {
+  cols f, s;
+  int err = load_cols(r,
+                      "SELECT started_at, (SELECT count(*) FROM occurrences o WHERE o.run_id = "
+                      "r.id), (SELECT count(*) FROM findings f WHERE f.first_run = r.id) FROM "
+                      "runs r ORDER BY started_at, id",
+                      3, 0, &f);
+  if (err == 0)
+    err = load_cols(r, "SELECT t, exec_per_sec, coverage, corpus_size FROM stats ORDER BY t", 4,
+                    0, &s);
+  if (err == 0) {
+    lt__series fo[] = {{"occurrences", "#c62828", 1, f.n, f.v[0], f.v[1]},
+                       {"new signatures", "#1565c0", 0, f.n, f.v[0], f.v[2]}};
+    lt__series ex[] = {{"exec/s", "#2e7d32", 0, s.n, s.v[0], s.v[1]}};
+    lt__series cv[] = {{"coverage", "#6a1b9a", 0, s.n, s.v[0], s.v[2]},
+                       {"corpus", "#ef6c00", 0, s.n, s.v[0], s.v[3]}};
+    fputs("<h2>Over time</h2>\n<div class=\"charts\">\n", out);
+    lt__svg_chart(out, "chart-findings", "Findings per run", fo, 2);
+    lt__svg_chart(out, "chart-execs", "Executions per second", ex, 1);
+    lt__svg_chart(out, "chart-coverage", "Coverage and corpus size", cv, 2);
+    fputs("</div>\n", out);
+  }
+  free_cols(&f);
+  free_cols(&s);
+  return err;
+}
+
+static int is_signature(const char *s) {
+  size_t n = strlen(s);
+  for (size_t i = 0; i < n; i++)
+    if (!strchr("0123456789abcdef", s[i]))
+      return 0;
+  return n == 16;
+}
+
+static void finding_row(FILE *out, const lt_store_finding *f) {
+  char size[32];
+  fputs("<tr class=\"finding\">", out);
+  if (is_signature(f->signature))
+    fprintf(out, "<td><a href=\"findings/%s.html\"><code>%s</code></a></td>", f->signature,
+            f->signature);
+  else
+    fputs("<td>?</td>", out);
+  fputs("<td>", out);
+  E(out, f->kind);
+  fprintf(out, "</td><td class=\"%s\">%s</td><td>", !strcmp(f->severity, "error") ? "error" : "warning",
+          !strcmp(f->severity, "error") ? "error" : "warning");
+  E(out, f->layer);
+  fprintf(out, "</td><td class=\"%s\">%s</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td>",
+          lt_status_name(f->status) ? lt_status_name(f->status) : "",
+          lt_status_name(f->status) ? lt_status_name(f->status) : "?",
+          (unsigned long long)f->count, (unsigned long long)f->n_runs);
+  time_cell(out, f->first_seen);
+  time_cell(out, f->last_seen);
+  fputs("<td class=\"process\">", out);
+  E(out, f->process ? f->process : "");
+  snprintf(size, sizeof size, f->repro_size >= 0 ? "%lld B" : "—", (long long)f->repro_size);
+  fprintf(out, "</td><td class=\"num\">%s</td><td>", size);
+  E(out, f->message);
+  fputs("</td></tr>\n", out);
+}
+
+static void findings_table(FILE *out, const lt_store_finding *v, size_t n) {
+  fputs("<h2>Findings by signature</h2>\n", out);
+  if (n == 0) {
+    fputs("<p id=\"no-findings\">No findings recorded.</p>\n", out);
+    return;
+  }
+  fputs("<table id=\"findings\"><thead><tr><th>signature</th><th>kind</th><th>severity</th>"
+        "<th>layer</th><th>status</th><th>count</th><th>runs</th><th>first seen</th>"
+        "<th>last seen</th><th>process</th><th>reproducer</th><th>message</th></tr></thead>"
+        "<tbody>\n", out);
+  for (int pass = 0; pass < 3; pass++) /* open first, then fixed, then ignored */
+    for (size_t i = 0; i < n; i++)
+      if (v[i].status == pass)
+        finding_row(out, &v[i]);
+  fputs("</tbody></table>\n", out);
+}
+
+static void run_row(FILE *out, sqlite3_stmt *st) {
+  fprintf(out, "<tr><td class=\"num\">%lld</td><td><code title=\"",
+          (long long)sqlite3_column_int64(st, 0));
+  E(out, col(st, 1));
+  fputs("\">", out);
+  char shortid[9];
+  snprintf(shortid, sizeof shortid, "%s", col(st, 1));
+  E(out, shortid);
+  fputs("</code></td><td>", out);
+  E(out, col(st, 2));
+  fputs("</td>", out);
+  time_cell(out, sqlite3_column_int64(st, 3));
+  if (sqlite3_column_type(st, 4) == SQLITE_NULL)
+    fputs("<td>unfinished</td><td></td>", out);
+  else
+    fprintf(out, "<td class=\"num\">%.1f s</td><td class=\"num\">%d</td>",
+            (double)(sqlite3_column_int64(st, 4) - sqlite3_column_int64(st, 3)) / 1000.0,
+            sqlite3_column_int(st, 5));
+  fprintf(out, "<td class=\"num\">%lld</td><td class=\"num\">%lld</td><td>",
+          (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7));
+  E(out, col(st, 8));
+  fputs("</td><td>", out);
+  E(out, col(st, 9));
+  fputs("</td><td><code>", out);
+  E(out, col(st, 10));
+  fputs("</code></td></tr>\n", out);
+}
+
+static int runs_table(report *r, FILE *out) {
+  sqlite3_stmt *st;
+  if (prepare(r, &st, "SELECT id, uuid, kind, started_at, ended_at, exit_code, (SELECT count(*) "
+                      "FROM traces t WHERE t.run_id = r.id), (SELECT count(*) FROM occurrences o "
+                      "WHERE o.run_id = r.id), coalesce(driver, ''), coalesce(host, ''), "
+                      "coalesce(command, '') FROM runs r ORDER BY started_at DESC, id DESC "
+                      "LIMIT ?"))
+    return LT_EIO;
+  sqlite3_bind_int64(st, 1, r->o->max_runs ? (int64_t)r->o->max_runs : 50);
+  fputs("<h2>Runs</h2>\n<table id=\"runs\"><thead><tr><th>id</th><th>uuid</th><th>kind</th>"
+        "<th>started</th><th>duration</th><th>exit</th><th>traces</th><th>findings</th>"
+        "<th>driver</th><th>host</th><th>command</th></tr></thead><tbody>\n", out);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    run_row(out, st);
+  fputs("</tbody></table>\n", out);
+  sqlite3_finalize(st);
+  return 0;
+}
+
+static FILE *open_out(report *r, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", r->dir, name);
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    snprintf(r->msg, r->msglen, "%s: %s", path, strerror(errno));
+  return f;
+}
+
+static int close_out(report *r, FILE *f, const char *name) {
+  int bad = ferror(f);
+  if (fclose(f) || bad) {
+    snprintf(r->msg, r->msglen, "%s/%s: write failed", r->dir, name);
+    return LT_EIO;
+  }
+  return 0;
+}
+
+static int write_index(report *r, const lt_store_finding *v, size_t n) {
+  const char *title = r->o->title ? r->o->title : "lifetrace results";
+  char now[20];
+  FILE *out = open_out(r, "index.html");
+  if (out == NULL)
+    return LT_EIO;
+  head(out, title, "");
+  lt__format_time(lt__now_ms(), now);
+  fputs("<h1>", out);
+  E(out, title);
+  fprintf(out, "</h1>\n<p>Generated %s UTC by lifetrace %s. See <a href=\"summary.md\">"
+               "summary.md</a> for a pull-request comment.</p>\n", now, LT_VERSION);
+  overview(r, out);
+  int err = charts(r, out);
+  findings_table(out, v, n);
+  if (err == 0)
+    err = runs_table(r, out);
+  fputs("</body></html>\n", out);
+  int cerr = close_out(r, out, "index.html");
+  return err ? err : cerr;
+}
+
+/* Renders the JSON history column: one line per event on the handle. */
+static void history_cell(FILE *out, const char *json) {
+  json_t *a = json_loads(json, 0, NULL);
+  size_t i;
+  json_t *e;
+  if (!json_is_array(a)) {
+    E(out, json);
+    json_decref(a);
+    return;
+  }
+  json_array_foreach(a, i, e) {
+    json_t *origin = json_object_get(e, "origin");
+    fprintf(out, "%s%lld&nbsp;", i ? "<br>" : "",
+            (long long)json_integer_value(json_object_get(e, "event")));
+    E(out, json_string_value(json_object_get(e, "op")));
+    if (origin)
+      fprintf(out, " (record %lld, line %lld)",
+              (long long)json_integer_value(json_object_get(origin, "record")),
+              (long long)json_integer_value(json_object_get(origin, "line")));
+  }
+  json_decref(a);
+}
+
+static void occurrence_row(FILE *out, sqlite3_stmt *st) {
+  fputs("<tr>", out);
+  time_cell(out, sqlite3_column_int64(st, 0));
+  fprintf(out, "<td class=\"num\">%lld</td><td><code>", (long long)sqlite3_column_int64(st, 1));
+  E(out, col(st, 2));
+  fprintf(out, "</code></td><td class=\"num\">%lld</td><td class=\"%s\">%s</td>"
+               "<td><code>0x%llx</code></td><td class=\"num\">%lld</td><td class=\"process\">",
+          (long long)sqlite3_column_int64(st, 3), !strcmp(col(st, 4), "error") ? "error" : "warning",
+          !strcmp(col(st, 4), "error") ? "error" : "warning",
+          (unsigned long long)sqlite3_column_int64(st, 5), (long long)sqlite3_column_int64(st, 6));
+  E(out, col(st, 7));
+  fputs("</td><td>", out);
+  if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+    fprintf(out, "%lld", (long long)sqlite3_column_int64(st, 8));
+  fputs("</td><td>", out);
+  E(out, col(st, 9));
+  fputs("</td><td>", out);
+  history_cell(out, col(st, 10));
+  fputs("</td><td>", out);
+  E(out, col(st, 11));
+  fputs("</td></tr>\n", out);
+}
+
+static int occurrences_table(report *r, FILE *out, const char *sig) {
+  sqlite3_stmt *st;
+  if (prepare(r, &st, "SELECT o.seen_at, o.run_id, t.path, o.event, o.severity, o.handle, o.pid, "
+                      "coalesce(o.process, ''), o.created_at, o.destroyed_at, o.history, "
+                      "o.message FROM occurrences o JOIN traces t ON t.id = o.trace_id WHERE "
+                      "o.signature = ? ORDER BY o.seen_at DESC, o.id DESC LIMIT ?"))
+    return LT_EIO;
+  sqlite3_bind_text(st, 1, sig, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, r->o->max_occurrences ? (int64_t)r->o->max_occurrences : 100);
+  fputs("<h2>Occurrences (most recent first)</h2>\n<table id=\"occurrences\"><thead><tr>"
+        "<th>seen</th><th>run</th><th>trace</th><th>event</th><th>severity</th><th>handle</th>"
+        "<th>pid</th><th>process</th><th>created at</th><th>destroyed at</th>"
+        "<th>history on the handle</th><th>message</th></tr></thead><tbody>\n", out);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    occurrence_row(out, st);
+  fputs("</tbody></table>\n", out);
+  sqlite3_finalize(st);
+  return 0;
+}
+
+static void field(FILE *out, const char *name, const char *value) {
+  fprintf(out, "<tr><th>%s</th><td>", name);
+  E(out, value);
+  fputs("</td></tr>\n", out);
+}
+
+static void finding_facts(FILE *out, const lt_store_finding *f) {
+  char a[20], b[20], num[64];
+  fputs("<table id=\"facts\">\n", out);
+  field(out, "kind", f->kind);
+  field(out, "layer", f->layer);
+  field(out, "object", f->object);
+  field(out, "severity", f->severity);
+  field(out, "status", lt_status_name(f->status) ? lt_status_name(f->status) : "?");
+  field(out, "DDI", f->ddi);
+  field(out, "driver site", f->site);
+  snprintf(num, sizeof num, "%llu in %llu run(s)", (unsigned long long)f->count,
+           (unsigned long long)f->n_runs);
+  field(out, "occurrences", num);
+  lt__format_time(f->first_seen, a);
+  lt__format_time(f->last_seen, b);
+  snprintf(num, sizeof num, "%s (run %lld)", a, (long long)f->first_run);
+  field(out, "first seen", num);
+  snprintf(num, sizeof num, "%s (run %lld)", b, (long long)f->last_run);
+  field(out, "last seen", num);
+  field(out, "message", f->message ? f->message : "");
+  fputs("</table>\n", out);
+}
+
+static int write_finding(report *r, const lt_store_finding *f) {
+  char name[64], title[128];
+  int kind = lt_finding_kind_from_name(f->kind);
+  if (!is_signature(f->signature))
+    return 0;
+  snprintf(name, sizeof name, "findings/%s.html", f->signature);
+  snprintf(title, sizeof title, "%.31s %s", f->kind, f->signature);
+  FILE *out = open_out(r, name);
+  if (out == NULL)
+    return LT_EIO;
+  head(out, title, "../");
+  fputs("<p><a href=\"../index.html\">← all findings</a></p>\n<h1>", out);
+  E(out, title);
+  fputs("</h1>\n<p>", out);
+  E(out, lt__kind_summary(kind));
+  fputs(" ", out);
+  E(out, lt__kind_help(kind));
+  fputs("</p>\n", out);
+  finding_facts(out, f);
+  fputs("<h2>Reproduce</h2>\n", out);
+  if (f->repro_command) {
+    fputs("<pre id=\"repro\">", out);
+    E(out, f->repro_command);
+    fputs("</pre>\n", out);
+  }
+  fputs("<p>Reproducer: <code>", out);
+  E(out, f->repro_path ? f->repro_path : "none recorded");
+  fprintf(out, "</code>%s", f->repro_size >= 0 ? "" : "</p>\n");
+  if (f->repro_size >= 0)
+    fprintf(out, " (%lld bytes)</p>\n", (long long)f->repro_size);
+  int err = occurrences_table(r, out, f->signature);
+  fputs("</body></html>\n", out);
+  int cerr = close_out(r, out, name);
+  return err ? err : cerr;
+}
+
+static int make_dirs(report *r) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/findings", r->dir);
+  if ((mkdir(r->dir, 0777) && errno != EEXIST) || (mkdir(path, 0777) && errno != EEXIST)) {
+    snprintf(r->msg, r->msglen, "%s: %s", path, strerror(errno));
+    return LT_EIO;
+  }
+  return 0;
+}
+
+int lt__report_write(lt_store *s, const char *outdir, const lt_report_opts *o, char *msg,
+                     size_t msglen) {
+  report r = {s, lt__store_db(s), o, outdir, msg, msglen};
+  lt_store_finding *v = NULL;
+  size_t n = 0;
+  int err = make_dirs(&r);
+  if (err == 0 && (err = lt_store_findings(s, -1, &v, &n)))
+    snprintf(msg, msglen, "%s", lt_store_errmsg(s));
+  if (err == 0)
+    err = write_index(&r, v, n);
+  for (size_t i = 0; err == 0 && i < n; i++)
+    err = write_finding(&r, &v[i]);
+  if (err == 0) {
+    FILE *md = open_out(&r, "summary.md");
+    err = md ? lt__report_markdown(s, md, o) : LT_EIO;
+    if (md && close_out(&r, md, "summary.md"))
+      err = LT_EIO;
+  }
+  lt_store_findings_free(v, n);
+  return err;
+}
