@@ -43,13 +43,15 @@ void lt__hist(lt_replay *r, lt__obj *o) {
 
 /* Records a finding already filled in, adding event, origin and signature. */
 void lt__finding_at(lt_replay *r, lt_finding *f) {
+  f->layer = lt_finding_kind_layer(f->kind);
+  if (lt__kernel(r) && f->layer == LT_LAYER_TRACE)
+    return; /* kernel policy refuses what the trace breaks: only driver/GPU findings */
   f->event = r->cur_event;
   if (r->cur && r->cur->origin) {
     f->has_origin = 1;
     f->origin_record = r->cur->origin->record;
     f->origin_line = r->cur->origin->line;
   }
-  f->layer = lt_finding_kind_layer(f->kind);
   if (f->ddi[0] == 0) {
     const char *op = r->cur ? lt_op_name(r->cur->op) : "teardown";
     snprintf(f->ddi, sizeof f->ddi, "%s", r->cur_ddi ? r->cur_ddi : (op ? op : "?"));
