@@ -1,0 +1,138 @@
+/* Unit tests: the tracked kernel pool (ExAllocatePool2/ExFreePoolWithTag),
+ * its scopes, quarantine, and the problems it reports. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lifetrace/finding.h"
+#include "lifetrace/pool.h"
+#include "lifetrace/wddm.h"
+
+#define TAG(a, b, c, d) ((ULONG)(a) | ((ULONG)(b) << 8) | ((ULONG)(c) << 16) | ((ULONG)(d) << 24))
+
+struct seen {
+  int problems[4];
+  lt_pool_block_info last;
+};
+
+static void on_problem(void *data, int problem, const lt_pool_block_info *b) {
+  struct seen *s = data;
+  s->problems[problem]++;
+  s->last = *b;
+}
+
+static lt_pool *setup_pool(struct seen *s) {
+  lt_pool *p = NULL;
+  memset(s, 0, sizeof *s);
+  assert_int_equal(lt_pool_new(&p), 0);
+  lt_pool_set_problem_cb(p, on_problem, s);
+  lt_pool_set_current(p);
+  return p;
+}
+
+static void alloc_free_roundtrip_is_clean(void **state) {
+  long before = lt_alloc_live();
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  unsigned char *m = ExAllocatePool2(POOL_FLAG_NON_PAGED, 100, TAG('L', 't', 'A', 'l'));
+  assert_non_null(m);
+  for (int i = 0; i < 100; i++)
+    assert_int_equal(m[i], 0); /* zeroed by default */
+  assert_int_equal(lt_pool_live_blocks(p), 1);
+  assert_int_equal(lt_pool_live_bytes(p), 100);
+  ExFreePoolWithTag(m, TAG('L', 't', 'A', 'l'));
+  assert_int_equal(lt_pool_live_blocks(p), 0);
+  lt_pool_check_quarantine(p);
+  assert_int_equal(s.problems[0] + s.problems[1] + s.problems[2] + s.problems[3], 0);
+  lt_pool_free(p);
+  assert_int_equal(lt_alloc_live(), before);
+}
+
+static void double_free_and_bad_free_are_reported(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  void *m = ExAllocatePool2(POOL_FLAG_NON_PAGED, 32, TAG('A', 'B', 'C', 'D'));
+  ExFreePoolWithTag(m, TAG('A', 'B', 'C', 'D'));
+  ExFreePoolWithTag(m, TAG('A', 'B', 'C', 'D'));
+  assert_int_equal(s.problems[LT_POOL_DOUBLE_FREE], 1);
+  assert_int_equal(s.last.size, 32);
+  int stack_var;
+  ExFreePoolWithTag(&stack_var, 0);
+  assert_int_equal(s.problems[LT_POOL_BAD_FREE], 1);
+  void *n = ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, TAG('A', 'B', 'C', 'D'));
+  ExFreePoolWithTag(n, TAG('W', 'R', 'O', 'N'));
+  assert_int_equal(s.problems[LT_POOL_TAG_MISMATCH], 1);
+  lt_pool_free(p);
+}
+
+static void write_after_free_is_detected(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  unsigned char *m = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG('L', 't', 'A', 'l'));
+  ExFreePoolWithTag(m, TAG('L', 't', 'A', 'l'));
+  lt_pool_check_quarantine(p);
+  assert_int_equal(s.problems[LT_POOL_WRITE_AFTER_FREE], 0);
+  m[10] = 0x42; /* the block is still in quarantine: a deliberate stale write */
+  lt_pool_check_quarantine(p);
+  assert_int_equal(s.problems[LT_POOL_WRITE_AFTER_FREE], 1);
+  assert_int_equal(s.last.addr, (uintptr_t)m);
+  lt_pool_check_quarantine(p); /* re-poisoned: reported once */
+  assert_int_equal(s.problems[LT_POOL_WRITE_AFTER_FREE], 1);
+  lt_pool_free(p);
+}
+
+static void count_block(void *data, const lt_pool_block_info *b) { (*(size_t *)data) += b->size; }
+
+static void scopes_attribute_and_move(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  lt_pool_set_owner(p, LT_OBJ_RESOURCE, 0x20, 7);
+  void *a = ExAllocatePool2(POOL_FLAG_NON_PAGED, 10, 1);
+  void *b = ExAllocatePool2(POOL_FLAG_NON_PAGED, 20, 1);
+  lt_pool_set_owner(p, LT_OBJ_DEVICE, 0x1, 8);
+  void *c = ExAllocatePool2(POOL_FLAG_NON_PAGED, 40, 1);
+  size_t bytes = 0;
+  assert_int_equal(lt_pool_each_live(p, 7, 0, count_block, &bytes), 2);
+  assert_int_equal(bytes, 30);
+  ExFreePoolWithTag(a, 1);
+  assert_int_equal(lt_pool_each_live(p, 7, 0, NULL, NULL), 1);
+  lt_pool_owner reported = {LT_OBJ_NONE, 0, 99};
+  lt_pool_move_scope(p, 7, &reported);
+  assert_int_equal(lt_pool_each_live(p, 7, 0, NULL, NULL), 0);
+  assert_int_equal(lt_pool_each_live(p, 99, 0, NULL, NULL), 1);
+  assert_int_equal(lt_pool_each_live(p, 0, 1, NULL, NULL), 2);
+  assert_true(lt_pool_is_live(p, c));
+  ExFreePoolWithTag(b, 1);
+  assert_true(lt_pool_is_freed(p, b));
+  ExFreePoolWithTag(c, 1);
+  lt_pool_free(p);
+}
+
+static void injected_failure_returns_null_once(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  lt_pool_fail_nth(p, 2);
+  void *a = ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 1);
+  void *b = ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 1);
+  void *c = ExAllocatePool2(POOL_FLAG_NON_PAGED, 8, 1);
+  assert_non_null(a);
+  assert_null(b);
+  assert_non_null(c);
+  ExFreePoolWithTag(a, 1);
+  ExFreePoolWithTag(c, 1);
+  lt_pool_free(p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(alloc_free_roundtrip_is_clean),
+      cmocka_unit_test(double_free_and_bad_free_are_reported),
+      cmocka_unit_test(write_after_free_is_detected),
+      cmocka_unit_test(scopes_attribute_and_move),
+      cmocka_unit_test(injected_failure_returns_null_once),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
