@@ -16,6 +16,7 @@ int lt_cmd_encode(int argc, char **argv);
 int lt_cmd_dump(int argc, char **argv);
 int lt_cmd_info(int argc, char **argv);
 int lt_cmd_replay(int argc, char **argv);
+int lt_cmd_import(int argc, char **argv);
 int lt_cmd_check(int argc, char **argv);
 int lt_cmd_report(int argc, char **argv);
 int lt_cmd_findings(int argc, char **argv);

@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"encode", lt_cmd_encode, "convert a JSONL trace to the binary form"},
     {"dump", lt_cmd_dump, "print a trace as JSONL (either form in)"},
     {"info", lt_cmd_info, "summarize a trace: events per op, span, processes, objects"},
+    {"import", lt_cmd_import, "convert a DxgKrnl capture (tracerpt XML/CSV, xperf dumper) to a trace"},
     {"check", lt_cmd_check, "replay a regression corpus against expected verdicts (JUnit, SARIF)"},
     {"report", lt_cmd_report, "write the HTML report and summary.md of a results database"},
     {"findings", lt_cmd_findings, "list the findings of a results database by signature"},
