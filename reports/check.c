@@ -228,6 +228,11 @@ static int parse_expected_json(lt_check_case *k, json_t *root, char *msg, size_t
 int lt__check_parse_expected(lt_check_case *k, const char *path, char *msg, size_t msglen) {
   json_error_t jerr;
   char inner[512] = "";
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    snprintf(msg, msglen, "no expected verdict: %s (see docs/results-and-reports.md)", path);
+    return LT_ENOENT;
+  }
   json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
   if (root == NULL) {
     if (jerr.line <= 0)
@@ -375,8 +380,18 @@ static int record_case(const lt_check_opts *o, lt_check_case *k) {
                                               : LT_VERDICT_UNREADABLE;
   lt_store_trace t = {.path = k->path, .n_events = k->n_events, .verdict = verdict,
                       .diag = k->diag[0] ? k->diag : NULL, .header = &h};
-  char *argv[] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(k->policy), k->path};
-  char *cmd = lt_store_format_command(5, argv);
+  char *argv[9] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(k->policy)};
+  int argc = 4;
+  if (o->driver_name && strchr(o->driver_name, '/')) {
+    argv[argc++] = "--driver";
+    argv[argc++] = (char *)o->driver_name;
+  }
+  if (k->bugs) {
+    argv[argc++] = "--bugs";
+    argv[argc++] = k->bugs;
+  }
+  argv[argc++] = k->path;
+  char *cmd = lt_store_format_command(argc, argv);
   t.repro_command = cmd;
   int err = cmd ? lt_store_add_trace_ex(o->store, o->run, &t, &k->got, NULL) : LT_ENOMEM;
   lt_free(cmd);

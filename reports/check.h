@@ -67,10 +67,9 @@ typedef struct lt_check {
 
 typedef struct lt_check_opts {
   const LT_MINIPORT *miniport; /* NULL = the reference miniport */
-  const char *driver_name;     /* for the run record */
+  const char *driver_name;     /* --driver as given, for reproducer commands */
   lt_store *store;             /* record the run here, or NULL */
   int64_t run;                 /* the store's run for this check */
-  const char *repo;            /* NULL = the git work tree around the corpus, else cwd */
 } lt_check_opts;
 
 /* Finds the traces under dir and their expected verdicts, sorted by group and

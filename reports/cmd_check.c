@@ -143,7 +143,7 @@ int lt_cmd_check(int argc, char **argv) {
     rc = LT_EXIT_INTERNAL;
     goto out;
   }
-  lt_check_opts o = {.miniport = mp, .store = db, .run = run, .repo = a.repo};
+  lt_check_opts o = {.miniport = mp, .driver_name = a.driver, .store = db, .run = run};
   if ((err = lt__check_run(&c, &o))) {
     fprintf(stderr, "lifetrace check: %s%s%s\n", lt_strerror(err), db ? ": " : "",
             db ? lt_store_errmsg(db) : "");

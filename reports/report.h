@@ -34,8 +34,12 @@ typedef struct lt__series {
 } lt__series;
 
 /* Writes an inline SVG chart (id attribute = id) with a title, axes, time
- * labels and a legend; "no data yet" when every series is empty. */
-void lt__svg_chart(FILE *out, const char *id, const char *title, const lt__series *s, size_t ns);
+ * labels and a legend; "no data yet" when every series is empty. by_index
+ * spaces the points evenly in order (one slot per run) instead of by time;
+ * the series then share the first one's x (times, for the labels). At most
+ * 4 series. */
+void lt__svg_chart(FILE *out, const char *id, const char *title, const lt__series *s, size_t ns,
+                   int by_index);
 
 /* Formats Unix ms as "YYYY-MM-DD HH:MM" UTC into buf[20]. */
 void lt__format_time(int64_t ms, char buf[20]);

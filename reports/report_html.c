@@ -26,7 +26,7 @@ static const char css[] =
     ".open{color:#b00020}.fixed{color:#2e7d32}.ignored{color:#777}"
     "code,pre{font-family:ui-monospace,monospace;font-size:12px}"
     "pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;word-break:break-all}"
-    ".charts svg{border:1px solid #eee;margin:4px}.cards span{display:inline-block;"
+    ".charts{display:flex;flex-wrap:wrap}.charts svg{border:1px solid #eee;margin:4px}.cards span{display:inline-block;"
     "border:1px solid #ddd;padding:6px 12px;margin-right:8px}";
 
 typedef struct report {
@@ -144,9 +144,9 @@ static int charts(report *r, FILE *out) {
     lt__series cv[] = {{"coverage", "#6a1b9a", 0, s.n, s.v[0], s.v[2]},
                        {"corpus", "#ef6c00", 0, s.n, s.v[0], s.v[3]}};
     fputs("<h2>Over time</h2>\n<div class=\"charts\">\n", out);
-    lt__svg_chart(out, "chart-findings", "Findings per run", fo, 2);
-    lt__svg_chart(out, "chart-execs", "Executions per second", ex, 1);
-    lt__svg_chart(out, "chart-coverage", "Coverage and corpus size", cv, 2);
+    lt__svg_chart(out, "chart-findings", "Findings per run", fo, 2, 1);
+    lt__svg_chart(out, "chart-execs", "Executions per second", ex, 1, 0);
+    lt__svg_chart(out, "chart-coverage", "Coverage and corpus size", cv, 2, 0);
     fputs("</div>\n", out);
   }
   free_cols(&f);

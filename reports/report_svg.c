@@ -1,6 +1,7 @@
 /* Inline SVG charts for the HTML report: no script, no external resources. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "buf.h"
@@ -24,6 +25,15 @@ typedef struct range {
   double x0, x1, y1;
 } range;
 
+/* The smallest 1, 2 or 5 times a power of ten that is >= x: axis ticks at
+ * round numbers (counts get whole-number ticks). */
+static double nice_step(double x) {
+  double p = pow(10, floor(log10(x)));
+  double m = x / p;
+  double step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+  return x > 0.25 && step < 1 ? 1 : step;
+}
+
 static int find_range(const lt__series *s, size_t ns, range *r) {
   int any = 0;
   r->x0 = INFINITY, r->x1 = -INFINITY, r->y1 = 0;
@@ -37,14 +47,14 @@ static int find_range(const lt__series *s, size_t ns, range *r) {
     return 0;
   if (r->x1 - r->x0 < 1000) /* one point, or all at once: a minute around it */
     r->x0 -= 30000, r->x1 += 30000;
-  r->y1 = r->y1 > 0 ? r->y1 * 1.1 : 1;
+  r->y1 = 4 * nice_step(r->y1 > 0 ? r->y1 / 4 : 0.25);
   return 1;
 }
 
 static double px(const range *r, double x) { return ML + (x - r->x0) / (r->x1 - r->x0) * (W - ML - MR); }
 static double py(const range *r, double y) { return H - MB - y / r->y1 * (H - MT - MB); }
 
-static void axes(FILE *out, const range *r) {
+static void axes(FILE *out, const range *r, const double *times, size_t nt) {
   char a[20], b[20];
   fprintf(out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n",
           ML, H - MB, W - MR, H - MB);
@@ -57,8 +67,8 @@ static void axes(FILE *out, const range *r) {
             "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%.4g</text>\n",
             ML, py(r, v), W - MR, py(r, v), ML - 4, py(r, v) + 3, v);
   }
-  lt__format_time((int64_t)r->x0, a);
-  lt__format_time((int64_t)r->x1, b);
+  lt__format_time((int64_t)(times ? times[0] : r->x0), a);
+  lt__format_time((int64_t)(times ? times[nt - 1] : r->x1), b);
   fprintf(out,
           "<text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>"
           "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%s</text>\n",
@@ -86,8 +96,20 @@ static void series(FILE *out, const range *r, const lt__series *s, size_t k, siz
                  "</circle>\n", px(r, s->x[j]), py(r, s->y[j]), s->color, s->y[j]);
 }
 
-void lt__svg_chart(FILE *out, const char *id, const char *title, const lt__series *s, size_t ns) {
+void lt__svg_chart(FILE *out, const char *id, const char *title, const lt__series *in, size_t ns,
+                   int by_index) {
   range r;
+  lt__series s[4];
+  double *idx = NULL;
+  size_t n = ns && in[0].n ? in[0].n : 0;
+  ns = ns < 4 ? ns : 4;
+  memcpy(s, in, ns * sizeof *s);
+  if (by_index && n && (idx = lt_malloc(n * sizeof *idx)) != NULL) {
+    for (size_t j = 0; j < n; j++)
+      idx[j] = (double)j;
+    for (size_t i = 0; i < ns; i++)
+      s[i].x = idx;
+  }
   fprintf(out, "<svg class=\"chart\" id=\"");
   lt__html_escape(out, id);
   fprintf(out, "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -101,9 +123,12 @@ void lt__svg_chart(FILE *out, const char *id, const char *title, const lt__serie
   if (!find_range(s, ns, &r)) {
     fprintf(out, "<text class=\"empty\" x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#888\">"
                  "no data yet</text>\n</svg>\n", W / 2 - 30, H / 2);
+    lt_free(idx);
     return;
   }
-  axes(out, &r);
+  if (idx) /* one slot per point, half a slot of margin each side */
+    r.x0 = -0.5, r.x1 = (double)n - 0.5;
+  axes(out, &r, idx ? in[0].x : NULL, n);
   for (size_t i = 0; i < ns; i++) {
     series(out, &r, &s[i], i, ns);
     fprintf(out, "<rect x=\"%zu\" y=\"6\" width=\"10\" height=\"10\" fill=\"%s\"/>"
@@ -113,4 +138,5 @@ void lt__svg_chart(FILE *out, const char *id, const char *title, const lt__serie
     fputs("</text>\n", out);
   }
   fputs("</svg>\n", out);
+  lt_free(idx);
 }

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Integration test of `lifetrace check`, the CI regression gate: a passing
+# corpus exits 0 and writes JUnit that xmllint accepts and SARIF that the
+# official 2.1.0 schema accepts, pointing at the right trace line; a corpus
+# with a missing finding, an unexpected finding and an unreadable trace exits
+# 1 and says which; --db records the run; usage and unreadable corpora give
+# exit codes 2 and 3.
+#
+# args: TOOL SOURCE_DIR WORK_DIR
+set -u
+tool=$1 src=$2 work=$3
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+schema="$src/../shared/schemas/sarif-schema-2.1.0.json"
+fails=0 skipped=""
+
+check() { # check DESCRIPTION COMMAND...
+  local what=$1
+  shift
+  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; fails=$((fails + 1)); fi
+}
+has() { grep -qF -- "$2" "$1"; }
+validate_sarif() {
+  if [ ! -r "$schema" ]; then skipped="$skipped sarif-schema"; return 0; fi
+  "$py" "$src/scripts/validate_sarif.py" "$schema" "$1"
+  local rc=$?
+  if [ $rc = 77 ]; then skipped="$skipped sarif-schema"; return 0; fi
+  return $rc
+}
+have_xmllint() { command -v xmllint >/dev/null 2>&1 || { skipped="$skipped xmllint"; return 1; }; }
+
+header='{"lifetrace": 1, "source": "it_check", "ends": "teardown", "segments": [{"id": 1, "kind": "local", "size": 67108864}], "processes": [{"pid": 100, "name": "<script>alert(1)</script>"}]}'
+create='{"op": "device_create", "device": 1, "pid": 100}
+{"op": "alloc_create", "device": 1, "allocs": [{"alloc": 256, "size": 4096}]}
+{"op": "alloc_destroy", "allocs": [256]}'
+mkdir -p repo/.git repo/corpus/clean repo/corpus/trace
+printf '%s\n%s\n%s\n' "$header" "$create" '{"op": "device_destroy", "device": 1}' \
+  >repo/corpus/clean/basic.jsonl
+echo '{"policy": "audit", "findings": []}' >repo/corpus/clean/basic.expected.json
+printf '%s\n%s\n%s\n%s\n' "$header" "$create" '{"op": "alloc_destroy", "allocs": [256]}' \
+  '{"op": "device_destroy", "device": 1}' >repo/corpus/trace/double-destroy.jsonl
+echo '{"policy": "audit", "findings": [{"kind": "double-destroy", "event": 3, "severity": "error"}]}' \
+  >repo/corpus/trace/double-destroy.expected.json
+# the same trace in binary form: no line numbers, same verdict
+"$tool" encode repo/corpus/trace/double-destroy.jsonl -o repo/corpus/trace/binary.ltrace ||
+  { echo "FAIL: lifetrace encode"; exit 1; }
+cp repo/corpus/trace/double-destroy.expected.json repo/corpus/trace/binary.expected.json
+
+# 1. a corpus that matches its expectations
+"$tool" check repo/corpus --junit good.xml --sarif good.sarif --db results.db >good.out 2>&1
+rc=$?
+cat good.out
+check "passing corpus exits 0" test $rc = 0
+check "summary counts 3 passed" has good.out "3 traces: 3 passed, 0 failed, 0 errors"
+if have_xmllint; then
+  check "JUnit is well-formed" xmllint --noout good.xml
+  check "one testcase per trace" test "$(xmllint --xpath 'count(//testcase)' good.xml)" = 3
+  check "classname is the corpus group" \
+    test "$(xmllint --xpath 'string(//testcase[@name="double-destroy"]/@classname)' good.xml)" = trace
+  check "no failures" test "$(xmllint --xpath 'count(//failure|//error)' good.xml)" = 0
+fi
+check "SARIF validates against the 2.1.0 schema" validate_sarif good.sarif
+check "SARIF: result, rule, line and repo-relative path" "$py" - good.sarif <<'EOF'
+import json, sys
+log = json.load(open(sys.argv[1]))
+run = log["runs"][0]
+res = run["results"]
+assert log["version"] == "2.1.0"
+assert len(res) == 2, res                       # one per finding (jsonl + binary)
+r = [x for x in res if x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".jsonl")][0]
+loc = r["locations"][0]["physicalLocation"]
+assert r["ruleId"] == "double-destroy" and r["level"] == "error"
+assert loc["artifactLocation"]["uri"] == "corpus/trace/double-destroy.jsonl", loc
+assert loc["region"]["startLine"] == 5, loc     # event 3 is line 3 + 2
+assert len(r["partialFingerprints"]["lifetraceSignature/v1"]) == 16
+assert run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == "double-destroy"
+assert r["properties"]["process"] == "<script>alert(1)</script>"
+EOF
+check "--db recorded a check run with 3 traces" "$py" - results.db <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("select kind, exit_code from runs").fetchall() == [("check", 0)]
+assert db.execute("select count(*), sum(verdict = 'pass') from traces").fetchone() == (3, 3)
+assert db.execute("select kind, count from findings").fetchall() == [("double-destroy", 2)]
+EOF
+
+# 2. a corpus whose expectations are no longer met
+mkdir -p bad/trace bad/clean
+cp repo/corpus/trace/double-destroy.jsonl bad/trace/
+echo '{"findings": [{"kind": "double-destroy", "event": 3, "severity": "error"}, {"kind": "leak", "event": 4, "severity": "warning"}]}' \
+  >bad/trace/double-destroy.expected.json                  # a finding that no longer happens
+cp repo/corpus/trace/double-destroy.jsonl bad/clean/was-clean.jsonl
+echo '{"findings": []}' >bad/clean/was-clean.expected.json  # a clean trace that is not clean
+printf '%s\n{"op": "alloc_destroy", "allocs": [1]\n' "$header" >bad/clean/truncated.jsonl
+echo '{"findings": []}' >bad/clean/truncated.expected.json
+printf '%s\n' "$header" >bad/clean/no-expected.jsonl
+"$tool" check bad --junit bad.xml --sarif bad.sarif >bad.out 2>&1
+rc=$?
+cat bad.out
+check "failing corpus exits 1" test $rc = 1
+check "summary counts failures and errors" has bad.out "4 traces: 0 passed, 2 failed, 2 errors"
+check "the missing finding is named" has bad.out "warning leak at event 4"
+check "the unexpected finding is named with its line" has bad.out "error double-destroy at event 3 (bad/clean/was-clean.jsonl:5)"
+check "the unreadable trace says where" has bad.out "truncated.jsonl"
+check "a trace without expectations is an error" has bad.out "no expected verdict: bad/clean/no-expected.expected.json"
+if have_xmllint; then
+  check "JUnit with failures is well-formed" xmllint --noout bad.xml
+  check "JUnit failure counts" test "$(xmllint --xpath 'count(//failure)' bad.xml)-$(xmllint --xpath 'count(//error)' bad.xml)" = 2-2
+fi
+check "SARIF of a failing corpus validates" validate_sarif bad.sarif
+
+# 3. usage and unreadable corpora
+"$tool" check >/dev/null 2>&1
+check "no corpus is a usage error (2)" test $? = 2
+"$tool" check --bogus repo/corpus >/dev/null 2>&1
+check "unknown option is a usage error (2)" test $? = 2
+"$tool" check no-such-dir >nodir.out 2>&1
+check "missing corpus exits 3" test $? = 3
+mkdir -p empty
+"$tool" check empty >empty.out 2>&1
+check "corpus without traces exits 3" test $? = 3
+check "and says so" has empty.out "no traces"
+
+# 4. the project's own regression corpus passes (the CI gate)
+if ls "$src"/corpus/regressions/*/*.expected.json >/dev/null 2>&1; then
+  "$tool" check -q "$src/corpus/regressions" --junit corpus.xml --sarif corpus.sarif >corpus.out 2>&1
+  rc=$?
+  tail -3 corpus.out
+  check "corpus/regressions passes" test $rc = 0
+  check "corpus/regressions SARIF validates" validate_sarif corpus.sarif
+fi
+
+[ -n "$skipped" ] && echo "skipped parts (tool or ../shared missing):$(echo $skipped | tr ' ' '\n' | sort -u | tr '\n' ' ')"
+echo "it_check: $fails failure(s)"
+[ $fails = 0 ]
