@@ -14,7 +14,7 @@ static void describe_finding(FILE *out, const lt_check_case *k, const lt_finding
   fprintf(out, "  %s %s at event %llu", lt_severity_name(f->severity),
           lt_finding_kind_name(f->kind), (unsigned long long)f->event);
   if (line)
-    fprintf(out, " (%s:%llu)", k->uri, (unsigned long long)line);
+    fprintf(out, " (%s:%llu)", k->path, (unsigned long long)line);
   fprintf(out, ": %s\n", f->message);
 }
 
