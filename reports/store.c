@@ -116,7 +116,10 @@ int64_t lt__now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-sqlite3 *lt__store_db(lt_store *s) { return s->db; }
+sqlite3 *lt__store_db(lt_store *s) {
+  LT_STORE_CHECK(s);
+  return s->db;
+}
 
 const char *lt_store_errmsg(const lt_store *s) { return s ? s->msg : "no store"; }
 
@@ -256,6 +259,7 @@ int lt_store_open(lt_store **out, const char *path, char *err_out, size_t errlen
   if ((err = set_wal(s)) || (err = lt__store_exec(s, "PRAGMA synchronous=NORMAL")) ||
       (err = lt__store_exec(s, "PRAGMA foreign_keys=ON")) || (err = migrate(s)))
     goto out;
+  s->magic = LT_STORE_MAGIC;
   *out = s;
   s = NULL;
 out:
@@ -271,10 +275,14 @@ void lt_store_close(lt_store *s) {
   if (s == NULL)
     return;
   sqlite3_close_v2(s->db);
+  s->magic = 0;
   lt_free(s);
 }
 
-int lt_store_schema_version(lt_store *s) { return s->version; }
+int lt_store_schema_version(lt_store *s) {
+  LT_STORE_CHECK(s);
+  return s->version;
+}
 
 static void make_uuid(char out[37]) {
   unsigned char b[16];
@@ -333,6 +341,7 @@ static int insert_run(lt_store *s, const lt_store_run_info *ri, const char *uuid
 }
 
 int lt_store_run_begin(lt_store *s, const lt_store_run_info *ri, int64_t *run) {
+  LT_STORE_CHECK(s);
   char uuid[37];
   int err;
   *run = 0;
@@ -356,6 +365,7 @@ int lt_store_run_begin(lt_store *s, const lt_store_run_info *ri, int64_t *run) {
 }
 
 int lt_store_run_end_at(lt_store *s, int64_t run, int exit_code, int64_t ended_at) {
+  LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;
   int err = lt__store_prepare(
       s, &st, "UPDATE runs SET ended_at = ?, exit_code = ? WHERE id = ? AND ended_at IS NULL");
@@ -374,6 +384,7 @@ int lt_store_run_end(lt_store *s, int64_t run, int exit_code) {
 }
 
 int lt_store_run_uuid(lt_store *s, int64_t run, char buf[37]) {
+  LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;
   int rc, err = lt__store_prepare(s, &st, "SELECT uuid FROM runs WHERE id = ?");
   if (err)
@@ -389,6 +400,7 @@ int lt_store_run_uuid(lt_store *s, int64_t run, char buf[37]) {
 }
 
 int lt_store_add_stats(lt_store *s, int64_t run, const lt_store_stats *x) {
+  LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;
   int err = lt__store_prepare(
       s, &st,

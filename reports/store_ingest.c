@@ -224,6 +224,7 @@ static int add_findings(ingest *g, const lt_findings *fs) {
 
 int lt_store_add_trace_ex(lt_store *s, int64_t run, const lt_store_trace *t,
                           const lt_findings *fs, int64_t *trace_id) {
+  LT_STORE_CHECK(s);
   ingest g = {.s = s, .run = run, .t = t, .size = -1};
   uint64_t size = 0;
   int64_t existing = 0;
@@ -259,6 +260,7 @@ int lt_store_add_trace(lt_store *s, int64_t run, const char *path, uint64_t n_ev
 
 int lt_store_set_reproducer(lt_store *s, const char *signature, const char *path,
                             const char *command) {
+  LT_STORE_CHECK(s);
   char sha[65];
   uint64_t size = 0;
   sqlite3_stmt *st = NULL;

@@ -71,6 +71,7 @@ static int fill_finding(lt_store_finding *f, sqlite3_stmt *st) {
 }
 
 int lt_store_findings(lt_store *s, int status, lt_store_finding **out, size_t *n) {
+  LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;
   lt_store_finding *v = NULL;
   size_t len = 0, cap = 0;
@@ -143,6 +144,7 @@ static int count_prefix(lt_store *s, const char *like, int *count) {
 }
 
 int lt_store_mark(lt_store *s, const char *prefix, int status, int all, int *matched) {
+  LT_STORE_CHECK(s);
   char like[20];
   sqlite3_stmt *st = NULL;
   int count = 0, err;
