@@ -94,14 +94,14 @@ typedef struct cols {
   size_t n;
 } cols;
 
-static int load_cols(report *r, const char *sql, int ncol, int64_t bind, cols *c) {
+static int load_cols(report *r, const char *sql, int ncol, const char *bind, cols *c) {
   sqlite3_stmt *st;
   size_t cap = 0;
   memset(c, 0, sizeof *c);
   if (prepare(r, &st, sql))
     return LT_EIO;
   if (bind)
-    sqlite3_bind_int64(st, 1, bind);
+    sqlite3_bind_text(st, 1, bind, -1, SQLITE_TRANSIENT);
   while (sqlite3_step(st) == SQLITE_ROW) {
     if (c->n == cap) {
       cap = cap ? 2 * cap : 64;
@@ -133,10 +133,10 @@ static int charts(report *r, FILE *out) {
                       "SELECT started_at, (SELECT count(*) FROM occurrences o WHERE o.run_id = "
                       "r.id), (SELECT count(*) FROM findings f WHERE f.first_run = r.id) FROM "
                       "runs r ORDER BY started_at, id",
-                      3, 0, &f);
+                      3, NULL, &f);
   if (err == 0)
     err = load_cols(r, "SELECT t, exec_per_sec, coverage, corpus_size FROM stats ORDER BY t", 4,
-                    0, &s);
+                    NULL, &s);
   if (err == 0) {
     lt__series fo[] = {{"occurrences", "#c62828", 1, f.n, f.v[0], f.v[1]},
                        {"new signatures", "#1565c0", 0, f.n, f.v[0], f.v[2]}};
@@ -388,6 +388,24 @@ static void finding_facts(FILE *out, const lt_store_finding *f) {
   fputs("</table>\n", out);
 }
 
+/* Occurrences of one signature in each run since it was first seen: does it
+ * still happen, and how often (the syzbot/ClusterFuzz per-crash view). */
+static int finding_chart(report *r, FILE *out, const char *sig) {
+  cols c;
+  int err = load_cols(r,
+                      "SELECT r.started_at, (SELECT count(*) FROM occurrences o WHERE o.run_id = "
+                      "r.id AND o.signature = ?1) FROM runs r WHERE r.started_at >= (SELECT "
+                      "started_at FROM runs WHERE id = (SELECT first_run FROM findings WHERE "
+                      "signature = ?1)) ORDER BY r.started_at, r.id",
+                      2, sig, &c);
+  if (err == 0) {
+    lt__series s[] = {{"occurrences", "#c62828", 1, c.n, c.v[0], c.v[1]}};
+    lt__svg_chart(out, "chart-finding", "Occurrences per run since first seen", s, 1, 1);
+  }
+  free_cols(&c);
+  return err;
+}
+
 static int write_finding(report *r, const lt_store_finding *f) {
   char name[64], title[128];
   int kind = lt_finding_kind_from_name(f->kind);
@@ -407,6 +425,7 @@ static int write_finding(report *r, const lt_store_finding *f) {
   E(out, lt__kind_help(kind));
   fputs("</p>\n", out);
   finding_facts(out, f);
+  int err = finding_chart(r, out, f->signature);
   fputs("<h2>Reproduce</h2>\n", out);
   if (f->repro_command) {
     fputs("<pre id=\"repro\">", out);
@@ -418,7 +437,8 @@ static int write_finding(report *r, const lt_store_finding *f) {
   fprintf(out, "</code>%s", f->repro_size >= 0 ? "" : "</p>\n");
   if (f->repro_size >= 0)
     fprintf(out, " (%lld bytes)</p>\n", (long long)f->repro_size);
-  int err = occurrences_table(r, out, f->signature);
+  if (err == 0)
+    err = occurrences_table(r, out, f->signature);
   fputs("</body></html>\n", out);
   int cerr = close_out(r, out, name);
   return err ? err : cerr;

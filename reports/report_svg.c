@@ -31,7 +31,7 @@ static double nice_step(double x) {
   double p = pow(10, floor(log10(x)));
   double m = x / p;
   double step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
-  return x > 0.25 && step < 1 ? 1 : step;
+  return x >= 0.2 && step < 1 ? 1 : step;
 }
 
 static int find_range(const lt__series *s, size_t ns, range *r) {

@@ -391,6 +391,13 @@ static void test_report_escapes_trace_strings(void **state) {
   assert_null(strstr(html, "<script"));
   assert_non_null(strstr(html, "<pre id=\"repro\">"));
   assert_non_null(strstr(html, "3 in 3 run(s)"));
+  assert_non_null(strstr(html, "id=\"chart-finding\""));
+  { /* one bar per run since it was first seen */
+    size_t bars = 0;
+    for (const char *p = html; (p = strstr(p, "<rect class=\"bar\"")) != NULL; p++)
+      bars++;
+    assert_int_equal(bars, 3);
+  }
   free(html);
 
   snprintf(path, sizeof path, "%s/summary.md", dir);
