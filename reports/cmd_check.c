@@ -22,6 +22,8 @@ static void usage(FILE *out) {
           "  --junit FILE    write JUnit XML (one testcase per trace, classname = group)\n"
           "  --sarif FILE    write SARIF 2.1.0 (one result per finding)\n"
           "  --db FILE       record the run, traces and findings in a results database\n"
+          "  --run-id ID     the run's unique key in the database (e.g. the CI job id): a\n"
+          "                  retried job with the same ID records nothing twice\n"
           "  --driver LIB    replay against a miniport shared object (default: reference)\n"
           "  --repo DIR      paths in JUnit/SARIF are relative to DIR (default: the git\n"
           "                  work tree around the corpus)\n"
@@ -31,7 +33,7 @@ static void usage(FILE *out) {
 }
 
 typedef struct args {
-  const char *dir, *junit, *sarif, *db, *driver, *repo;
+  const char *dir, *junit, *sarif, *db, *driver, *repo, *run_id;
   int quiet;
 } args;
 
@@ -40,6 +42,7 @@ static int parse(int argc, char **argv, args *a) {
       {"junit", required_argument, 0, 'j'}, {"sarif", required_argument, 0, 's'},
       {"db", required_argument, 0, 'd'},    {"driver", required_argument, 0, 'D'},
       {"repo", required_argument, 0, 'r'},  {"quiet", no_argument, 0, 'q'},
+      {"run-id", required_argument, 0, 'u'},
       {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
   int c;
   optind = 1;
@@ -51,6 +54,7 @@ static int parse(int argc, char **argv, args *a) {
     case 'D': a->driver = optarg; break;
     case 'r': a->repo = optarg; break;
     case 'q': a->quiet = 1; break;
+    case 'u': a->run_id = optarg; break;
     case 'h': usage(stdout); return -1;
     default: usage(stderr); return LT_EXIT_USAGE;
     }
@@ -111,7 +115,7 @@ static int open_run(const args *a, int argc, char **argv, lt_store **db, int64_t
     return err;
   }
   char *cmd = lt_store_format_command(argc, argv);
-  lt_store_run_info ri = {.kind = LT_RUN_CHECK, .command = cmd,
+  lt_store_run_info ri = {.kind = LT_RUN_CHECK, .command = cmd, .uuid = a->run_id,
                           .driver = a->driver ? a->driver : mp->Name};
   if ((err = lt_store_run_begin(*db, &ri, run)))
     fprintf(stderr, "lifetrace check: %s: %s\n", a->db, lt_store_errmsg(*db));

@@ -85,6 +85,17 @@ assert db.execute("select count(*), sum(verdict = 'pass') from traces").fetchone
 assert db.execute("select kind, count from findings").fetchall() == [("double-destroy", 2)]
 EOF
 
+# a retried CI job (same --run-id) records nothing twice
+"$tool" check -q repo/corpus --db ci.db --run-id job-42 >/dev/null 2>&1
+"$tool" check -q repo/corpus --db ci.db --run-id job-42 >/dev/null 2>&1
+check "same --run-id twice: one run, 3 traces, counts unchanged" "$py" - ci.db <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("select uuid from runs").fetchall() == [("job-42",)]
+assert db.execute("select count(*) from traces").fetchone() == (3,)
+assert db.execute("select sum(count) from findings").fetchone() == (2,)
+EOF
+
 # 2. a corpus whose expectations are no longer met
 mkdir -p bad/trace bad/clean
 cp repo/corpus/trace/double-destroy.jsonl bad/trace/
