@@ -27,6 +27,13 @@ void lt__md_escape(FILE *out, const char *s) {
   }
 }
 
+/* A signature as stored: 16 hex digits. Anything else (a tampered database)
+ * is shown as "?" rather than pasted into Markdown. */
+static const char *sig_or_mark(const char *s) {
+  size_t n = s ? strspn(s, "0123456789abcdef") : 0;
+  return n == 16 && s[16] == 0 ? s : "?";
+}
+
 /* Signatures first seen in the most recent run. */
 static void new_in_latest(sqlite3 *db, FILE *out) {
   sqlite3_stmt *st;
@@ -41,7 +48,7 @@ static void new_in_latest(sqlite3 *db, FILE *out) {
     if (!any++)
       fputs("\n**New in the latest run:**\n\n", out);
     fputs("- `", out);
-    fputs((const char *)sqlite3_column_text(st, 0), out); /* 16 hex digits */
+    fputs(sig_or_mark((const char *)sqlite3_column_text(st, 0)), out);
     fputs("` ", out);
     lt__md_escape(out, (const char *)sqlite3_column_text(st, 1));
     fputs(" (", out);
@@ -54,7 +61,7 @@ static void new_in_latest(sqlite3 *db, FILE *out) {
 static void finding_line(FILE *out, const lt_store_finding *f) {
   char last[20];
   lt__format_time(f->last_seen, last);
-  fprintf(out, "| `%.16s` | ", f->signature);
+  fprintf(out, "| `%s` | ", sig_or_mark(f->signature));
   lt__md_escape(out, f->kind);
   fprintf(out, " | %s | %llu | %s | ", !strcmp(f->severity, "error") ? "**error**" : "warning",
           (unsigned long long)f->count, last);
@@ -86,7 +93,8 @@ int lt__report_markdown(lt_store *s, FILE *out, const lt_report_opts *o) {
     for (size_t i = 0; i < n && i < 10; i++) {
       if (!v[i].repro_command)
         continue;
-      fprintf(out, "\n<details><summary>reproduce %.16s</summary>\n\n```sh\n", v[i].signature);
+      fprintf(out, "\n<details><summary>reproduce %s</summary>\n\n```sh\n",
+              sig_or_mark(v[i].signature));
       for (const char *p = v[i].repro_command; *p; p++) /* a fence cannot be closed early */
         fputc(*p == '`' || *p == '\n' ? ' ' : *p, out);
       fputs("\n```\n</details>\n", out);
