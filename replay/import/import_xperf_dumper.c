@@ -68,7 +68,7 @@ void lt__dumper_free(void *st) {
   if (!d)
     return;
   for (size_t i = 0; i < d->ntypes; i++) {
-    for (size_t k = 0; k < d->types[i].ncols; k++)
+    for (size_t k = 0; d->types[i].cols && k < d->types[i].ncols; k++)
       lt_free(d->types[i].cols[k]);
     lt_free(d->types[i].cols);
     lt_free(d->types[i].clens);
