@@ -255,7 +255,12 @@ static int open_db(struct replay_cli *c, int argc, char **argv) {
     fprintf(stderr, "lifetrace replay: %s: %s\n", c->db, err);
     return -1;
   }
-  char *cmd = lt_store_format_command(argc + 1, argv - 1);
+  char *args = lt_store_format_command(argc, argv);
+  size_t len = args ? strlen(args) + 16 : 0;
+  char *cmd = args ? lt_malloc(len) : NULL;
+  if (cmd)
+    snprintf(cmd, len, "lifetrace %s", args);
+  lt_free(args);
   lt_store_run_info info;
   memset(&info, 0, sizeof info);
   info.kind = LT_RUN_REPLAY;
@@ -285,7 +290,7 @@ int lt_cmd_replay(int argc, char **argv) {
     lt_miniport_unload(dl);
     return LT_EXIT_USAGE;
   }
-  if (c.db && open_db(&c, argc - 1, argv + 1)) {
+  if (c.db && open_db(&c, argc, argv)) {
     lt_miniport_unload(dl);
     return LT_EXIT_INTERNAL;
   }
