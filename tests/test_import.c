@@ -280,6 +280,48 @@ static void test_held_back(void **state) {
   sink_reset(&s);
 }
 
+/* Many distinct handles destroyed: tombstones are dropped once they pile
+ * up, and the trace stays right across the purges (a double destroy of a
+ * recent handle is still named, the counts add up). */
+static void test_many_handles(void **state) {
+  (void)state;
+  enum { N = 70000 };
+  static const char head[] =
+      "Event Name, Type, Event ID, Version, Channel, Level, Opcode, Task, Keyword, PID, TID, "
+      "Processor Number, Instance ID, Parent Instance ID, Activity ID, Related Activity ID, "
+      "Clock-Time, Kernel(ms), User(ms), User Data\n"
+      "Microsoft-Windows-DxgKrnl, DC_Start , 29, 0, 0, 0, 3, 19, 0x0, 0x4, 0x10, 0, , , , , 1, 0, "
+      "0, 0x99, 0xA, USER , 0xD1, false, false\n";
+  static const char row[] =
+      "Microsoft-Windows-DxgKrnl, %s , %d, 1, 0, 0, %d, 21, 0x0, 0x4, 0x10, 0, , , , , 2, 0, 0, "
+      "0x99, 0xD1, 0xA, 0, 4096, 0, 1, 1, 1, 0, 0, 0, 0x%llX, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "
+      "false, 0\n";
+  size_t cap = (size_t)N * 2 * 256 + 1024, len = 0;
+  char *buf = malloc(cap);
+  assert_non_null(buf);
+  len += (size_t)snprintf(buf, cap, "%s", head);
+  for (unsigned long long i = 0; i < N; i++) {
+    unsigned long long h = 0xFFFFC28600000000ull + i * 0x1000;
+    len += (size_t)snprintf(buf + len, cap - len, row, "Start", 33, 1, h);
+    len += (size_t)snprintf(buf + len, cap - len, row, "Stop", 34, 2, h);
+  }
+  len += (size_t)snprintf(buf + len, cap - len, row, "Stop", 34, 2,
+                          0xFFFFC28600000000ull + (N - 1) * 0x1000ull);
+  long live = lt_alloc_live();
+  struct sink s = {0};
+  lt_import_stats st;
+  lt_diag d;
+  assert_int_equal(import_chunked(buf, len, 1 << 16, 0, &s, &st, &d), 0);
+  assert_int_equal(st.events, 1 + 2 * N + 1);
+  assert_int_equal(s.n, 1 + 2 * N + 1);
+  /* The last two destroys name the same allocation: a double destroy. */
+  assert_non_null(strstr(s.lines[s.n - 1], "alloc_destroy"));
+  assert_non_null(strstr(s.lines[s.n - 2], "alloc_destroy"));
+  sink_reset(&s);
+  free(buf);
+  assert_int_equal(lt_alloc_live(), live);
+}
+
 /* Every allocation failure and a failing sink end the import with an error
  * and release everything. */
 static void test_alloc_failures(void **state) {
@@ -345,7 +387,8 @@ int main(void) {
       cmocka_unit_test(test_detect),         cmocka_unit_test(test_parsers),
       cmocka_unit_test(test_xml_joins),      cmocka_unit_test(test_chunking),
       cmocka_unit_test(test_utf16),          cmocka_unit_test(test_keep_going_xml),
-      cmocka_unit_test(test_held_back),      cmocka_unit_test(test_alloc_failures),
+      cmocka_unit_test(test_held_back),      cmocka_unit_test(test_many_handles),
+      cmocka_unit_test(test_alloc_failures),
       cmocka_unit_test(test_garbage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

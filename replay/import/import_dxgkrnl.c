@@ -150,13 +150,17 @@ void lt__dxg_counts(const struct lt__dxg *x, uint64_t *events, uint64_t *absorbe
   *dup_rundown = x->dup_rundown;
 }
 
-/* Drops the tombstones of a table whose values start with a state byte. */
+/* Marks an entry dead (its value starts with a state byte). */
+static void set_dead(struct lt__tab *t, uint8_t *state) {
+  if (*state != S_DEAD)
+    t->dead++;
+  *state = S_DEAD;
+}
+
+/* Drops the tombstones of a table once they are many and outnumber the
+ * live entries; t->dead counts them so most calls cost nothing. */
 static int purge(struct lt__tab *t) {
-  size_t dead = 0;
-  for (size_t i = 0; i < t->cap; i++)
-    if (t->used[i] && *(uint8_t *)LT__TAB_VAL(t, i) == S_DEAD)
-      dead++;
-  if (dead < TOMBSTONE_MIN || dead * 2 < t->n)
+  if (t->dead < TOMBSTONE_MIN || t->dead * 2 < t->n)
     return 0;
   struct lt__tab nt;
   lt__tab_init(&nt, t->vsize);
@@ -173,6 +177,7 @@ static int purge(struct lt__tab *t) {
   }
   lt__tab_reset(t);
   *t = nt;
+  t->dead = 0;
   return 0;
 }
 
@@ -524,7 +529,7 @@ static int on_device(struct lt__dxg *x, const struct lt__evdef *d, const struct 
   ev.device = dev;
   if (d->opcode == LT__OPC_STOP) {
     if (o && o->state == S_GONE) {
-      o->state = S_DEAD;
+      set_dead(&x->dev, &o->state);
       x->absorbed++;
       return 0;
     }
@@ -536,7 +541,7 @@ static int on_device(struct lt__dxg *x, const struct lt__evdef *d, const struct 
       return rc;
     teardown_device(x, dev);
     if ((o = lt__tab_get(&x->dev, dev)))
-      o->state = S_DEAD;
+      set_dead(&x->dev, &o->state);
     return purge(&x->dev);
   }
   if (d->opcode == LT__OPC_DC_START && o && o->state == S_LIVE) {
@@ -573,7 +578,7 @@ static int on_context(struct lt__dxg *x, const struct lt__evdef *d, const struct
     if (p)
       pref_clear(p);
     if (o && o->state == S_GONE) {
-      o->state = S_DEAD;
+      set_dead(&x->ctx, &o->state);
       x->absorbed++;
       return 0;
     }
@@ -581,7 +586,7 @@ static int on_context(struct lt__dxg *x, const struct lt__evdef *d, const struct
     if ((rc = emit(x, &ev, c)))
       return rc;
     if ((o = lt__tab_get(&x->ctx, ctx)))
-      o->state = S_DEAD;
+      set_dead(&x->ctx, &o->state);
     return purge(&x->ctx);
   }
   if (d->opcode == LT__OPC_DC_START && o && o->state == S_LIVE) {
@@ -674,7 +679,7 @@ static int galloc_stop(struct lt__dxg *x, const struct lt__evdef *d, const struc
   if (g && (g->state == S_GONE || g->state == S_IGNORED)) {
     if (g->state == S_GONE)
       x->absorbed++;
-    g->state = S_DEAD;
+    set_dead(&x->g, &g->state);
     return 0;
   }
   if (g && g->state == S_LIVE) {
@@ -685,7 +690,7 @@ static int galloc_stop(struct lt__dxg *x, const struct lt__evdef *d, const struc
       ev.destroy_resource = res_live(x, g->resource) == 0;
     }
     x->live_bytes -= g->size < x->live_bytes ? g->size : x->live_bytes;
-    g->state = S_DEAD;
+    set_dead(&x->g, &g->state);
   }
   if ((rc = emit(x, &ev, c)))
     return rc;
@@ -766,7 +771,7 @@ static int dalloc_stop(struct lt__dxg *x, struct cur *c, uint64_t a, uint64_t ke
   struct dobj *o = lt__tab_get(&x->d, a);
   struct gobj *g = lt__tab_get(&x->g, key);
   if (o && o->state == S_GONE) {
-    o->state = S_DEAD;
+    set_dead(&x->d, &o->state);
     x->absorbed++;
     return 0;
   }
@@ -774,7 +779,7 @@ static int dalloc_stop(struct lt__dxg *x, struct cur *c, uint64_t a, uint64_t ke
                                         : (g && g->device == dev && g->state != S_DEAD);
   int known = (o && o->state == S_LIVE) || (g && g->state == S_LIVE);
   if (o)
-    o->state = S_DEAD;
+    set_dead(&x->d, &o->state);
   if (creator || !known || (g && g->state == S_IGNORED))
     return purge(&x->d);
   if (g && g->state == S_LIVE && g->opens)
@@ -1037,9 +1042,7 @@ static int on_dma_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
   ev.fence = seq;
   ev.n_refs = refs.n;
   ev.refs = x->refptr;
-  ev.device = context_device(x, ctx);
-  ev.pid = device_pid(x, ev.device);
-  ev.device = 0;
+  ev.pid = device_pid(x, context_device(x, ctx));
   if (o) {
     o->has_sub = 1;
     o->last_sub = seq;

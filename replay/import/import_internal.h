@@ -23,6 +23,7 @@ struct lt__tab {
   unsigned char *used;
   char *vals;
   size_t cap, n, vsize;
+  size_t dead; /* entries their owner marked dead (tombstones) */
 };
 
 void lt__tab_init(struct lt__tab *t, size_t vsize);

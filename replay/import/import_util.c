@@ -49,7 +49,7 @@ static int grow(struct lt__tab *t) {
     lt_free(vals);
     return LT_ENOMEM;
   }
-  struct lt__tab nt = {keys, used, vals, ncap, 0, t->vsize};
+  struct lt__tab nt = {keys, used, vals, ncap, 0, t->vsize, t->dead};
   for (size_t i = 0; i < t->cap; i++) {
     if (!t->used[i])
       continue;
