@@ -402,7 +402,8 @@ static int open_fd(lt_reader *r, const char *path) {
     return r->err = LT_EIO;
   }
   if (fstat(r->fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    r->size = (uint64_t)st.st_size;
+    off_t at = lseek(r->fd, 0, SEEK_CUR); /* stdin may start mid-file */
+    r->size = at >= 0 && at < st.st_size ? (uint64_t)(st.st_size - at) : 0;
     (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   return 0;

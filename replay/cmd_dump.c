@@ -1,0 +1,232 @@
+/* lifetrace dump: any trace form to JSONL (or a slice of it to any form). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "trace_io.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: lifetrace dump IN [--range A-B] [--index] [-o OUT]\n"
+          "\n"
+          "Prints a trace (any form; \"-\" reads stdin) as JSONL: the header line,\n"
+          "then one event per line, in the canonical form that 'lifetrace encode'\n"
+          "turns back into the identical binary trace.\n"
+          "\n"
+          "options:\n"
+          "  -r, --range A-B   only events A to B (0-based, inclusive); also A-, -B, N\n"
+          "  -i, --index       add the event index to every line as \"i\"\n"
+          "  -o, --output OUT  write to OUT instead of stdout; an OUT ending in\n"
+          "                    .ltrace or .zst gets the binary form (a slice of the trace)\n"
+          "  -h, --help        show this help\n"
+          "\n"
+          "exit codes: 0 ok, 2 usage error, 3 unreadable or corrupt input (the message\n"
+          "names the line or byte offset and the record), 4 cannot write the output.\n");
+}
+
+struct opts {
+  const char *in, *out;
+  uint64_t first, last;
+  int index;
+};
+
+static int parse_index(const char *s, size_t n, uint64_t *out) {
+  char tmp[32];
+  char *end;
+
+  if (n == 0 || n >= sizeof tmp || s[0] < '0' || s[0] > '9')
+    return -1;
+  memcpy(tmp, s, n);
+  tmp[n] = '\0';
+  errno = 0;
+  *out = strtoull(tmp, &end, 10);
+  return *end || errno ? -1 : 0;
+}
+
+/* "A-B", "A-", "-B" or "N". */
+static int parse_range(const char *s, struct opts *o) {
+  const char *dash = strchr(s, '-');
+
+  if (dash == NULL) {
+    if (parse_index(s, strlen(s), &o->first))
+      return -1;
+    o->last = o->first;
+    return 0;
+  }
+  if (dash > s && parse_index(s, (size_t)(dash - s), &o->first))
+    return -1;
+  if (dash[1] && parse_index(dash + 1, strlen(dash + 1), &o->last))
+    return -1;
+  return dash == s && !dash[1] ? -1 : o->first <= o->last ? 0 : -1;
+}
+
+static int binary_out(const char *out) {
+  return out && (lt__ends_with(out, ".ltrace") || lt__ends_with(out, ".zst") ||
+                 lt__ends_with(out, ".zstd"));
+}
+
+static int check_args(struct opts *o, int argc, char **argv) {
+  if (optind + 1 != argc) {
+    fprintf(stderr, "lifetrace dump: %s\n", optind >= argc ? "missing input file" : "too many arguments");
+    return LT_EXIT_USAGE;
+  }
+  o->in = argv[optind];
+  if (o->out && lt__same_file(o->in, o->out)) {
+    fprintf(stderr, "lifetrace dump: input and output are the same file\n");
+    return LT_EXIT_USAGE;
+  }
+  if (o->index && binary_out(o->out)) {
+    fprintf(stderr, "lifetrace dump: --index applies to JSONL output only\n");
+    return LT_EXIT_USAGE;
+  }
+  return -1;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o) {
+  static const struct option longopts[] = {
+      {"range", required_argument, NULL, 'r'}, {"index", no_argument, NULL, 'i'},
+      {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  int c;
+
+  memset(o, 0, sizeof *o);
+  o->last = UINT64_MAX;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "r:io:h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'r':
+      if (parse_range(optarg, o)) {
+        fprintf(stderr, "lifetrace dump: bad range '%s' (expected A-B, A-, -B or N, A <= B)\n",
+                optarg);
+        return LT_EXIT_USAGE;
+      }
+      break;
+    case 'i':
+      o->index = 1;
+      break;
+    case 'o':
+      o->out = optarg;
+      break;
+    case 'h':
+      usage(stdout);
+      return LT_EXIT_OK;
+    default:
+      fprintf(stderr, "lifetrace dump: unknown option or missing value: %s\n", argv[optind - 1]);
+      return LT_EXIT_USAGE;
+    }
+  }
+  return check_args(o, argc, argv);
+}
+
+/* Where the events go: a binary writer, or JSONL lines on a stdio stream. */
+struct sink {
+  lt_writer *w;
+  FILE *f;
+  char *fbuf;
+  lt__sb line;
+  int index;
+};
+
+static int sink_open(struct sink *s, const struct opts *o, const lt_header *h) {
+  memset(s, 0, sizeof *s);
+  s->index = o->index;
+  if (binary_out(o->out))
+    return lt_writer_open(&s->w, o->out, LT_FORMAT_AUTO, h);
+  static char stdout_buf[1u << 20]; /* stdout outlives this command */
+
+  s->f = o->out && strcmp(o->out, "-") ? fopen(o->out, "w") : stdout;
+  if (s->f == NULL)
+    return LT_EIO;
+  s->fbuf = s->f == stdout ? NULL : lt_malloc(1u << 20);
+  setvbuf(s->f, s->f == stdout ? stdout_buf : s->fbuf, _IOFBF, 1u << 20);
+  lt__jsonl_header(&s->line, h);
+  lt__sb_put(&s->line, "\n", 1);
+  fwrite(s->line.p, 1, s->line.len, s->f);
+  return s->line.err;
+}
+
+static int sink_put(struct sink *s, const lt_event *ev, uint64_t index) {
+  if (s->w)
+    return lt_writer_put(s->w, ev);
+  s->line.len = 0;
+  lt__jsonl_event(&s->line, ev, s->index ? (int64_t)index : -1);
+  lt__sb_put(&s->line, "\n", 1);
+  if (s->line.err)
+    return s->line.err;
+  return fwrite(s->line.p, 1, s->line.len, s->f) == s->line.len ? 0 : LT_EIO;
+}
+
+static int sink_close(struct sink *s) {
+  int rc = 0;
+
+  if (s->w)
+    rc = lt_writer_close(s->w);
+  if (s->f && (fflush(s->f) != 0 || ferror(s->f)))
+    rc = LT_EIO;
+  if (s->f && s->f != stdout && fclose(s->f) != 0)
+    rc = LT_EIO;
+  lt_free(s->fbuf);
+  lt__sb_free(&s->line);
+  return rc;
+}
+
+/* Writes the events in range; returns an exit code. */
+static int dump_events(lt_reader *r, struct sink *s, const struct opts *o) {
+  lt__progress prog;
+  const lt_event *ev;
+  lt_diag d;
+  uint64_t i = 0;
+  int rc = 0;
+
+  lt__progress_init(&prog, "dump");
+  while (i <= o->last && (rc = lt_reader_next(r, &ev, &d)) == 0) {
+    if (i >= o->first && sink_put(s, ev, i))
+      break;
+    lt__progress_tick(&prog, r, ++i);
+  }
+  lt__progress_done(&prog);
+  if (i <= o->last && rc != 0 && rc != LT_EEOF) {
+    lt__print_diag(&d);
+    return lt__exit_for_read_error(rc);
+  }
+  return LT_EXIT_OK;
+}
+
+/* lifetrace dump IN: prints the canonical JSONL of a trace, or of the events
+ * in --range; stops reading after the range. Returns the exit code. */
+int lt_cmd_dump(int argc, char **argv) {
+  lt_reader *r = NULL;
+  struct sink s;
+  struct opts o;
+  lt_diag d;
+  int rc, code = parse_args(argc, argv, &o);
+
+  if (code >= 0) {
+    if (code == LT_EXIT_USAGE)
+      fprintf(stderr, "Try 'lifetrace dump --help'.\n");
+    return code;
+  }
+  rc = lt_reader_open(&r, o.in, 0, &d);
+  if (rc) {
+    lt__print_diag(&d);
+    return lt__exit_for_read_error(rc);
+  }
+  rc = sink_open(&s, &o, lt_reader_header(r));
+  code = rc ? LT_EXIT_INTERNAL : dump_events(r, &s, &o);
+  if (sink_close(&s) && code == LT_EXIT_OK)
+    rc = LT_EIO;
+  if (rc) {
+    fprintf(stderr, "lifetrace: %s: cannot write: %s\n", o.out ? o.out : "<stdout>",
+            rc == LT_EIO ? strerror(errno) : lt_strerror(rc));
+    code = LT_EXIT_INTERNAL;
+  }
+  lt_reader_free(r);
+  return code;
+}

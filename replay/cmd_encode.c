@@ -1,0 +1,142 @@
+/* lifetrace encode: a JSONL trace (or any form) to the binary form. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "trace_io.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: lifetrace encode IN -o OUT [--strict] [--zstd]\n"
+          "\n"
+          "Converts a trace to the binary form (.ltrace). IN is usually JSONL (the\n"
+          "text form written by 'lifetrace dump'); any form is accepted, \"-\" reads\n"
+          "stdin. OUT \"-\" writes to stdout.\n"
+          "\n"
+          "options:\n"
+          "  -o, --output OUT  where to write (required)\n"
+          "      --strict      reject unknown JSONL keys instead of ignoring them\n"
+          "      --zstd        compress with zstd (also implied by OUT ending in .zst)\n"
+          "  -h, --help        show this help\n"
+          "\n"
+          "exit codes: 0 ok, 2 usage error, 3 unreadable or corrupt input (the message\n"
+          "names the line or byte offset and the record), 4 cannot write the output.\n");
+}
+
+struct opts {
+  const char *in, *out;
+  int strict, zstd;
+};
+
+static int parse_args(int argc, char **argv, struct opts *o) {
+  static const struct option longopts[] = {
+      {"output", required_argument, NULL, 'o'}, {"strict", no_argument, NULL, 's'},
+      {"zstd", no_argument, NULL, 'z'},         {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  int c;
+
+  memset(o, 0, sizeof *o);
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'o':
+      o->out = optarg;
+      break;
+    case 's':
+      o->strict = 1;
+      break;
+    case 'z':
+      o->zstd = 1;
+      break;
+    case 'h':
+      usage(stdout);
+      return LT_EXIT_OK;
+    default:
+      fprintf(stderr, "lifetrace encode: unknown option or missing value: %s\n", argv[optind - 1]);
+      return LT_EXIT_USAGE;
+    }
+  }
+  if (optind + 1 != argc || o->out == NULL) {
+    fprintf(stderr, "lifetrace encode: %s\n",
+            optind >= argc ? "missing input file" : o->out ? "too many arguments" : "missing -o OUT");
+    return LT_EXIT_USAGE;
+  }
+  o->in = argv[optind];
+  if (lt__same_file(o->in, o->out)) {
+    fprintf(stderr, "lifetrace encode: input and output are the same file\n");
+    return LT_EXIT_USAGE;
+  }
+  if (!strcmp(o->out, "-") && isatty(STDOUT_FILENO)) {
+    fprintf(stderr, "lifetrace encode: refusing to write a binary trace to a terminal\n");
+    return LT_EXIT_USAGE;
+  }
+  return -1;
+}
+
+/* Copies every event; returns an exit code. */
+static int copy(lt_reader *r, lt_writer *w) {
+  lt__progress prog;
+  const lt_event *ev;
+  lt_diag d;
+  uint64_t n = 0;
+  int rc;
+
+  lt__progress_init(&prog, "encode");
+  while ((rc = lt_reader_next(r, &ev, &d)) == 0) {
+    if (lt_writer_put(w, ev))
+      break;
+    lt__progress_tick(&prog, r, ++n);
+  }
+  lt__progress_done(&prog);
+  if (rc != 0 && rc != LT_EEOF) {
+    lt__print_diag(&d);
+    return lt__exit_for_read_error(rc);
+  }
+  return LT_EXIT_OK;
+}
+
+/* lifetrace encode IN -o OUT: copies any form to the binary form; on failure
+ * the partial output is removed. Returns the exit code. */
+int lt_cmd_encode(int argc, char **argv) {
+  lt_reader *r = NULL;
+  lt_writer *w = NULL;
+  struct opts o;
+  lt_diag d;
+  int rc, wrc, code = parse_args(argc, argv, &o);
+
+  if (code >= 0) {
+    if (code == LT_EXIT_USAGE)
+      fprintf(stderr, "Try 'lifetrace encode --help'.\n");
+    return code;
+  }
+  rc = lt_reader_open(&r, o.in, o.strict, &d);
+  if (rc) {
+    lt__print_diag(&d);
+    return lt__exit_for_read_error(rc);
+  }
+  rc = lt_writer_open(&w, o.out, o.zstd || lt__ends_with(o.out, ".zst") ? LT_FORMAT_BINARY_ZSTD
+                                                                          : LT_FORMAT_BINARY,
+                      lt_reader_header(r));
+  if (rc) {
+    fprintf(stderr, "lifetrace: %s: cannot write: %s\n", o.out,
+            rc == LT_EIO || rc == LT_ENOENT ? strerror(errno) : lt_strerror(rc));
+    lt_reader_free(r);
+    return LT_EXIT_INTERNAL;
+  }
+  code = copy(r, w);
+  wrc = lt_writer_close(w);
+  if (code == LT_EXIT_OK && wrc) {
+    fprintf(stderr, "lifetrace: %s: write failed: %s\n", o.out,
+            wrc == LT_EIO ? strerror(errno) : lt_strerror(wrc));
+    code = LT_EXIT_INTERNAL;
+  }
+  if (code != LT_EXIT_OK && strcmp(o.out, "-"))
+    unlink(o.out); /* no half-written trace left behind */
+  lt_reader_free(r);
+  return code;
+}
