@@ -168,6 +168,7 @@ struct lt_replay {
   int crashed, started, finished, window;
   uint32_t scanout_reported; /* sources whose violation was reported */
   uint64_t reported_scope;
+  uint64_t stale_skip, stale_last_refs;
 };
 
 /* replay_engine.c */
@@ -199,7 +200,7 @@ typedef NTSTATUS (*lt__ddi_fn)(lt_replay *r, void *arg);
 NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, uint64_t scope,
                  lt__ddi_fn fn, void *arg);
 void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi);
-void lt__check_stale(lt_replay *r, const char *ddi);
+void lt__check_stale(lt_replay *r, const char *ddi, int force);
 void lt__install_crash_handlers(void);
 void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b);
 

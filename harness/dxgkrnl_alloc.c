@@ -179,7 +179,7 @@ void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res
     lt__check_scope(r, &s, ddi);
   }
   r->cur_ddi = outer;
-  lt__check_stale(r, ddi);
+  lt__check_stale(r, ddi, 0);
   lt_free(h);
 }
 

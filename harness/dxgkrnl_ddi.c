@@ -233,11 +233,13 @@ void lt__check_adapter_leaks(lt_replay *r) {
 struct stale_ctx {
   lt_replay *r;
   const char *ddi;
+  uint64_t refs;
 };
 
 static void stale_report(void *data, HANDLE h, const char *where) {
   struct stale_ctx *c = data;
   lt_replay *r = c->r;
+  c->refs++;
   if (h == NULL || lt__u64map_get(&r->kmd_allocs, (uintptr_t)h))
     return;
   if (lt__u64map_get(&r->stale_seen, (uintptr_t)h))
@@ -267,9 +269,19 @@ static NTSTATUS ddi_enum_refs(lt_replay *r, void *arg) {
   return STATUS_SUCCESS;
 }
 
-void lt__check_stale(lt_replay *r, const char *ddi) {
+/* The enumeration costs as much as the driver's state is large, so it runs
+ * after every destroy while that state is small and after one destroy in
+ * (references / LT_STALE_BUDGET) when it is large: the amortized cost per
+ * destroy stays bounded and a stale reference is still found, a few destroys
+ * later at worst. force: always run (device destroy, TDR, end of trace). */
+#define LT_STALE_BUDGET 64
+void lt__check_stale(lt_replay *r, const char *ddi, int force) {
   if (r->mp->LtEnumReferencedAllocations == NULL || r->crashed)
     return;
-  struct stale_ctx c = {r, ddi};
+  if (!force && ++r->stale_skip * LT_STALE_BUDGET < r->stale_last_refs)
+    return;
+  r->stale_skip = 0;
+  struct stale_ctx c = {r, ddi, 0};
   (void)lt__ddi(r, "LtEnumReferencedAllocations", LT_OBJ_NONE, 0, 0, ddi_enum_refs, &c);
+  r->stale_last_refs = c.refs;
 }

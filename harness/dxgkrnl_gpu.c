@@ -290,7 +290,7 @@ void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence) {
   }
   const char *outer = r->cur_ddi;
   r->cur_ddi = "DxgkDdiDpcRoutine";
-  lt_pool_check_quarantine(r->pool);
+  lt_pool_check_recent(r->pool, 32);
   r->cur_ddi = outer;
   lt__run_deferred(r, 0);
 }
@@ -427,7 +427,7 @@ void lt__op_tdr(lt_replay *r) {
     lt__evict(r, a, LT_EVICT_TDR_NOTICE);
   }
   (void)lt__ddi(r, "DxgkDdiRestartFromTimeout", LT_OBJ_NONE, 0, 0, ddi_restart, NULL);
-  lt__check_stale(r, "DxgkDdiResetFromTimeout");
+  lt__check_stale(r, "DxgkDdiResetFromTimeout", 1);
   lt__run_deferred(r, 0);
 }
 

@@ -124,7 +124,7 @@ void lt__context_destroy(lt_replay *r, lt__context *c) {
   (void)lt__ddi(r, "DxgkDdiDestroyContext", LT_OBJ_CONTEXT, c->o.handle, c->o.serial,
                 ddi_destroy_context, c->kmd);
   scope_check_obj(r, &c->o, "DxgkDdiDestroyContext");
-  lt__check_stale(r, "DxgkDdiDestroyContext");
+  lt__check_stale(r, "DxgkDdiDestroyContext", 0);
 }
 
 void lt__op_context_destroy(lt_replay *r, const lt_event *ev) {
@@ -253,7 +253,7 @@ void lt__device_teardown(lt_replay *r, lt__device *d, int sev) {
   (void)lt__ddi(r, "DxgkDdiDestroyDevice", LT_OBJ_DEVICE, d->o.handle, d->o.serial,
                 ddi_destroy_device, d->kmd);
   scope_check_obj(r, &d->o, "DxgkDdiDestroyDevice");
-  lt__check_stale(r, "DxgkDdiDestroyDevice");
+  lt__check_stale(r, "DxgkDdiDestroyDevice", 1);
   lt__run_deferred(r, 0);
   lt__unref(r, &d->o);
 }

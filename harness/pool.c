@@ -20,7 +20,7 @@ typedef struct pblock {
   lt_pool_block_info info;
   int state;
   struct pblock *prev, *next; /* scope list (live blocks) */
-  struct pblock *qnext;       /* quarantine FIFO (freed blocks) */
+  struct pblock *qnext, *qprev; /* quarantine FIFO (freed blocks) */
   unsigned char *mem;
 } pblock;
 
@@ -169,9 +169,14 @@ fail:
   return NULL;
 }
 
+static unsigned char poison_ref[4096];
+
 static void check_poison(lt_pool *p, pblock *b) {
-  for (size_t i = 0; i < b->info.size; i++) {
-    if (b->mem[i] != POISON) {
+  if (poison_ref[0] != POISON)
+    memset(poison_ref, POISON, sizeof poison_ref);
+  for (size_t off = 0; off < b->info.size; off += sizeof poison_ref) {
+    size_t n = b->info.size - off < sizeof poison_ref ? b->info.size - off : sizeof poison_ref;
+    if (memcmp(b->mem + off, poison_ref, n) != 0) {
       report(p, LT_POOL_WRITE_AFTER_FREE, &b->info);
       memset(b->mem, POISON, b->info.size);
       return;
@@ -184,6 +189,8 @@ static void quarantine_evict(lt_pool *p) {
   p->qhead = b->qnext;
   if (p->qhead == NULL)
     p->qtail = NULL;
+  else
+    p->qhead->qprev = NULL;
   p->qblocks--;
   p->qbytes -= b->info.size;
   check_poison(p, b);
@@ -214,6 +221,7 @@ void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
   b->state = BLOCK_FREED;
   memset(b->mem, POISON, b->info.size);
   b->qnext = NULL;
+  b->qprev = p->qtail;
   if (p->qtail)
     p->qtail->qnext = b;
   else
@@ -274,6 +282,12 @@ size_t lt_pool_live_bytes(const lt_pool *p) { return p->live_bytes; }
 
 void lt_pool_check_quarantine(lt_pool *p) {
   for (pblock *b = p->qhead; b; b = b->qnext)
+    check_poison(p, b);
+}
+
+void lt_pool_check_recent(lt_pool *p, size_t n) {
+  /* The quarantine is a FIFO: the newest blocks are at the tail. */
+  for (pblock *b = p->qtail; b && n; b = b->qprev, n--)
     check_poison(p, b);
 }
 

@@ -73,6 +73,10 @@ size_t lt_pool_live_blocks(const lt_pool *p);
 size_t lt_pool_live_bytes(const lt_pool *p);
 /* Checks the poison of every quarantined block; reports and re-poisons. */
 void lt_pool_check_quarantine(lt_pool *p);
+/* Checks only the n most recently freed blocks (cheap enough to run after
+ * every completion); every block is still checked when it leaves the
+ * quarantine. */
+void lt_pool_check_recent(lt_pool *p, size_t n);
 /* Makes the nth next allocation fail (1 = next); 0 disables. */
 void lt_pool_fail_nth(lt_pool *p, unsigned nth);
 
