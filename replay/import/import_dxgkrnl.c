@@ -61,6 +61,20 @@ struct prefobj { /* key hContext: ReferenceAllocations awaiting their packet */
   struct pref slot[PREF_SLOTS];
 };
 
+/* A device allocation whose global allocation was not seen yet (e.g. a
+ * rundown that lists device allocations before adapter allocations): held
+ * until the global one's record pairs with it, or anything needs it. */
+#define ORPH_BINDS 4
+struct bind {
+  uint8_t rundown;
+  uint64_t a, device, resource, pid;
+  uint64_t t, tid, rec, line;
+};
+struct orphobj { /* key hVidMmGlobalAlloc */
+  uint8_t state, n;
+  struct bind b[ORPH_BINDS]; /* in record order */
+};
+
 struct procobj { /* key pid */
   uint8_t state, owner, exited;
   char name[64];
@@ -81,7 +95,7 @@ struct cur {
 struct lt__dxg {
   lt_import_sink sink;
   void *sink_data;
-  struct lt__tab g, d, dev, ctx, res, pref, proc, seg;
+  struct lt__tab g, d, dev, ctx, res, pref, proc, seg, orph;
   uint64_t events, absorbed, dup_rundown;
   uint64_t live_bytes, peak_bytes;
   uint32_t seg_used; /* bit i = segment i+1 named by an allocation */
@@ -112,6 +126,7 @@ int lt__dxg_new(struct lt__dxg **out, lt_import_sink sink, void *sink_data) {
   lt__tab_init(&x->pref, sizeof(struct prefobj));
   lt__tab_init(&x->proc, sizeof(struct procobj));
   lt__tab_init(&x->seg, sizeof(struct segobj));
+  lt__tab_init(&x->orph, sizeof(struct orphobj));
   *out = x;
   return 0;
 }
@@ -136,6 +151,7 @@ void lt__dxg_free(struct lt__dxg *x) {
   lt__tab_reset(&x->pref);
   lt__tab_reset(&x->proc);
   lt__tab_reset(&x->seg);
+  lt__tab_reset(&x->orph);
   lt_free(x->refbuf);
   lt_free(x->refptr);
   lt_free(x->u64buf);
@@ -372,12 +388,15 @@ static int res_add(struct lt__dxg *x, uint64_t r, int delta) {
 /* Emits the create held back for global allocation key. A held-back
  * allocation that never met a device is not replayed (the trace model has no
  * adapter-owned allocations): it becomes S_IGNORED. */
+static int flush_orphan(struct lt__dxg *x, uint64_t key);
+
 static int flush_create(struct lt__dxg *x, uint64_t key) {
   struct gobj *g = lt__tab_get(&x->g, key);
   if (!g || g->state != S_PENDING)
     return 0;
-  if (g->device == 0) {
+  if (g->device == 0) { /* its waiting bindings are not replayed either */
     g->state = S_IGNORED;
+    lt__tab_del(&x->orph, key);
     return 0;
   }
   struct gobj copy = *g;
@@ -407,11 +426,45 @@ static int flush_create(struct lt__dxg *x, uint64_t key) {
   if (x->live_bytes > x->peak_bytes)
     x->peak_bytes = x->live_bytes;
   struct cur c = {copy.t, copy.tid, copy.rec, copy.line, copy.rundown};
-  return emit(x, &ev, &c);
+  int rc = emit(x, &ev, &c);
+  return rc ? rc : flush_orphan(x, key);
 }
 
-/* Flushes every held-back create of a device (dev = 0: all), oldest record
- * first, so the trace keeps the capture's order among them. */
+/* Emits the bindings held for global allocation key as alloc_open. */
+static int flush_orphan(struct lt__dxg *x, uint64_t key) {
+  struct orphobj *o = lt__tab_get(&x->orph, key);
+  if (!o)
+    return 0;
+  struct orphobj copy = *o;
+  lt__tab_del(&x->orph, key);
+  for (int i = 0; i < copy.n; i++) {
+    const struct bind *b = &copy.b[i];
+    struct gobj *g = lt__tab_get(&x->g, key);
+    if (g && g->state == S_LIVE)
+      g->opens++;
+    lt_event ev = LIFETRACE__EVENT__INIT;
+    ev.op = LIFETRACE__OP__ALLOC_OPEN;
+    ev.device = b->device;
+    ev.pid = b->pid;
+    ev.n_handles = 1;
+    ev.handles = &key;
+    struct cur c = {b->t, b->tid, b->rec, b->line, b->rundown};
+    int rc = emit(x, &ev, &c);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int orphan_has_device(const struct orphobj *o, uint64_t dev) {
+  for (int i = 0; i < o->n; i++)
+    if (o->b[i].device == dev)
+      return 1;
+  return 0;
+}
+
+/* Flushes every held-back create and binding of a device (all: of every
+ * device), oldest record first, so the trace keeps the capture's order. */
 static int flush_device_creates(struct lt__dxg *x, uint64_t dev, int all) {
   for (;;) {
     uint64_t best_key = 0, best_rec = UINT64_MAX;
@@ -426,9 +479,17 @@ static int flush_device_creates(struct lt__dxg *x, uint64_t dev, int all) {
         found = 1;
       }
     }
+    for (size_t i = 0; i < x->orph.cap; i++) {
+      struct orphobj *o = LT__TAB_VAL(&x->orph, i);
+      if (!x->orph.used[i] || (!all && !orphan_has_device(o, dev)) || o->b[0].rec >= best_rec)
+        continue;
+      best_rec = o->b[0].rec;
+      best_key = x->orph.keys[i];
+      found = 2;
+    }
     if (!found)
       return 0;
-    int rc = flush_create(x, best_key);
+    int rc = found == 1 ? flush_create(x, best_key) : flush_orphan(x, best_key);
     if (rc)
       return rc;
   }
@@ -488,7 +549,7 @@ static uint64_t context_device(struct lt__dxg *x, uint64_t ctx) {
  * a live global allocation, else a live device allocation's parent, else
  * whichever dead one it names (so the replayer can tell use-after-destroy),
  * else the value itself. *skip is set for allocations not replayed. */
-static int resolve(struct lt__dxg *x, uint64_t h, uint64_t *out, int *skip) {
+static int resolve_key(struct lt__dxg *x, uint64_t h, uint64_t *out, int *skip) {
   struct gobj *g = lt__tab_get(&x->g, h);
   struct dobj *a = lt__tab_get(&x->d, h);
   *skip = 0;
@@ -509,6 +570,11 @@ static int resolve(struct lt__dxg *x, uint64_t h, uint64_t *out, int *skip) {
   if (a)
     *out = a->global;
   return 0;
+}
+
+static int resolve(struct lt__dxg *x, uint64_t h, uint64_t *out, int *skip) {
+  int rc = resolve_key(x, h, out, skip);
+  return rc ? rc : flush_orphan(x, *out);
 }
 
 static uint64_t alloc_pid(struct lt__dxg *x, uint64_t key) {
@@ -661,6 +727,27 @@ static int galloc_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
     x->seg_used |= 1u << (g->preferred - 1);
   if (pid)
     proc_owner(x, pid);
+  /* The creating device's binding came first: pair them now; the other
+   * bindings follow the create as alloc_open. */
+  struct orphobj *o = lt__tab_get(&x->orph, key);
+  int at = -1;
+  for (int i = 0; o && i < o->n && at < 0; i++)
+    if (o->b[i].device == dev || dev == 0)
+      at = i;
+  if (at < 0)
+    return 0;
+  uint64_t a = o->b[at].a;
+  g->device = o->b[at].device;
+  g->resource = o->b[at].resource;
+  g->creator_bound = 1;
+  memmove(&o->b[at], &o->b[at + 1], (size_t)(o->n - at - 1) * sizeof o->b[0]);
+  if (--o->n == 0)
+    lt__tab_del(&x->orph, key);
+  if ((rc = flush_create(x, key)))
+    return rc;
+  struct dobj *da = lt__tab_get(&x->d, a);
+  if (da && da->global == key)
+    da->creator = 1;
   return 0;
 }
 
@@ -668,7 +755,8 @@ static int galloc_stop(struct lt__dxg *x, const struct lt__evdef *d, const struc
                        struct cur *c, uint64_t key, lt_diag *diag) {
   uint64_t pid;
   int rc;
-  if ((rc = get(d, r, "hProcessId", &pid, diag)) || (rc = flush_create(x, key)))
+  if ((rc = get(d, r, "hProcessId", &pid, diag)) || (rc = flush_create(x, key)) ||
+      (rc = flush_orphan(x, key)))
     return rc;
   struct gobj *g = lt__tab_get(&x->g, key);
   lt_event ev = LIFETRACE__EVENT__INIT;
@@ -745,7 +833,21 @@ static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *
     g->creator_bound = 1;
     return put_dalloc(x, a, key, dev, 1);
   }
-  if ((rc = flush_create(x, key)))
+  struct orphobj *w = lt__tab_get(&x->orph, key);
+  if (!g && (w ? w->n < ORPH_BINDS : x->orph.n < TOMBSTONE_MIN)) {
+    /* The global allocation's record may follow (rundown order). */
+    void *v;
+    if ((rc = lt__tab_put(&x->orph, key, &v, NULL)))
+      return rc;
+    w = v;
+    w->state = S_LIVE;
+    w->b[w->n++] = (struct bind){(uint8_t)c->rundown, a, dev, res, pid,
+                                 c->t, c->tid, c->rec, c->line};
+    if (pid)
+      proc_owner(x, pid);
+    return put_dalloc(x, a, key, dev, 0);
+  }
+  if ((rc = flush_create(x, key)) || (rc = flush_orphan(x, key)))
     return rc;
   if ((g = lt__tab_get(&x->g, key)) && g->state == S_IGNORED)
     return put_dalloc(x, a, key, dev, 0);
@@ -768,6 +870,9 @@ static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *
  * DeviceAllocation Stop makes no event; another device's is alloc_close. */
 static int dalloc_stop(struct lt__dxg *x, struct cur *c, uint64_t a, uint64_t key, uint64_t dev,
                        uint64_t pid) {
+  int rc = flush_orphan(x, key);
+  if (rc)
+    return rc;
   struct dobj *o = lt__tab_get(&x->d, a);
   struct gobj *g = lt__tab_get(&x->g, key);
   if (o && o->state == S_GONE) {
@@ -790,7 +895,7 @@ static int dalloc_stop(struct lt__dxg *x, struct cur *c, uint64_t a, uint64_t ke
   ev.pid = pid;
   ev.n_handles = 1;
   ev.handles = &key;
-  int rc = emit(x, &ev, c);
+  rc = emit(x, &ev, c);
   return rc ? rc : purge(&x->d);
 }
 
