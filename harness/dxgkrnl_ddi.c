@@ -1,9 +1,13 @@
 /* The guard around every DDI call and the miniport oracles: crash and
  * deadlock detection, pool attribution, pool problems, leak scopes and stale
  * references (see dxgkrnl.h). */
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dxgkrnl.h"
 #include "kernel_shim.h"
@@ -11,35 +15,97 @@
 static _Thread_local sigjmp_buf *guard;
 static _Thread_local volatile int guard_sig;
 
+/* Hang watchdog: a thread that interrupts a DDI running longer than the
+ * limit (LIFETRACE_DDI_TIMEOUT seconds, default 10; 0 disables). The DDI
+ * wrapper publishes which thread is inside a DDI and a sequence number, so
+ * the watchdog costs two atomic stores per call. */
+static atomic_ulong ddi_seq;
+static atomic_int ddi_inside;
+static pthread_t ddi_thread;
+static unsigned ddi_timeout_s = 10;
+
+static void *watchdog(void *arg) {
+  unsigned long seen = 0;
+  unsigned stuck = 0;
+  for (;;) {
+    sleep(1);
+    unsigned long seq = atomic_load(&ddi_seq);
+    if (!atomic_load(&ddi_inside) || seq != seen) {
+      seen = seq;
+      stuck = 0;
+      continue;
+    }
+    if (++stuck >= ddi_timeout_s) {
+      stuck = 0;
+      pthread_kill(ddi_thread, SIGUSR2);
+    }
+  }
+  return NULL;
+}
+
+static void start_watchdog(void) {
+  const char *env = getenv("LIFETRACE_DDI_TIMEOUT");
+  if (env)
+    ddi_timeout_s = (unsigned)strtoul(env, NULL, 10);
+  if (ddi_timeout_s == 0)
+    return;
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&t, &attr, watchdog, NULL) != 0)
+    ddi_timeout_s = 0;
+  pthread_attr_destroy(&attr);
+}
+
+static struct sigaction previous[NSIG];
+
 static void on_fault(int sig, siginfo_t *si, void *uc) {
-  (void)si;
-  (void)uc;
   if (guard) {
     guard_sig = sig;
     siglongjmp(*guard, 1);
   }
-  signal(sig, SIG_DFL);
-  raise(sig);
+  if (sig == SIGUSR2)
+    return; /* the DDI returned before the watchdog's signal arrived */
+  /* Not inside a DDI: whoever handled it before us (a fuzz engine, a
+   * sanitizer) or the default action takes it. */
+  sigaction(sig, &previous[sig], NULL);
+  if ((previous[sig].sa_flags & SA_SIGINFO) && previous[sig].sa_sigaction)
+    previous[sig].sa_sigaction(sig, si, uc);
+  else
+    raise(sig);
 }
 
 /* Installs handlers that turn a fault inside a DDI into a miniport-crash
- * finding (outside a DDI the default action applies). Idempotent. */
+ * finding (outside a DDI the previous handler applies). Called at every
+ * replay start; cheap when already installed.
+ * LIFETRACE_NO_CRASH_GUARD=1 leaves signals alone (a crash then ends the
+ * process, e.g. so that a sanitizer prints its own report). */
 void lt__install_crash_handlers(void) {
-  static int done;
-  if (done)
+  const char *off = getenv("LIFETRACE_NO_CRASH_GUARD");
+  if (off && *off && *off != '0')
     return;
-  done = 1;
   static char altstack[64 * 1024];
-  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
-  sigaltstack(&ss, NULL);
+  static int once;
+  if (!once) {
+    once = 1;
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+    sigaltstack(&ss, NULL);
+    start_watchdog();
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_fault;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
-  int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-    sigaction(sigs[i], &sa, NULL);
+  int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGUSR2};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    struct sigaction cur;
+    /* Someone (a test framework, a fuzz engine) may have replaced ours
+     * since the last replay: install again, remembering theirs. */
+    if (sigaction(sigs[i], NULL, &cur) == 0 && cur.sa_sigaction != on_fault)
+      sigaction(sigs[i], &sa, &previous[sigs[i]]);
+  }
 }
 
 static const char *sig_name(int sig) {
@@ -49,6 +115,7 @@ static const char *sig_name(int sig) {
   case SIGFPE: return "SIGFPE";
   case SIGILL: return "SIGILL";
   case SIGABRT: return "SIGABRT (assertion or abort)";
+  case SIGUSR2: return "hang (the DDI did not return within the watchdog limit)";
   }
   return "signal";
 }
@@ -68,13 +135,19 @@ NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, ui
   volatile NTSTATUS st = LT_DDI_CRASHED;
   if (sigsetjmp(jb, 1) == 0) {
     guard = &jb;
+    ddi_thread = pthread_self();
+    atomic_fetch_add_explicit(&ddi_seq, 1, memory_order_relaxed);
+    atomic_store_explicit(&ddi_inside, 1, memory_order_relaxed);
     st = fn(r, arg);
+    atomic_store_explicit(&ddi_inside, saved != NULL, memory_order_relaxed);
     guard = saved;
   } else {
+    atomic_store_explicit(&ddi_inside, saved != NULL, memory_order_relaxed);
     guard = saved;
     r->crashed = 1;
-    lt__finding(r, LT_F_MINIPORT_CRASH, LT_SEV_ERROR, NULL, "the miniport crashed in %s: %s",
-                name, sig_name(guard_sig));
+    lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
+    lt__finding(r, LT_F_MINIPORT_CRASH, LT_SEV_ERROR, o, "the miniport %s in %s: %s",
+                guard_sig == SIGUSR2 ? "hung" : "crashed", name, sig_name(guard_sig));
     st = LT_DDI_CRASHED;
   }
   lt__kernel_set_irql(PASSIVE_LEVEL);
@@ -100,6 +173,8 @@ static void tag_text(uint32_t tag, char out[5]) {
  * being replayed, attributed to the DDI that made it. */
 void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
   lt_replay *r = data;
+  if (r->crashed)
+    return; /* the driver's state is unknown after a crash */
   lt_finding f;
   memset(&f, 0, sizeof f);
   f.severity = LT_SEV_ERROR;
@@ -201,6 +276,8 @@ static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint6
 /* Checks that no pool block made for a scope's objects outlives them; moves
  * reported blocks to a "reported" scope so each leak is reported once. */
 void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi) {
+  if (r->crashed)
+    return;
   struct leak_scan scan;
   memset(&scan, 0, sizeof scan);
   if (lt_pool_each_live(r->pool, s->serial, 0, leak_collect, &scan) == 0)

@@ -197,9 +197,11 @@ static void text_ref(FILE *out, const lt_finding *f, uint64_t event) {
 void lt_finding_write_text(FILE *out, const lt_finding *f, const char *trace_name) {
   char sig[17];
   lt_signature_hex(f->signature, sig);
-  fprintf(out, "==lifetrace== %s: %s on %s 0x%" PRIx64 " at event %" PRIu64,
-          f->severity == LT_SEV_ERROR ? "ERROR" : "WARNING", lt_finding_kind_name(f->kind),
-          lt_object_name(f->object), f->handle, f->event);
+  fprintf(out, "==lifetrace== %s: %s", f->severity == LT_SEV_ERROR ? "ERROR" : "WARNING",
+          lt_finding_kind_name(f->kind));
+  if (f->object != LT_OBJ_NONE)
+    fprintf(out, " on %s 0x%" PRIx64, lt_object_name(f->object), f->handle);
+  fprintf(out, " at event %" PRIu64, f->event);
   if (f->has_origin)
     fprintf(out, " [record %" PRIu64 ", line %" PRIu64 "]", f->origin_record, f->origin_line);
   fprintf(out, "\n    %s\n", f->message);
@@ -211,7 +213,7 @@ void lt_finding_write_text(FILE *out, const lt_finding *f, const char *trace_nam
     fputs("  created at ", out);
     text_ref(out, f, (uint64_t)f->created_at);
     fputs("\n", out);
-  } else if (f->object != LT_OBJ_POOL) {
+  } else if (f->object != LT_OBJ_POOL && f->object != LT_OBJ_NONE) {
     fputs("  never created in this trace\n", out);
   }
   for (int i = 0; i < f->n_destroyed; i++) {

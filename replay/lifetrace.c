@@ -4,6 +4,13 @@
 
 #include "commands.h"
 
+/* In sanitizer builds, let lifetrace's own guard turn a driver's SIGSEGV
+ * into a miniport-crash finding instead of ASan ending the process. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+  return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:allow_user_segv_handler=1";
+}
+
 struct command {
   const char *name;
   int (*run)(int argc, char **argv);

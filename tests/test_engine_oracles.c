@@ -1,0 +1,220 @@
+/* Unit tests: the replay engine's miniport oracles, driven with a small
+ * misbehaving miniport defined here (crash, hang, leak, double free, bad
+ * status, stale reference) and events built in memory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lifetrace/replay.h"
+
+enum { MODE_OK, MODE_CRASH, MODE_HANG, MODE_LEAK, MODE_DOUBLE_FREE, MODE_NULL_HANDLE, MODE_STALE };
+static int mode;
+static void *kept_alloc; /* MODE_STALE: a pointer kept after destroy */
+
+#define TAG 0x74736554u /* 'Test' */
+
+static NTSTATUS start(const DXGKRNL_INTERFACE *i, HANDLE *ph) {
+  *ph = (HANDLE)0x1;
+  return STATUS_SUCCESS;
+}
+static NTSTATUS stop(HANDLE h) { return STATUS_SUCCESS; }
+static NTSTATUS create_device(HANDLE a, DXGKARG_CREATEDEVICE *d) {
+  d->hDevice = ExAllocatePool2(POOL_FLAG_NON_PAGED, 16, TAG);
+  return d->hDevice ? STATUS_SUCCESS : STATUS_NO_MEMORY;
+}
+static NTSTATUS destroy_device(HANDLE d) {
+  ExFreePoolWithTag(d, TAG);
+  return STATUS_SUCCESS;
+}
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+  return "handle_segv=0:allow_user_segv_handler=1";
+}
+
+__attribute__((no_sanitize("null"))) static void null_store(volatile int *p) { *p = 1; }
+
+static NTSTATUS create_allocation(HANDLE a, DXGKARG_CREATEALLOCATION *c) {
+  if (mode == MODE_CRASH)
+    null_store(NULL);
+  for (UINT i = 0; i < c->NumAllocations; i++) {
+    c->pAllocationInfo[i].hAllocation =
+        mode == MODE_NULL_HANDLE ? NULL : ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, TAG);
+    if (mode == MODE_LEAK)
+      (void)ExAllocatePool2(POOL_FLAG_NON_PAGED, 100, 0x6b61654cu); /* 'Leak' */
+  }
+  return STATUS_SUCCESS;
+}
+static NTSTATUS destroy_allocation(HANDLE a, const DXGKARG_DESTROYALLOCATION *d) {
+  if (mode == MODE_HANG)
+    for (volatile int spin = 1; spin;)
+      ;
+  for (UINT i = 0; i < d->NumAllocations; i++) {
+    ExFreePoolWithTag(d->pAllocationList[i], TAG);
+    if (mode == MODE_DOUBLE_FREE)
+      ExFreePoolWithTag(d->pAllocationList[i], TAG);
+    if (mode == MODE_STALE)
+      kept_alloc = d->pAllocationList[i];
+  }
+  return STATUS_SUCCESS;
+}
+static NTSTATUS open_allocation(HANDLE d, const DXGKARG_OPENALLOCATION *o) {
+  for (UINT i = 0; i < o->NumAllocations; i++)
+    o->pOpenAllocation[i].hDeviceSpecificAllocation = (HANDLE)(uintptr_t)(i + 1);
+  return STATUS_SUCCESS;
+}
+static NTSTATUS close_allocation(HANDLE d, const DXGKARG_CLOSEALLOCATION *c) {
+  return STATUS_SUCCESS;
+}
+static void enum_refs(HANDLE a, LT_REFERENCE_CALLBACK report, void *ctx) {
+  if (kept_alloc)
+    report(ctx, kept_alloc, "test-cache");
+}
+
+static LT_MINIPORT test_miniport = {
+    .AbiVersion = LT_MINIPORT_ABI_VERSION,
+    .Size = sizeof(LT_MINIPORT),
+    .Name = "test-miniport",
+    .DxgkDdiStartDevice = start,
+    .DxgkDdiStopDevice = stop,
+    .DxgkDdiCreateDevice = create_device,
+    .DxgkDdiDestroyDevice = destroy_device,
+    .DxgkDdiCreateAllocation = create_allocation,
+    .DxgkDdiDestroyAllocation = destroy_allocation,
+    .DxgkDdiOpenAllocation = open_allocation,
+    .DxgkDdiCloseAllocation = close_allocation,
+    .LtEnumReferencedAllocations = enum_refs,
+};
+
+/* Replays: device_create; alloc_create(0x100); alloc_destroy(0x100);
+ * device_destroy — a clean trace — with the test miniport in `m`. */
+static lt_replay *run(int m, int policy) {
+  mode = m;
+  kept_alloc = NULL;
+  lt_header h = LIFETRACE__TRACE_HEADER__INIT;
+  lt_replay_opts o = {policy, &test_miniport, 0, NULL, NULL};
+  lt_replay *r = NULL;
+  assert_int_equal(lt_replay_new(&r, &h, &o), 0);
+  lt_event ev = LIFETRACE__EVENT__INIT;
+  ev.op = LIFETRACE__OP__DEVICE_CREATE;
+  ev.device = 1;
+  ev.pid = 7;
+  assert_int_equal(lt_replay_event(r, &ev), 0);
+  lt_allocinfo ai = LIFETRACE__ALLOC_INFO__INIT;
+  ai.alloc = 0x100;
+  ai.size = 4096;
+  lt_allocinfo *aip = &ai;
+  lt_event cr = LIFETRACE__EVENT__INIT;
+  cr.op = LIFETRACE__OP__ALLOC_CREATE;
+  cr.device = 1;
+  cr.n_allocs = 1;
+  cr.allocs = &aip;
+  assert_int_equal(lt_replay_event(r, &cr), 0);
+  uint64_t hnd = 0x100;
+  lt_event de = LIFETRACE__EVENT__INIT;
+  de.op = LIFETRACE__OP__ALLOC_DESTROY;
+  de.n_handles = 1;
+  de.handles = &hnd;
+  assert_int_equal(lt_replay_event(r, &de), 0);
+  lt_event dd = LIFETRACE__EVENT__INIT;
+  dd.op = LIFETRACE__OP__DEVICE_DESTROY;
+  dd.device = 1;
+  assert_int_equal(lt_replay_event(r, &dd), 0);
+  assert_int_equal(lt_replay_finish(r), 0);
+  return r;
+}
+
+static const lt_finding *only(const lt_replay *r, int kind) {
+  const lt_findings *fs = lt_replay_findings(r);
+  if (fs->n != 1)
+    for (size_t i = 0; i < fs->n; i++)
+      lt_finding_write_text(stderr, &fs->items[i], "test");
+  assert_int_equal(fs->n, 1);
+  assert_int_equal(fs->items[0].kind, kind);
+  return &fs->items[0];
+}
+
+static void well_behaved_driver_is_clean(void **state) {
+  long before = lt_alloc_live();
+  lt_replay *r = run(MODE_OK, LT_POLICY_AUDIT);
+  assert_int_equal(lt_replay_findings(r)->total, 0);
+  lt_replay_free(r);
+  assert_int_equal(lt_alloc_live(), before);
+}
+
+static void crash_is_a_finding_and_stops_the_replay(void **state) {
+  lt_replay *r = run(MODE_CRASH, LT_POLICY_KERNEL);
+  const lt_finding *f = only(r, LT_F_MINIPORT_CRASH);
+  assert_int_equal(f->event, 1);
+  assert_string_equal(f->ddi, "DxgkDdiCreateAllocation");
+  lt_replay_free(r);
+}
+
+static void hang_is_interrupted_by_the_watchdog(void **state) {
+  lt_replay *r = run(MODE_HANG, LT_POLICY_KERNEL);
+  const lt_finding *f = only(r, LT_F_MINIPORT_CRASH);
+  assert_int_equal(f->event, 2);
+  assert_non_null(strstr(f->message, "hung"));
+  lt_replay_free(r);
+}
+
+static void leaked_block_is_reported_with_its_tag(void **state) {
+  lt_replay *r = run(MODE_LEAK, LT_POLICY_KERNEL);
+  const lt_finding *f = only(r, LT_F_MINIPORT_LEAK);
+  assert_int_equal(f->event, 2); /* at the destroy of allocation 0x100 */
+  assert_int_equal(f->handle, 0x100);
+  assert_int_equal(f->bytes, 100);
+  assert_string_equal(f->site, "tag:Leak");
+  lt_replay_free(r);
+}
+
+static void double_free_is_reported(void **state) {
+  lt_replay *r = run(MODE_DOUBLE_FREE, LT_POLICY_KERNEL);
+  const lt_finding *f = only(r, LT_F_MINIPORT_DOUBLE_FREE);
+  assert_int_equal(f->event, 2);
+  assert_string_equal(f->ddi, "DxgkDdiDestroyAllocation");
+  lt_replay_free(r);
+}
+
+static void null_handle_on_success_is_bad_status(void **state) {
+  lt_replay *r = run(MODE_NULL_HANDLE, LT_POLICY_KERNEL);
+  const lt_finding *f = only(r, LT_F_MINIPORT_BAD_STATUS);
+  assert_int_equal(f->event, 1);
+  lt_replay_free(r);
+}
+
+static void stale_reference_after_destroy_is_reported(void **state) {
+  lt_replay *r = run(MODE_STALE, LT_POLICY_KERNEL);
+  const lt_finding *f = only(r, LT_F_MINIPORT_STALE_REFERENCE);
+  assert_int_equal(f->event, 2);
+  assert_string_equal(f->site, "test-cache");
+  lt_replay_free(r);
+}
+
+static void abi_mismatch_is_refused(void **state) {
+  LT_MINIPORT bad = test_miniport;
+  bad.AbiVersion = LT_MINIPORT_ABI_VERSION + 1;
+  lt_header h = LIFETRACE__TRACE_HEADER__INIT;
+  lt_replay_opts o = {LT_POLICY_AUDIT, &bad, 0, NULL, NULL};
+  lt_replay *r = NULL;
+  assert_int_equal(lt_replay_new(&r, &h, &o), LT_EABI);
+  assert_null(r);
+}
+
+int main(void) {
+  setenv("LIFETRACE_DDI_TIMEOUT", "1", 1);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(well_behaved_driver_is_clean),
+      cmocka_unit_test(crash_is_a_finding_and_stops_the_replay),
+      cmocka_unit_test(hang_is_interrupted_by_the_watchdog),
+      cmocka_unit_test(leaked_block_is_reported_with_its_tag),
+      cmocka_unit_test(double_free_is_reported),
+      cmocka_unit_test(null_handle_on_success_is_bad_status),
+      cmocka_unit_test(stale_reference_after_destroy_is_reported),
+      cmocka_unit_test(abi_mismatch_is_refused),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
