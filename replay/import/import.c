@@ -3,6 +3,7 @@
  * record accounting (the summary by provider and event id), the keep-going
  * policy for malformed records, and the trace header. */
 #define _GNU_SOURCE /* memmem */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #define MAX_IDS 2048
 #define MAX_KEYS 256
 #define DETECT_MAX (64u * 1024u)
+#define IMPORT_MAGIC 0x4c54494du /* "LTIM" */
+/* Debug builds check the importer at each entry point. */
+#define CHECK(imp) assert((imp) != NULL && (imp)->magic == IMPORT_MAGIC)
 
 struct sumkey {
   char provider[64];
@@ -22,6 +26,7 @@ struct sumkey {
 enum { C_IMPORTED, C_SKIPPED, C_MALFORMED };
 
 struct lt_import {
+  uint32_t magic;
   lt_import_opts o;
   char *name;
   int format, failed, finished;
@@ -137,6 +142,7 @@ int lt_import_new(lt_import **out, const lt_import_opts *opts) {
     goto out;
   }
   lifetrace__trace_header__init(&imp->header);
+  imp->magic = IMPORT_MAGIC;
   *out = imp;
   imp = NULL;
   rc = 0;
@@ -172,6 +178,7 @@ static void header_reset(lt_header *h) {
 void lt_import_free(lt_import *imp) {
   if (!imp)
     return;
+  imp->magic = 0;
   if (imp->ops)
     imp->ops->free(imp->rd);
   lt__dxg_free(imp->dxg);
@@ -423,6 +430,7 @@ static int transcode(lt_import *imp, const unsigned char *p, size_t len) {
 }
 
 int lt_import_feed(lt_import *imp, const void *buf, size_t len, lt_diag *diag) {
+  CHECK(imp);
   if (imp->failed || imp->finished)
     return LT_EINVAL;
   const unsigned char *p = buf;
@@ -468,6 +476,7 @@ static int build_header(lt_import *imp) {
 }
 
 int lt_import_finish(lt_import *imp, lt_diag *diag) {
+  CHECK(imp);
   if (imp->failed || imp->finished)
     return LT_EINVAL;
   int rc = 0;
