@@ -52,8 +52,17 @@ typedef struct lt__gpu_map {
 } lt__gpu_map;
 
 #define LT__GPU_QUARANTINE_RING 64 /* >= LT__GPU_QUARANTINE_MAX, a power of two */
-#define LT__GPU_BINS 32     /* recycle bins for ranges of 1..32 pages */
+#define LT__GPU_BINS 64     /* recycle bins per segment, a power of two */
 #define LT__GPU_BIN_DEPTH 8 /* ranges kept per bin, newest last */
+
+/* Ranges of one size out of the quarantine, still taken in the map, handed
+ * out again to placements of exactly that size without touching the map.
+ * Bins are direct-mapped by size; a bin serves one size while non-empty. */
+typedef struct lt__gpu_bin {
+  uint64_t len;
+  uint64_t addr[LT__GPU_BIN_DEPTH];
+  int n;
+} lt__gpu_bin;
 
 typedef struct lt__gpu_segment {
   uint32_t id;
@@ -65,10 +74,7 @@ typedef struct lt__gpu_segment {
   uint64_t q_len[LT__GPU_QUARANTINE_RING];
   size_t q_head, q_count;
   uint64_t q_bytes;
-  /* Ranges out of the quarantine, still taken in the map, handed out again
-   * to placements of exactly their size without touching the map. */
-  uint64_t bin[LT__GPU_BINS][LT__GPU_BIN_DEPTH];
-  uint8_t bin_n[LT__GPU_BINS];
+  lt__gpu_bin bin[LT__GPU_BINS];
 } lt__gpu_segment;
 
 /* A growable FIFO of fixed-size elements; cap is 0 or a power of two. */

@@ -533,33 +533,37 @@ lt__gpu_segment *lt__gpu_seg(const lt_gpu *g, uint32_t id) {
   return &g->segs[g->seg_index[id] - 1];
 }
 
-/* A range out of the quarantine goes to the recycle bin of its size; the
- * oldest range of a full bin (and any range too big for a bin) becomes
- * free space in the map, coalesced. */
+static lt__gpu_bin *bin_for(lt__gpu_segment *s, uint64_t len) {
+  return &s->bin[lt__hash64(len / PAGE) & (LT__GPU_BINS - 1)];
+}
+
+/* A range out of the quarantine goes to the recycle bin of its size unless
+ * that bin serves another size; the oldest range of a full bin, and any
+ * range without a bin, becomes free space in the map, coalesced. */
 static void recycle(lt__gpu_segment *s, uint64_t addr, uint64_t len) {
-  uint64_t pages = len / PAGE;
-  if (len % PAGE != 0 || pages > LT__GPU_BINS) {
+  lt__gpu_bin *b = bin_for(s, len);
+  if (len % PAGE != 0 || (b->n != 0 && b->len != len)) {
     map_make_free(&s->map, addr);
     return;
   }
-  uint64_t *bin = s->bin[pages - 1];
-  uint8_t *n = &s->bin_n[pages - 1];
-  if (*n == LT__GPU_BIN_DEPTH) {
-    map_make_free(&s->map, bin[0]);
-    memmove(bin, bin + 1, (LT__GPU_BIN_DEPTH - 1) * sizeof(*bin));
-    (*n)--;
+  if (b->n == LT__GPU_BIN_DEPTH) {
+    map_make_free(&s->map, b->addr[0]);
+    memmove(b->addr, b->addr + 1, (LT__GPU_BIN_DEPTH - 1) * sizeof(b->addr[0]));
+    b->n--;
   }
-  bin[(*n)++] = addr;
+  b->len = len;
+  b->addr[b->n++] = addr;
 }
 
 /* Empties every recycle bin into the map. */
 static int flush_bins(lt__gpu_segment *s) {
   int any = 0;
-  for (int b = 0; b < LT__GPU_BINS; b++) {
-    for (int k = 0; k < s->bin_n[b]; k++)
-      map_make_free(&s->map, s->bin[b][k]);
-    any |= s->bin_n[b] != 0;
-    s->bin_n[b] = 0;
+  for (int i = 0; i < LT__GPU_BINS; i++) {
+    lt__gpu_bin *b = &s->bin[i];
+    for (int k = 0; k < b->n; k++)
+      map_make_free(&s->map, b->addr[k]);
+    any |= b->n != 0;
+    b->n = 0;
   }
   return any;
 }
@@ -621,15 +625,10 @@ static void carve(lt_gpu *g, lt__gpu_segment *s, const lt__gpu_extent *e, uint64
 
 /* A recycled range of exactly rs bytes, if the newest one is aligned. */
 static int from_bin(lt__gpu_segment *s, uint64_t rs, uint64_t align, uint64_t *addr) {
-  uint64_t pages = rs / PAGE;
-  if (pages > LT__GPU_BINS || s->bin_n[pages - 1] == 0)
+  lt__gpu_bin *b = bin_for(s, rs);
+  if (b->n == 0 || b->len != rs || (b->addr[b->n - 1] & (align - 1)) != 0)
     return 0;
-  uint8_t *n = &s->bin_n[pages - 1];
-  uint64_t at = s->bin[pages - 1][*n - 1];
-  if ((at & (align - 1)) != 0)
-    return 0;
-  (*n)--;
-  *addr = at;
+  *addr = b->addr[--b->n];
   return 1;
 }
 
@@ -761,10 +760,10 @@ static int quarantined(const lt__gpu_segment *s, uint64_t addr, uint64_t len) {
 }
 
 static int binned(const lt__gpu_segment *s, uint64_t addr, uint64_t len) {
-  for (int b = 0; b < LT__GPU_BINS; b++)
-    for (int k = 0; k < s->bin_n[b]; k++)
-      if (s->bin[b][k] == addr)
-        return len == (uint64_t)(b + 1) * PAGE;
+  for (int i = 0; i < LT__GPU_BINS; i++)
+    for (int k = 0; k < s->bin[i].n; k++)
+      if (s->bin[i].addr[k] == addr)
+        return len == s->bin[i].len;
   return 0;
 }
 
@@ -815,8 +814,8 @@ static void walk_rec(const lt__gpu_bnode *x, int h, int root, walk *w) {
 
 static size_t bin_count(const lt__gpu_segment *s) {
   size_t n = 0;
-  for (int b = 0; b < LT__GPU_BINS; b++)
-    n += s->bin_n[b];
+  for (int i = 0; i < LT__GPU_BINS; i++)
+    n += (size_t)s->bin[i].n;
   return n;
 }
 
