@@ -18,11 +18,12 @@
 #define LT__GPU_DEAD 0xdeadbeefu
 
 /* A segment is tiled by extents, free (coalesced: never two in a row) or
- * taken (one per placed or quarantined range). They live in a B+tree keyed
- * by address whose inner nodes keep the largest free extent below each
- * child, so a first fit or a floor lookup is one O(log n) descent. Who owns
- * a taken extent is in the shadow (a hash by start address): absent means
- * quarantined, i.e. free for every check. */
+ * taken (one per placed, quarantined or recycled range). They live in a
+ * B+tree keyed by address whose inner nodes keep the largest free extent
+ * below each child, so a first fit or a floor lookup is one O(log n)
+ * descent. Who owns a taken extent is in the shadow (a hash by start
+ * address): absent means quarantined or recycled, i.e. free for every
+ * check. */
 enum { LT__GPU_FREE = 0, LT__GPU_TAKEN = 1 };
 
 typedef struct lt__gpu_extent {
