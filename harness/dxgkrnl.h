@@ -51,7 +51,16 @@ struct lt__obj {
   uint32_t khandle; /* dxgkrnl kernel handle (allocations, resources) */
   lt__obj *tomb_next;
   int in_map;
+  /* Membership in the creating device's list of live objects it created
+   * (device allocations and resources), walked at device teardown. */
+  lt__obj *created_prev, *created_next;
+  int in_created;
 };
+
+/* A list of live objects created through one device (or through none). */
+typedef struct lt__created {
+  lt__obj *head;
+} lt__created;
 
 /* A leak-check scope: pool blocks made while serving these objects. */
 struct lt__scope {
@@ -66,6 +75,7 @@ struct lt__device {
   HANDLE kmd;
   lt__context *contexts; /* list via next */
   lt__binding *bindings; /* list via dev_next */
+  lt__created created;
   int torn_down;
 };
 
@@ -160,6 +170,7 @@ struct lt_replay {
   lt__alloc *scanout[LT_MAX_SOURCES]; /* trace view */
   lt__alloc *lru_head, *lru_tail;
   lt__deferred *deferred;
+  lt__created created_nodev; /* objects created with device 0 */
   uint64_t serial;
   uint64_t n_events, cur_event;
   const lt_event *cur;
@@ -182,6 +193,7 @@ uint64_t lt__serial(lt_replay *r);
 lt__obj *lt__lookup(lt_replay *r, int type, uint64_t handle);
 LT_MUST_CHECK int lt__register(lt_replay *r, lt__obj *o);
 void lt__kill(lt_replay *r, lt__obj *o);
+void lt__created_add(lt_replay *r, lt__device *dev, lt__obj *o);
 void lt__fail(lt_replay *r, lt__obj *o);
 void lt__ref(lt__obj *o);
 void lt__unref(lt_replay *r, lt__obj *o);

@@ -552,6 +552,8 @@ static int create_publish(lt_replay *r, struct create_state *cs, lt__alloc **mad
     }
     a->creator = cs->dev;
     lt__ref(cs->dev ? &cs->dev->o : NULL);
+    if (cs->res == NULL)
+      lt__created_add(r, cs->dev, &a->o);
     a->group = cs->group;
     if (cs->res) {
       a->res = cs->res;
@@ -642,6 +644,7 @@ static lt__resource *new_resource(lt_replay *r, const lt_event *ev, lt__device *
   }
   res->creator = dev;
   lt__ref(dev ? &dev->o : NULL);
+  lt__created_add(r, dev, &res->o);
   return res;
 }
 

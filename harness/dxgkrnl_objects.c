@@ -87,11 +87,43 @@ int lt__register(lt_replay *r, lt__obj *o) {
   return 0;
 }
 
+static lt__created *created_list(lt_replay *r, lt__obj *o) {
+  lt__device *dev = o->type == LT_OBJ_RESOURCE ? ((lt__resource *)o)->creator
+                                               : ((lt__alloc *)o)->creator;
+  return dev ? &dev->created : &r->created_nodev;
+}
+
+/* Adds a live device allocation or resource to its creator's list. */
+void lt__created_add(lt_replay *r, lt__device *dev, lt__obj *o) {
+  lt__created *l = dev ? &dev->created : &r->created_nodev;
+  o->created_prev = NULL;
+  o->created_next = l->head;
+  if (l->head)
+    l->head->created_prev = o;
+  l->head = o;
+  o->in_created = 1;
+}
+
+static void created_remove(lt_replay *r, lt__obj *o) {
+  if (!o->in_created)
+    return;
+  lt__created *l = created_list(r, o);
+  if (o->created_prev)
+    o->created_prev->created_next = o->created_next;
+  else
+    l->head = o->created_next;
+  if (o->created_next)
+    o->created_next->created_prev = o->created_prev;
+  o->created_prev = o->created_next = NULL;
+  o->in_created = 0;
+}
+
 /* Marks an object destroyed (or failed) in the trace's view and hands its
  * registration reference to the tombstone FIFO. */
 void lt__kill(lt_replay *r, lt__obj *o) {
   if (o->state != ST_LIVE)
     return;
+  created_remove(r, o);
   o->state = ST_DEAD;
   if (r->cur && o->n_destroyed < LT_FINDING_MAX_DESTROYS)
     o->destroyed_at[o->n_destroyed++] = r->cur_event;
@@ -104,6 +136,7 @@ void lt__kill(lt_replay *r, lt__obj *o) {
 void lt__fail(lt_replay *r, lt__obj *o) {
   if (o->state != ST_LIVE)
     return;
+  created_remove(r, o);
   o->state = ST_FAILED;
   tomb_push(r, o);
 }

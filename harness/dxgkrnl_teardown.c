@@ -164,10 +164,22 @@ static void release_all(lt_replay *r, lt__obj **v, size_t n) {
   lt_free(v);
 }
 
-static int created_by(lt__obj *o, void *dev) {
-  if (o->type == LT_OBJ_ALLOCATION)
-    return ((lt__alloc *)o)->creator == dev && ((lt__alloc *)o)->res == NULL;
-  return ((lt__resource *)o)->creator == dev;
+/* Takes the live objects of one type from a creation list, referenced. */
+static size_t collect_created(lt__created *l, int type, lt__obj ***out) {
+  size_t n = 0;
+  for (lt__obj *o = l->head; o; o = o->created_next)
+    n += o->type == type;
+  lt__obj **v = lt_calloc(n ? n : 1, sizeof *v);
+  if (v == NULL)
+    return 0;
+  n = 0;
+  for (lt__obj *o = l->head; o; o = o->created_next)
+    if (o->type == type && o->state == ST_LIVE) {
+      lt__ref(o);
+      v[n++] = o;
+    }
+  *out = v;
+  return n;
 }
 
 static int any_obj(lt__obj *o, void *arg) { return 1; }
@@ -182,7 +194,8 @@ static void report_leak(lt_replay *r, lt__obj *o, int sev, const char *why) {
  * with all their allocations; shared ones another device has open wait. */
 static void destroy_created(lt_replay *r, lt__device *d, int sev) {
   lt__obj **v;
-  size_t n = collect(r, &r->allocs, created_by, d, &v);
+  lt__created *clist = d ? &d->created : &r->created_nodev;
+  size_t n = collect_created(clist, LT_OBJ_ALLOCATION, &v);
   for (size_t i = 0; i < n && !r->crashed; i++) {
     lt__alloc *a = (lt__alloc *)v[i];
     if (a->o.state != ST_LIVE)
@@ -199,7 +212,7 @@ static void destroy_created(lt_replay *r, lt__device *d, int sev) {
       lt__destroy_now(r, &a, 1, NULL, 0);
   }
   release_all(r, v, n);
-  n = collect(r, &r->resources, created_by, d, &v);
+  n = collect_created(clist, LT_OBJ_RESOURCE, &v);
   for (size_t i = 0; i < n && !r->crashed; i++) {
     lt__resource *res = (lt__resource *)v[i];
     lt__alloc *list[256];
