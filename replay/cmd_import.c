@@ -49,6 +49,8 @@ static void usage(FILE *out) {
           "  -o, --output TRACE     output trace: .ltrace, .ltrace.zst or .jsonl (\"-\" = stdout;\n"
           "                         default: EXPORT with its extension replaced by .ltrace)\n"
           "  -f, --format FMT       auto (default: from the content), xml, csv or dumper\n"
+          "  -t, --to FORM          output form: binary, zstd or jsonl (default: from the\n"
+          "                         output's name; binary for \"-\")\n"
           "  -k, --keep-going       skip malformed records and count them instead of failing\n"
           "  -q, --quiet            no summary on stderr\n"
           "      --summary-json F   write the import summary as JSON to F (\"-\" = stdout)\n"
@@ -125,9 +127,9 @@ static int spool_put(void *data, const lt_event *ev) {
 }
 
 /* Writes the header, then the spooled events, to the output trace. */
-static int write_output(struct spool *s, const char *out, const lt_header *h) {
+static int write_output(struct spool *s, const char *out, int form, const lt_header *h) {
   lt_writer *w = NULL;
-  int rc = lt_writer_open(&w, out, LT_FORMAT_AUTO, h);
+  int rc = lt_writer_open(&w, out, form, h);
   if (rc) {
     fprintf(stderr, "lifetrace import: %s: cannot write: %s\n", out, lt_strerror(rc));
     return rc;
@@ -236,16 +238,30 @@ int lt_cmd_import(int argc, char **argv) {
   enum { OPT_SUMMARY = 256, OPT_PROGRESS, OPT_NO_PROGRESS };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'},   {"format", required_argument, NULL, 'f'},
+      {"to", required_argument, NULL, 't'},
       {"keep-going", no_argument, NULL, 'k'},     {"quiet", no_argument, NULL, 'q'},
       {"summary-json", required_argument, NULL, OPT_SUMMARY},
       {"progress", no_argument, NULL, OPT_PROGRESS},
       {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
       {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   const char *out = NULL, *sjson = NULL;
-  int format = LT_IMPORT_AUTO, keep = 0, quiet = 0, show = isatty(2), c;
+  int format = LT_IMPORT_AUTO, form = LT_FORMAT_AUTO, keep = 0, quiet = 0, show = isatty(2), c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "o:f:kqh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:f:t:kqh", longopts, NULL)) != -1) {
     switch (c) {
+    case 't':
+      if (!strcmp(optarg, "binary"))
+        form = LT_FORMAT_BINARY;
+      else if (!strcmp(optarg, "zstd"))
+        form = LT_FORMAT_BINARY_ZSTD;
+      else if (!strcmp(optarg, "jsonl"))
+        form = LT_FORMAT_JSONL;
+      else {
+        fprintf(stderr, "lifetrace import: unknown output form '%s' (binary, zstd, jsonl)\n",
+                optarg);
+        return LT_EXIT_USAGE;
+      }
+      break;
     case 'o':
       out = optarg;
       break;
@@ -324,7 +340,7 @@ int lt_cmd_import(int argc, char **argv) {
   }
   if (w.total > w.shown)
     fprintf(stderr, "lifetrace import: %lu more malformed records skipped\n", w.total - w.shown);
-  if (write_output(&sp, out, lt_import_header(imp)))
+  if (write_output(&sp, out, form, lt_import_header(imp)))
     goto out;
   if (!quiet) {
     lt_import_summary_write(stderr, imp);
