@@ -597,7 +597,7 @@ static int get_list(perr *e, const char *key, const json_t *v, const char *what,
 
 static int get_segments(perr *e, const char *key, const json_t *v, uint32_t *mask) {
   char path[128];
-  size_t n;
+  size_t n = 0;
   int rc = get_list(e, key, v, "segment ids (1..32)", &n);
 
   *mask = 0;
@@ -616,7 +616,7 @@ static int get_segments(perr *e, const char *key, const json_t *v, uint32_t *mas
 /* A list of flag names (integers add raw bits), or one integer mask. */
 static int get_flags(perr *e, const char *key, const json_t *v, uint32_t *flags) {
   char path[128];
-  size_t n;
+  size_t n = 0;
   int rc;
 
   *flags = 0;
@@ -672,7 +672,7 @@ static int parse_allocinfo(perr *e, const char *path, const json_t *obj, lt_allo
 
 static int parse_allocinfos(perr *e, const char *key, const json_t *v, lt_event *ev) {
   char path[128];
-  size_t n;
+  size_t n = 0;
   int rc = get_list(e, key, v, "allocation objects {\"alloc\": …}", &n);
 
   if (rc || n == 0)
@@ -698,7 +698,7 @@ static int parse_allocinfos(perr *e, const char *key, const json_t *v, lt_event 
 
 static int parse_handles(perr *e, const char *key, const json_t *v, lt_event *ev) {
   char path[128];
-  size_t n;
+  size_t n = 0;
   int rc = get_list(e, key, v, "allocation handles", &n);
 
   if (rc || n == 0)
@@ -742,7 +742,7 @@ static int parse_ref(perr *e, const char *path, const json_t *obj, lt_ref *ref) 
 
 static int parse_refs(perr *e, const char *key, const json_t *v, lt_event *ev) {
   char path[128];
-  size_t n;
+  size_t n = 0;
   int rc = get_list(e, key, v, "reference objects", &n);
 
   if (rc || n == 0)
@@ -942,7 +942,7 @@ static int parse_segment(perr *e, const char *path, const json_t *obj, Lifetrace
   char sub[160];
   const char *key;
   json_t *v;
-  int kind, rc = 0;
+  int kind = 0, rc = 0;
 
   if (!json_is_object(obj))
     return fail_at(e, path, "expected a segment object {\"id\": …, \"kind\": …, \"size\": …}");
@@ -989,7 +989,7 @@ static int parse_process(perr *e, const char *path, const json_t *obj, Lifetrace
 
 static int parse_segments(perr *e, const json_t *v, lt_header *h) {
   char path[64];
-  size_t n;
+  size_t n = 0;
   int rc = get_list(e, "segments", v, "segment objects", &n);
 
   if (rc || n == 0)
@@ -1013,7 +1013,7 @@ static int parse_segments(perr *e, const json_t *v, lt_header *h) {
 
 static int parse_processes(perr *e, const json_t *v, lt_header *h) {
   char path[64];
-  size_t n;
+  size_t n = 0;
   int rc = get_list(e, "processes", v, "process objects", &n);
 
   if (rc || n == 0)
@@ -1052,7 +1052,7 @@ static int header_version(perr *e, const json_t *root, lt_header *h) {
 }
 
 static int header_field(perr *e, lt_header *h, const char *key, const json_t *v) {
-  int ends, rc;
+  int ends = 0, rc;
 
   if (!strcmp(key, "lifetrace"))
     return 0;
