@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +35,24 @@ static const uint8_t zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
 #define TRACE_TAG_HEADER 0x0a
 #define TRACE_TAG_EVENT 0x12
 
+/* Per-event memory of the binary reader. protobuf-c takes an event's parts
+ * from one chunk by bumping an offset, and the next read drops the whole event
+ * by resetting it: no malloc and free per part, no walk to free them. Parts
+ * that do not fit come from lt_malloc and are freed at the reset. All of it is
+ * lt_malloc memory, so tests still count and fail it. */
+#define ARENA_CHUNK (64u * 1024u)
+
+struct arena_big {
+  struct arena_big *next;
+  uint64_t pad; /* keeps what follows 16-byte aligned */
+};
+
+struct arena {
+  uint8_t *chunk;
+  size_t used;
+  struct arena_big *big;
+};
+
 struct lt_reader {
   int fd, own_fd;
   uint64_t size;    /* of a regular file, else 0 */
@@ -48,9 +67,12 @@ struct lt_reader {
   uint64_t base;    /* stream offset of buf[0] */
   int eof;          /* no bytes after end */
   int format, strict;
+  int generic;      /* LT_TRACE_GENERIC_UNPACK set: protobuf-c only */
   lt_header *hdr;
   int own_hdr;
-  lt_event *ev;     /* the event last returned (binary, JSONL) */
+  lt_event *ev;     /* the event last returned (binary: in the arena; JSONL) */
+  struct arena arena;
+  ProtobufCAllocator arena_allocator;
   lt_trace *fuzz;   /* the whole trace (fuzz form) */
   uint64_t count;   /* events returned */
   uint64_t line;    /* JSONL lines consumed */
@@ -76,6 +98,46 @@ static int rerr(lt_reader *r, int code, uint64_t off, const char *fmt, ...) {
   va_end(ap);
   r->err = code;
   return code;
+}
+
+/* ---- per-event memory ----------------------------------------------------- */
+
+static void *arena_alloc(void *data, size_t size) {
+  struct arena *a = data;
+  size_t n = (size + 15) & ~(size_t)15;
+  struct arena_big *b;
+
+  if (n >= size && a->used + n <= ARENA_CHUNK) {
+    void *p = a->chunk + a->used;
+    a->used += n;
+    return p;
+  }
+  b = lt_malloc(sizeof *b + size);
+  if (b == NULL)
+    return NULL;
+  b->next = a->big;
+  a->big = b;
+  return b + 1;
+}
+
+static void arena_free(void *data, void *p) {
+  (void)data;
+  (void)p; /* everything goes at the next reset */
+}
+
+static void arena_reset(struct arena *a) {
+  while (a->big) {
+    struct arena_big *next = a->big->next;
+    lt_free(a->big);
+    a->big = next;
+  }
+  a->used = 0;
+}
+
+static int arena_init(lt_reader *r) {
+  r->arena.chunk = lt_malloc(ARENA_CHUNK);
+  r->arena_allocator = (ProtobufCAllocator){arena_alloc, arena_free, &r->arena};
+  return r->arena.chunk ? 0 : LT_ENOMEM;
 }
 
 /* ---- the byte stream ------------------------------------------------------ */
@@ -222,7 +284,8 @@ static int get_varint(lt_reader *r, uint64_t off, const char *what, uint64_t *v,
 }
 
 /* Reads one length-delimited message. LT_EEOF at a clean end. */
-static int read_message(lt_reader *r, const ProtobufCMessageDescriptor *desc, void **msg) {
+static int read_message(lt_reader *r, const ProtobufCMessageDescriptor *desc,
+                        ProtobufCAllocator *alloc, void **msg) {
   uint64_t off = r->base + r->pos, len;
   size_t n;
   int rc = fill(r, 1);
@@ -246,7 +309,11 @@ static int read_message(lt_reader *r, const ProtobufCMessageDescriptor *desc, vo
   if (r->end - r->pos < n + len)
     return rerr(r, LT_ECORRUPT, off, "truncated: the record needs %llu bytes, only %zu are left",
                 (unsigned long long)(n + len), r->end - r->pos);
-  *msg = protobuf_c_message_unpack(desc, &lt_protobuf_allocator, (size_t)len, r->buf + r->pos + n);
+  *msg = NULL;
+  if (desc == &lifetrace__event__descriptor && !r->generic)
+    *msg = lt__event_decode(r->buf + r->pos + n, (size_t)len, alloc);
+  if (*msg == NULL)
+    *msg = protobuf_c_message_unpack(desc, alloc, (size_t)len, r->buf + r->pos + n);
   if (*msg == NULL)
     return rerr(r, LT_ECORRUPT, off, "not a valid %s message", desc->short_name);
   r->pos += n + (size_t)len;
@@ -267,7 +334,10 @@ static int open_binary(lt_reader *r, uint64_t *hdr_off) {
                 (unsigned long long)version, LT_TRACE_FORMAT_VERSION);
   r->pos += n;
   *hdr_off = r->base + r->pos;
-  return read_message(r, &lifetrace__trace_header__descriptor, (void **)&r->hdr);
+  if (arena_init(r))
+    return rerr(r, LT_ENOMEM, *hdr_off, "out of memory");
+  return read_message(r, &lifetrace__trace_header__descriptor, &lt_protobuf_allocator,
+                      (void **)&r->hdr);
 }
 
 /* ---- JSONL ---------------------------------------------------------------- */
@@ -535,6 +605,7 @@ int lt_reader_open(lt_reader **out, const char *path, int strict, lt_diag *diag)
   }
   r->fd = -1;
   r->strict = strict;
+  r->generic = getenv("LT_TRACE_GENERIC_UNPACK") != NULL;
   snprintf(r->diag.file, sizeof r->diag.file, "%s", strcmp(path, "-") ? path : "<stdin>");
   rc = open_fd(r, path);
   if (rc == 0)
@@ -573,14 +644,17 @@ int lt_reader_next(lt_reader *r, const lt_event **ev, lt_diag *diag) {
 
   *ev = NULL;
   if (r->err == 0) {
-    lt_event_free(r->ev);
+    if (r->arena.chunk)
+      arena_reset(&r->arena);
+    else
+      lt_event_free(r->ev);
     r->ev = NULL;
     if (r->format == LT_FORMAT_JSONL)
       rc = next_jsonl(r);
     else if (r->format == LT_FORMAT_FUZZ)
       rc = r->count < r->fuzz->n_events ? 0 : LT_EEOF;
     else
-      rc = read_message(r, &lifetrace__event__descriptor, (void **)&r->ev);
+      rc = read_message(r, &lifetrace__event__descriptor, &r->arena_allocator, (void **)&r->ev);
     if (rc == 0) {
       *ev = r->format == LT_FORMAT_FUZZ ? r->fuzz->events[r->count] : r->ev;
       r->count++;
@@ -597,7 +671,11 @@ int lt_reader_next(lt_reader *r, const lt_event **ev, lt_diag *diag) {
 void lt_reader_free(lt_reader *r) {
   if (r == NULL)
     return;
-  lt_event_free(r->ev);
+  if (r->arena.chunk)
+    arena_reset(&r->arena);
+  else
+    lt_event_free(r->ev);
+  lt_free(r->arena.chunk);
   if (r->own_hdr || r->fuzz == NULL)
     lt_header_free(r->hdr);
   lt_trace_free(r->fuzz);

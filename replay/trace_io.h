@@ -52,6 +52,11 @@ size_t lt__utf8_len(const unsigned char *p);
 void lt__jsonl_event(lt__sb *s, const lt_event *ev, int64_t index);
 void lt__jsonl_header(lt__sb *s, const lt_header *h);
 
+/* Decodes one Event as protobuf_c_message_unpack would, only faster, from
+ * the shapes the writers produce; NULL (nothing kept from a) when the input
+ * is anything else, and then protobuf_c_message_unpack must decide. */
+lt_event *lt__event_decode(const uint8_t *data, size_t len, ProtobufCAllocator *a);
+
 /* Compressed bytes (zstd) or raw bytes: whether the reader decompresses. */
 int lt__reader_compressed(const lt_reader *r);
 

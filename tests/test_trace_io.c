@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "lifetrace/trace.h"
+#include "trace_io.h"
 
 /* A hand-written trace in canonical JSONL: every op and every field. */
 static const char *const rich[] = {
@@ -535,6 +536,203 @@ static void test_out_of_memory(void **state) {
   }
 }
 
+
+/* ---- the fast Event decoder agrees with protobuf-c ------------------------- */
+
+static uint64_t rng_state = 88172645463325252u;
+
+static uint64_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+/* Values of every varint length, and the edges. */
+static uint64_t rnd_value(void) {
+  static const uint64_t edges[] = {0, 1, 127, 128, 16383, 16384, UINT32_MAX, (uint64_t)UINT32_MAX + 1,
+                                   UINT64_C(1) << 53, UINT64_MAX};
+  if (rnd() % 4 == 0)
+    return edges[rnd() % (sizeof edges / sizeof edges[0])];
+  return rnd() >> (rnd() % 64);
+}
+
+/* Packs a random event (every field possibly set) into buf; returns its size. */
+static size_t random_event(uint8_t *buf, size_t cap) {
+  lt_allocinfo infos[24], *ip[24];
+  lt_ref refs[24], *rp[24];
+  uint64_t handles[40];
+  int big = rnd() % 8 == 0; /* past the decoder's one-pass size */
+  Lifetrace__Origin origin;
+  lt_event ev;
+  size_t n;
+
+  lifetrace__event__init(&ev);
+  ev.op = (Lifetrace__Op)(rnd() % 22);
+  ev.t = rnd() % 2 ? rnd_value() : 0;
+  ev.pid = rnd() % 2 ? rnd_value() : 0;
+  ev.device = rnd() % 2 ? rnd_value() : 0;
+  ev.context = rnd() % 3 ? 0 : rnd_value();
+  ev.node = (uint32_t)(rnd() % 3 ? 0 : rnd_value());
+  ev.resource = rnd() % 3 ? 0 : rnd_value();
+  ev.new_resource = rnd() % 2;
+  ev.shared = rnd() % 2;
+  ev.rundown = rnd() % 2;
+  ev.destroy_resource = rnd() % 2;
+  ev.assume_not_in_use = rnd() % 2;
+  ev.synchronous = rnd() % 2;
+  ev.fence = rnd() % 2 ? rnd_value() : 0;
+  ev.alloc = rnd() % 2 ? rnd_value() : 0;
+  ev.segment = (uint32_t)(rnd() % 3 ? 0 : rnd_value());
+  ev.source = (uint32_t)(rnd() % 3 ? 0 : rnd_value());
+  ev.site = (Lifetrace__FaultSite)(rnd() % 5);
+  ev.nth = (uint32_t)(rnd() % 3 ? 0 : rnd_value());
+  ev.n_allocs = rnd() % (big ? 24 : 5);
+  for (size_t i = 0; i < ev.n_allocs; i++) {
+    lifetrace__alloc_info__init(&infos[i]);
+    infos[i].alloc = rnd_value();
+    infos[i].size = rnd_value();
+    infos[i].align = rnd() % 2 ? rnd_value() : 0;
+    infos[i].segments = (uint32_t)rnd_value();
+    infos[i].preferred = (uint32_t)(rnd() % 2 ? rnd_value() : 0);
+    infos[i].flags = (uint32_t)rnd_value();
+    ip[i] = &infos[i];
+  }
+  ev.allocs = ip;
+  ev.n_handles = rnd() % (big ? 40 : 7);
+  for (size_t i = 0; i < ev.n_handles; i++)
+    handles[i] = rnd_value();
+  ev.handles = handles;
+  ev.n_refs = rnd() % (big ? 24 : 5);
+  for (size_t i = 0; i < ev.n_refs; i++) {
+    lifetrace__ref__init(&refs[i]);
+    refs[i].alloc = rnd_value();
+    refs[i].write = rnd() % 2;
+    rp[i] = &refs[i];
+  }
+  ev.refs = rp;
+  if (rnd() % 2) {
+    lifetrace__origin__init(&origin);
+    origin.record = rnd_value();
+    origin.line = rnd() % 2 ? rnd_value() : 0;
+    ev.origin = &origin;
+  }
+  n = protobuf_c_message_get_packed_size(&ev.base);
+  assert_true(n <= cap);
+  return protobuf_c_message_pack(&ev.base, buf);
+}
+
+/* fast must be NULL, or equal (as packed bytes) to what protobuf-c decodes. */
+static int agree(const uint8_t *buf, size_t len) {
+  lt_event *fast = lt__event_decode(buf, len, &lt_protobuf_allocator);
+  ProtobufCMessage *slow =
+      protobuf_c_message_unpack(&lifetrace__event__descriptor, &lt_protobuf_allocator, len, buf);
+  static uint8_t a[16384], b[16384];
+  int used_fast = fast != NULL;
+
+  if (fast) {
+    size_t na, nb;
+    assert_non_null(slow); /* never accept what protobuf-c refuses */
+    na = protobuf_c_message_get_packed_size(&fast->base);
+    nb = protobuf_c_message_get_packed_size(slow);
+    assert_int_equal(na, nb);
+    assert_true(na <= sizeof a);
+    protobuf_c_message_pack(&fast->base, a);
+    protobuf_c_message_pack(slow, b);
+    assert_memory_equal(a, b, na);
+  }
+  lt_event_free(fast);
+  if (slow)
+    protobuf_c_message_free_unpacked(slow, &lt_protobuf_allocator);
+  return used_fast;
+}
+
+static void mutate(uint8_t *buf, size_t *len, size_t cap) {
+  size_t at = *len ? rnd() % *len : 0;
+
+  switch (rnd() % 6) {
+  case 0: /* a random byte */
+    if (*len)
+      buf[at] = (uint8_t)rnd();
+    break;
+  case 1: /* flip the continuation bit */
+    if (*len)
+      buf[at] ^= 0x80;
+    break;
+  case 2: /* cut */
+    *len = at;
+    break;
+  case 3: /* insert a byte */
+    if (*len < cap) {
+      memmove(buf + at + 1, buf + at, *len - at);
+      buf[at] = (uint8_t)rnd();
+      ++*len;
+    }
+    break;
+  case 4: /* delete a byte */
+    if (*len) {
+      memmove(buf + at, buf + at + 1, *len - at - 1);
+      --*len;
+    }
+    break;
+  default: /* repeat the tail (duplicate fields) */
+    if (*len && *len + (*len - at) <= cap) {
+      memcpy(buf + *len, buf + at, *len - at);
+      *len += *len - at;
+    }
+  }
+}
+
+static void test_fast_decoder_agrees_with_protobuf_c(void **state) {
+  static uint8_t buf[16384];
+  size_t fast = 0, total = 0, large = 0;
+  (void)state;
+
+  static uint8_t seed[8192];
+
+  for (int i = 0; i < 3000; i++) {
+    size_t seed_len = random_event(seed, sizeof seed / 2);
+    assert_true(agree(seed, seed_len)); /* the writers' shapes always take the fast path */
+    large += seed_len > 512;
+    for (int m = 0; m < 20; m++) {
+      size_t len = seed_len;
+      memcpy(buf, seed, len);
+      for (int k = 1 + (int)(rnd() % 3); k > 0; k--)
+        mutate(buf, &len, sizeof buf / 2);
+      fast += (size_t)agree(buf, len);
+      total++;
+    }
+  }
+  print_message("fast path on %zu of %zu mutated events; %zu seeds over 512 bytes\n", fast, total,
+                large);
+  assert_true(large > 100);
+  assert_true(fast > total / 20); /* thousands of odd inputs took the fast path */
+}
+
+/* Shapes the fast path leaves to protobuf-c, and what protobuf-c makes of them. */
+static void test_fast_decoder_gives_up(void **state) {
+  static const struct {
+    const char *bytes;
+    size_t len;
+  } cases[] = {
+      {B("\x08\x01\x70\x05\x70\x06")},             /* handles unpacked */
+      {B("\x2a\x02\x08\x01\x2a\x02\x10\x02")},     /* origin twice: merged */
+      {B("\x50\x02")},                             /* bool 2 */
+      {B("\xf0\x01\x05")},                         /* unknown field 30 */
+      {B("\x09\x01\x02\x03\x04\x05\x06\x07\x08")}, /* field 1 as fixed64 */
+  };
+  /* a 10-byte varint whose last byte exceeds 64 bits: both keep the low bits */
+  const uint8_t wide[] = {0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
+  (void)state;
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const uint8_t *b = (const uint8_t *)cases[i].bytes;
+    assert_null(lt__event_decode(b, cases[i].len, &lt_protobuf_allocator));
+    agree(b, cases[i].len);
+  }
+  assert_true(agree(wide, sizeof wide));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_round_trip_every_form, setup, teardown),
@@ -548,6 +746,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_large_records, setup, teardown),
       cmocka_unit_test_setup_teardown(test_constant_memory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fast_decoder_agrees_with_protobuf_c, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fast_decoder_gives_up, setup, teardown),
   };
   return cmocka_run_group_tests_name("trace_io", tests, group_setup, group_teardown);
 }
