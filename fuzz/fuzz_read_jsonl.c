@@ -1,0 +1,54 @@
+/* lifetrace — fuzz target for the JSONL trace reader: line 1 the header
+ * object, every further line one event; handles as integers or "0x..."
+ * strings; unknown keys an error in strict mode.
+ *
+ * Inputs that do not start with '{' are skipped (the reader would take them
+ * for another form). Odd-sized inputs are read in strict mode. Each event is
+ * also formatted back to JSONL, which exercises the writer on whatever the
+ * parser accepted.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lifetrace/trace.h"
+
+static int memfd = -1;
+static char path[64];
+
+static int put(const uint8_t *data, size_t size) {
+  if (memfd < 0) {
+    memfd = memfd_create("lt-fuzz-jsonl", 0);
+    if (memfd < 0)
+      return -1;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
+  }
+  if (ftruncate(memfd, 0) != 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
+    return -1;
+  return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size == 0 || data[0] != '{' || put(data, size))
+    return 0;
+  lt_reader *r = NULL;
+  lt_diag diag;
+  memset(&diag, 0, sizeof diag);
+  if (lt_reader_open(&r, path, (int)(size & 1), &diag) == 0) {
+    const lt_event *ev;
+    char *line = NULL;
+    size_t len = 0;
+    if (lt_jsonl_format_header(lt_reader_header(r), &line, &len) == 0)
+      lt_free(line);
+    for (int i = 0; i < 100000 && lt_reader_next(r, &ev, &diag) == 0; i++) {
+      line = NULL;
+      if (lt_jsonl_format_event(ev, &line, &len) == 0)
+        lt_free(line);
+    }
+  }
+  lt_reader_free(r);
+  return 0;
+}
