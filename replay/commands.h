@@ -22,5 +22,7 @@ int lt_cmd_report(int argc, char **argv);
 int lt_cmd_findings(int argc, char **argv);
 int lt_cmd_mark(int argc, char **argv);
 int lt_cmd_diff(int argc, char **argv);
+int lt_cmd_minimize(int argc, char **argv);
+int lt_cmd_triage(int argc, char **argv);
 
 #endif

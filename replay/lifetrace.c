@@ -28,6 +28,8 @@ static const struct command commands[] = {
     {"findings", lt_cmd_findings, "list the findings of a results database by signature"},
     {"mark", lt_cmd_mark, "set a finding's status: fixed, ignored or open"},
     {"diff", lt_cmd_diff, "findings new, gone and unchanged between two runs"},
+    {"minimize", lt_cmd_minimize, "shrink a trace to a smallest one showing the same finding"},
+    {"triage", lt_cmd_triage, "replay, dedup, minimize and record the crashes of a fuzz campaign"},
 };
 
 static void usage(FILE *out) {

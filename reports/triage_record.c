@@ -1,0 +1,297 @@
+/* Triage: recording a triaged campaign in the results database, and the
+ * Markdown and JSON summaries (see triage_run.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "triage_run.h"
+
+/* ---- stats samples ------------------------------------------------------------------ */
+
+/* One CSV line "t_ms,execs,exec_per_sec,corpus,coverage,features,rss_mb,crashes,timeouts". */
+static int parse_stats(const char *line, lt_store_stats *st) {
+  long long t;
+  unsigned long long execs, corpus, cov, feat, crashes, timeouts;
+  double eps, rss;
+  if (sscanf(line, "%lld,%llu,%lf,%llu,%llu,%llu,%lf,%llu,%llu", &t, &execs, &eps, &corpus, &cov,
+             &feat, &rss, &crashes, &timeouts) != 9)
+    return -1;
+  *st = (lt_store_stats){t, execs, eps, corpus, cov, feat, rss, crashes, timeouts};
+  return 0;
+}
+
+static int record_stats(lt_store *s, int64_t run, const char *csv) {
+  char line[512];
+  lt_store_stats st;
+  FILE *f = fopen(csv, "r");
+  int err = 0;
+  if (f == NULL)
+    return 0; /* no samples (the campaign was too short) */
+  while (err == 0 && fgets(line, sizeof line, f))
+    if (parse_stats(line, &st) == 0 && st.t > 0)
+      err = lt_store_add_stats(s, run, &st);
+  fclose(f);
+  return err;
+}
+
+/* ---- traces ------------------------------------------------------------------------ */
+
+/* Keeps the findings the fuzz target counts as crashes: in kernel policy the
+ * GPU layer also reports the trace's own false AssumeNotInUse promises. */
+static int keep_counted(const lt__triage *tr, const lt_findings *all, lt_findings *kept) {
+  int err = 0;
+  for (size_t i = 0; i < all->n && err == 0; i++)
+    if (lt__tri_counts(&tr->ctx, &all->items[i]))
+      err = lt_findings_add(kept, &all->items[i]);
+  return err;
+}
+
+/* Replays a file with a bug set (cand) and records it with its findings; an
+ * unreadable file is recorded with its diagnostic. */
+static int record_trace(lt__triage *tr, lt_store *s, int64_t run, const char *path, int cand,
+                        const char *command) {
+  lt__tri_trace t;
+  lt__tri_verdict v;
+  lt_findings all, kept;
+  lt_diag d;
+  lt_store_trace st;
+  int err = 0;
+  memset(&d, 0, sizeof d);
+  memset(&st, 0, sizeof st);
+  lt_findings_init(&all, 0);
+  lt_findings_init(&kept, 0);
+  st.path = path;
+  st.repro_command = command;
+  if (lt__tri_load(path, &t, &d) == 0) {
+    if ((err = lt__tri_use_bugs(tr, cand)) == 0 &&
+        (err = lt__tri_replay(&tr->ctx, &t, NULL, 0, 0, &v, &all)) == 0)
+      err = keep_counted(tr, &all, &kept);
+    st.n_events = t.n;
+    st.verdict = lt_verdict_of(&kept);
+    lt__tri_trace_reset(&t);
+  } else {
+    st.verdict = LT_VERDICT_UNREADABLE;
+    st.diag = "does not decode as a lifetrace trace";
+  }
+  if (err == 0)
+    err = lt_store_add_trace_ex(s, run, &st, &kept, NULL);
+  lt_findings_reset(&all);
+  lt_findings_reset(&kept);
+  return err;
+}
+
+static size_t count_before(const lt__triage *tr, size_t idx) {
+  size_t n = 0;
+  for (size_t i = 0; i < idx; i++)
+    n += tr->files.v[i].reproduced == tr->files.v[idx].reproduced &&
+         tr->files.v[i].sig == tr->files.v[idx].sig;
+  return n;
+}
+
+static int record_crashes(lt__triage *tr, lt_store *s, int64_t run, size_t max_per_sig) {
+  int err = 0;
+  for (size_t i = 0; i < tr->files.n && err == 0; i++) {
+    const lt__tri_crash *c = &tr->files.v[i];
+    if (c->hang || count_before(tr, i) >= max_per_sig)
+      continue;
+    char *cmd = lt__tri_command(tr, -1, c->path);
+    err = record_trace(tr, s, run, c->path, -1, cmd);
+    lt_free(cmd);
+  }
+  return err;
+}
+
+/* The reproducer of each signature: the confirmed one with fewest events. */
+static int record_repros(lt__triage *tr, lt_store *s, int64_t run) {
+  int err = 0;
+  for (size_t i = 0; i < tr->ngroups && err == 0; i++)
+    if (tr->groups[i].repro)
+      err = record_trace(tr, s, run, tr->groups[i].repro, tr->groups[i].cand,
+                         tr->groups[i].command);
+  for (size_t i = 0; i < tr->ngroups && err == 0; i++) {
+    const lt__tri_group *g = &tr->groups[i], *best = g;
+    int first = 1;
+    for (size_t j = 0; j < tr->ngroups; j++) {
+      const lt__tri_group *h = &tr->groups[j];
+      if (h->sig != g->sig || !h->repro)
+        continue;
+      first &= j >= i;
+      if (!best->repro || h->confirmed > best->confirmed ||
+          (h->confirmed == best->confirmed && h->repro_events < best->repro_events))
+        best = h;
+    }
+    if (!first || !best->repro)
+      continue;
+    char hex[17];
+    lt_signature_hex(g->sig, hex);
+    err = lt_store_set_reproducer(s, hex, best->repro, best->command);
+    err = err == LT_ENOENT ? 0 : err; /* a finding the replay did not keep */
+  }
+  return err;
+}
+
+int lt__tri_record(lt__triage *tr, const lt__tri_record_opts *o, int exit_code, char *msg,
+                   size_t msglen) {
+  lt_store *s = NULL;
+  lt_store_run_info ri;
+  int64_t run;
+  int err = lt_store_open(&s, o->db, msg, msglen);
+  if (err)
+    return err;
+  memset(&ri, 0, sizeof ri);
+  ri.kind = o->engine ? LT_RUN_FUZZ : LT_RUN_TRIAGE;
+  ri.uuid = o->uuid;
+  ri.command = o->command;
+  ri.driver = tr->driver ? tr->driver : (tr->mp->Name ? tr->mp->Name : "reference");
+  ri.policy = lt_policy_name(tr->ctx.policy);
+  ri.engine = o->engine;
+  ri.started_at = o->started_at;
+  if ((err = lt_store_run_begin(s, &ri, &run)) == 0 && o->stats_csv)
+    err = record_stats(s, run, o->stats_csv);
+  if (err == 0)
+    err = record_crashes(tr, s, run, o->max_per_sig ? o->max_per_sig : 50);
+  if (err == 0)
+    err = record_repros(tr, s, run);
+  if (err == 0)
+    err = lt_store_run_end(s, run, exit_code);
+  if (err)
+    snprintf(msg, msglen, "%s: %s", o->db, lt_store_errmsg(s));
+  int rerr = lt__tri_use_bugs(tr, -1);
+  lt_store_close(s);
+  return err ? err : rerr;
+}
+
+/* ---- summaries ----------------------------------------------------------------------- */
+
+static void counts(const lt__triage *tr, size_t *hang, size_t *unreadable, size_t *none) {
+  *hang = *unreadable = *none = 0;
+  for (size_t i = 0; i < tr->files.n; i++) {
+    const lt__tri_crash *c = &tr->files.v[i];
+    *hang += c->hang;
+    *unreadable += c->unreadable;
+    *none += !c->hang && !c->unreadable && !c->reproduced;
+  }
+}
+
+static int cand_found(const lt__triage *tr, size_t j) {
+  for (size_t i = 0; i < tr->ngroups; i++)
+    if (tr->groups[i].cand == (int)j)
+      return 1;
+  return 0;
+}
+
+static void bugs_line(const lt__triage *tr, FILE *out) {
+  size_t found = 0;
+  if (tr->ncand == 0)
+    return;
+  for (size_t j = 0; j < tr->ncand; j++)
+    found += cand_found(tr, j);
+  fprintf(out, "\nSeeded bugs found: %zu of %zu (", found, tr->ncand);
+  for (size_t j = 0, k = 0; j < tr->ncand; j++)
+    if (cand_found(tr, j))
+      fprintf(out, "%s%s", k++ ? ", " : "", tr->cand[j]);
+  fputs(")", out);
+  if (found < tr->ncand) {
+    fputs("; not found: ", out);
+    for (size_t j = 0, k = 0; j < tr->ncand; j++)
+      if (!cand_found(tr, j))
+        fprintf(out, "%s%s", k++ ? ", " : "", tr->cand[j]);
+  }
+  fputs("\n", out);
+}
+
+void lt__tri_summary_md(const lt__triage *tr, FILE *out) {
+  size_t hang, unreadable, none, sigs = 0;
+  counts(tr, &hang, &unreadable, &none);
+  for (size_t i = 0; i < tr->ngroups; i++) {
+    int seen = 0;
+    for (size_t j = 0; j < i; j++)
+      seen |= tr->groups[j].sig == tr->groups[i].sig;
+    sigs += !seen;
+  }
+  fprintf(out, "## lifetrace triage: %zu crash file(s), %zu signature(s), %zu reproducer(s)\n\n",
+          tr->files.n, sigs, tr->ngroups);
+  if (tr->ngroups) {
+    fprintf(out, "| seeded bug | finding | signature | where | crashes | reproducer | events | "
+                 "confirmed |\n|---|---|---|---|---|---|---|---|\n");
+  }
+  for (size_t i = 0; i < tr->ngroups; i++) {
+    const lt__tri_group *g = &tr->groups[i];
+    char hex[17];
+    lt_signature_hex(g->sig, hex);
+    fprintf(out, "| %s | %s | `%s` | %s%s%s | %zu | `%s` | %zu%s | %s |\n",
+            g->cand >= 0 ? tr->cand[g->cand] : (tr->ncand ? "(several)" : "-"),
+            lt_finding_kind_name(g->first.kind), hex, g->first.ddi,
+            g->first.site[0] ? " " : "", g->first.site, g->crashes,
+            g->repro ? g->repro : "(none)", g->repro_events, g->min_gave_up ? "+" : "",
+            g->confirmed ? "yes" : "NO");
+  }
+  bugs_line(tr, out);
+  if (hang || unreadable || none)
+    fprintf(out, "\nNot triaged: %zu hang/timeout file(s), %zu undecodable, %zu without an "
+                 "error finding on replay.\n", hang, unreadable, none);
+  if (tr->ngroups)
+    fprintf(out, "\nConfirm a reproducer: `%s`\n", tr->groups[0].command ? tr->groups[0].command : "");
+}
+
+static void json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+    if (*p == '"' || *p == '\\')
+      fprintf(f, "\\%c", *p);
+    else if (*p < 0x20)
+      fprintf(f, "\\u%04x", *p);
+    else
+      fputc(*p, f);
+  fputc('"', f);
+}
+
+static void json_group(const lt__triage *tr, const lt__tri_group *g, FILE *f) {
+  char hex[17];
+  lt_signature_hex(g->sig, hex);
+  fprintf(f, "{\"signature\": \"%s\", \"kind\": ", hex);
+  json_str(f, lt_finding_kind_name(g->first.kind));
+  fprintf(f, ", \"layer\": \"%s\", \"ddi\": ", lt_layer_name(g->first.layer));
+  json_str(f, g->first.ddi);
+  fputs(", \"site\": ", f);
+  json_str(f, g->first.site);
+  fputs(", \"bug\": ", f);
+  json_str(f, g->cand >= 0 ? tr->cand[g->cand] : "");
+  fprintf(f, ", \"crashes\": %zu, \"smallest_crash\": ", g->crashes);
+  json_str(f, g->best >= 0 ? tr->files.v[g->best].path : "");
+  fputs(", \"reproducer\": ", f);
+  json_str(f, g->repro);
+  fprintf(f, ", \"events\": %zu, \"minimal\": %s, \"confirmed\": %s, \"command\": ",
+          g->repro_events, g->min_gave_up ? "false" : "true", g->confirmed ? "true" : "false");
+  json_str(f, g->command);
+  fputs("}", f);
+}
+
+int lt__tri_summary_json(const lt__triage *tr, const char *path) {
+  size_t hang, unreadable, none;
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    return LT_EIO;
+  counts(tr, &hang, &unreadable, &none);
+  fprintf(f, "{\"crash_files\": %zu, \"hangs\": %zu, \"unreadable\": %zu, \"not_reproduced\": %zu,\n",
+          tr->files.n, hang, unreadable, none);
+  fputs(" \"bugs\": {\"candidates\": [", f);
+  for (size_t j = 0; j < tr->ncand; j++) {
+    fputs(j ? ", " : "", f);
+    json_str(f, tr->cand[j]);
+  }
+  fputs("], \"found\": [", f);
+  for (size_t j = 0, k = 0; j < tr->ncand; j++)
+    if (cand_found(tr, j)) {
+      fputs(k++ ? ", " : "", f);
+      json_str(f, tr->cand[j]);
+    }
+  fputs("]},\n \"groups\": [", f);
+  for (size_t i = 0; i < tr->ngroups; i++) {
+    fputs(i ? ",\n  " : "\n  ", f);
+    json_group(tr, &tr->groups[i], f);
+  }
+  fputs("]}\n", f);
+  return fclose(f) ? LT_EIO : 0;
+}

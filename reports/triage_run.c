@@ -1,0 +1,368 @@
+/* Triage of crash folders (what `lifetrace triage` and fuzz.sh run): collect
+ * the crash files of either engine, replay each, sign it with its first
+ * driver error finding, attribute it to the seeded bug(s) that cause it,
+ * group by (signature, bug), minimize one reproducer per group and confirm
+ * it by a replay from disk. Recording and reporting are in
+ * triage_record.c. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "triage_run.h"
+
+/* ---- collecting files ------------------------------------------------------------ */
+
+static lt__tri_files *walk_into; /* nftw has no user pointer */
+
+static int add_file(lt__tri_files *fl, const char *path, off_t size, int hang) {
+  if (fl->n == fl->cap) {
+    size_t cap = fl->cap ? 2 * fl->cap : 256;
+    lt__tri_crash *nv = lt_realloc(fl->v, cap * sizeof *nv);
+    if (nv == NULL)
+      return LT_ENOMEM;
+    fl->v = nv;
+    fl->cap = cap;
+  }
+  lt__tri_crash *c = &fl->v[fl->n];
+  memset(c, 0, sizeof *c);
+  if ((c->path = lt_strdup(path)) == NULL)
+    return LT_ENOMEM;
+  c->size = (uint64_t)size;
+  c->hang = hang;
+  fl->n++;
+  return 0;
+}
+
+/* libFuzzer artifacts (crash-, leak-, oom-, timeout-<sha1>) and AFL++'s
+ * crashes/id:... and hangs/id:... files. */
+static int classify(const char *path, int *hang) {
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  size_t plen = (size_t)(base - path);
+  *hang = 0;
+  if (!strncmp(base, "crash-", 6) || !strncmp(base, "leak-", 5) || !strncmp(base, "oom-", 4))
+    return 1;
+  if (!strncmp(base, "timeout-", 8))
+    return *hang = 1;
+  if (strncmp(base, "id:", 3) != 0 || plen < 2)
+    return 0;
+  if (plen >= 8 && !strncmp(base - 8, "crashes/", 8))
+    return 1;
+  if (plen >= 6 && !strncmp(base - 6, "hangs/", 6))
+    return *hang = 1;
+  return 0;
+}
+
+static int walk_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  int hang;
+  (void)ftw;
+  if (type != FTW_F || !classify(path, &hang))
+    return 0;
+  return add_file(walk_into, path, st->st_size, hang) ? 1 : 0;
+}
+
+static int cmp_crash(const void *a, const void *b) {
+  const lt__tri_crash *x = a, *y = b;
+  if (x->size != y->size)
+    return x->size < y->size ? -1 : 1;
+  return strcmp(x->path, y->path);
+}
+
+int lt__tri_collect(lt__tri_files *fl, char *const *paths, size_t npaths) {
+  for (size_t i = 0; i < npaths; i++) {
+    struct stat st;
+    int hang = 0;
+    if (stat(paths[i], &st) != 0)
+      return LT_ENOENT;
+    if (S_ISDIR(st.st_mode)) {
+      walk_into = fl;
+      if (nftw(paths[i], walk_one, 16, FTW_PHYS) != 0)
+        return LT_ENOMEM;
+    } else {
+      (void)classify(paths[i], &hang);
+      if (add_file(fl, paths[i], st.st_size, hang))
+        return LT_ENOMEM;
+    }
+  }
+  if (fl->n)
+    qsort(fl->v, fl->n, sizeof *fl->v, cmp_crash);
+  return 0;
+}
+
+void lt__tri_files_reset(lt__tri_files *fl) {
+  for (size_t i = 0; i < fl->n; i++)
+    lt_free(fl->v[i].path);
+  lt_free(fl->v);
+  memset(fl, 0, sizeof *fl);
+}
+
+/* ---- seeded bugs ------------------------------------------------------------------ */
+
+/* The candidates of a bug list: its tokens, with "all" expanded to every
+ * number the driver accepts. */
+int lt__tri_candidates(lt__triage *tr) {
+  const char *p = tr->bugs;
+  char err[256], tok[48];
+  tr->ncand = 0;
+  if (p == NULL || tr->mp->LtSetOption == NULL)
+    return 0;
+  while (*p && tr->ncand < LT_TRI_MAX_CAND) {
+    size_t len = strcspn(p, ", \t");
+    if (len == 0 || len >= sizeof tok) {
+      p += len ? len : 1;
+      continue;
+    }
+    memcpy(tok, p, len);
+    tok[len] = 0;
+    p += len;
+    if (!strcmp(tok, "none"))
+      continue;
+    if (!strcmp(tok, "all")) {
+      for (int k = 1; k < 32 && tr->ncand < LT_TRI_MAX_CAND; k++) {
+        snprintf(tok, sizeof tok, "%d", k);
+        if (lt_miniport_set_bugs(tr->mp, tok, err, sizeof err))
+          break;
+        snprintf(tr->cand[tr->ncand++], sizeof tr->cand[0], "%s", tok);
+      }
+      continue;
+    }
+    snprintf(tr->cand[tr->ncand++], sizeof tr->cand[0], "%s", tok);
+  }
+  return lt_miniport_set_bugs(tr->mp, tr->bugs, err, sizeof err);
+}
+
+int lt__tri_use_bugs(lt__triage *tr, int cand) {
+  char err[256];
+  const char *list = cand < 0 ? tr->bugs : tr->cand[cand];
+  if (list == NULL || tr->mp->LtSetOption == NULL)
+    return 0;
+  return lt_miniport_set_bugs(tr->mp, list, err, sizeof err);
+}
+
+/* ---- replaying and grouping -------------------------------------------------------- */
+
+static lt__tri_group *group_for(lt__triage *tr, uint64_t sig, int cand, const lt_finding *f) {
+  for (size_t i = 0; i < tr->ngroups; i++)
+    if (tr->groups[i].sig == sig && tr->groups[i].cand == cand)
+      return &tr->groups[i];
+  if (tr->ngroups == tr->capgroups) {
+    size_t cap = tr->capgroups ? 2 * tr->capgroups : 16;
+    lt__tri_group *nv = lt_realloc(tr->groups, cap * sizeof *nv);
+    if (nv == NULL)
+      return NULL;
+    tr->groups = nv;
+    tr->capgroups = cap;
+  }
+  lt__tri_group *g = &tr->groups[tr->ngroups++];
+  memset(g, 0, sizeof *g);
+  g->sig = sig;
+  g->cand = cand;
+  g->first = *f;
+  g->best = -1;
+  return g;
+}
+
+static int join(lt__triage *tr, size_t idx, int cand, const lt_finding *f) {
+  lt__tri_group *g = group_for(tr, f->signature, cand, f);
+  if (g == NULL)
+    return LT_ENOMEM;
+  if (g->crashes++ == 0)
+    g->best = (long)idx; /* files are sorted: the first is the smallest */
+  return 0;
+}
+
+/* Explains a crash by the seeded bugs: each bug that crashes the input on
+ * its own joins the group of (the signature it shows, that bug). A bug the
+ * whole set masks (another bug's finding comes first at the same event) is
+ * found this way too. When no single bug does it, the crash joins
+ * (its signature, whole set). */
+static int attribute(lt__triage *tr, const lt__tri_trace *t, size_t idx) {
+  lt__tri_crash *c = &tr->files.v[idx];
+  lt__tri_verdict v;
+  int err = 0;
+  for (size_t j = 0; j < tr->ncand && err == 0; j++) {
+    if (tr->ncand == 1) {
+      v.crashed = 1;
+      v.first = c->first;
+    } else if ((err = lt__tri_use_bugs(tr, (int)j)) != 0 ||
+               (err = lt__tri_replay(&tr->ctx, t, NULL, 0, 0, &v, NULL)) != 0) {
+      break;
+    }
+    if (v.crashed) {
+      c->mask |= 1u << j;
+      err = join(tr, idx, (int)j, &v.first);
+    }
+  }
+  int rerr = lt__tri_use_bugs(tr, -1);
+  if (err == 0 && rerr == 0 && c->mask == 0)
+    err = join(tr, idx, -1, &c->first);
+  return err ? err : rerr;
+}
+
+static int replay_crash(lt__triage *tr, size_t idx) {
+  lt__tri_crash *c = &tr->files.v[idx];
+  lt__tri_trace t;
+  lt__tri_verdict v;
+  lt_diag diag;
+  int err;
+  memset(&diag, 0, sizeof diag);
+  if (c->hang)
+    return 0;
+  if (lt__tri_load(c->path, &t, &diag) != 0) {
+    c->unreadable = 1;
+    return 0;
+  }
+  c->events = t.n;
+  lt_findings fs;
+  lt_findings_init(&fs, 0);
+  if ((err = lt__tri_replay(&tr->ctx, &t, NULL, 0, 0, &v, &fs)) == 0 && v.crashed) {
+    c->reproduced = 1;
+    c->first = v.first;
+    c->sig = v.first.signature;
+    err = tr->ncand ? attribute(tr, &t, idx) : join(tr, idx, -1, &c->first);
+  }
+  /* Other driver errors of the same replay get reproducers of their own. */
+  for (size_t i = 0; err == 0 && v.crashed && i < fs.n; i++) {
+    const lt_finding *f = &fs.items[i];
+    int seen = f->signature == c->sig || !lt__tri_counts(&tr->ctx, f);
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = fs.items[j].signature == f->signature;
+    if (!seen)
+      err = join(tr, idx, -1, f);
+  }
+  lt_findings_reset(&fs);
+  lt__tri_trace_reset(&t);
+  return err;
+}
+
+int lt__tri_replay_all(lt__triage *tr) {
+  int err = lt__tri_use_bugs(tr, -1);
+  for (size_t i = 0; i < tr->files.n && err == 0; i++) {
+    err = replay_crash(tr, i);
+    if (tr->progress && (i + 1) % 200 == 0)
+      fprintf(stderr, "\r  triage: %zu of %zu crash files replayed", i + 1, tr->files.n);
+  }
+  if (tr->progress && tr->files.n >= 200)
+    fputc('\n', stderr);
+  return err;
+}
+
+/* ---- reproducers --------------------------------------------------------------------- */
+
+void lt__tri_group_name(const lt__triage *tr, const lt__tri_group *g, char *buf, size_t len) {
+  char hex[17];
+  lt_signature_hex(g->sig, hex);
+  if (g->cand >= 0)
+    snprintf(buf, len, "%s-bug-%s", hex, tr->cand[g->cand]);
+  else
+    snprintf(buf, len, "%s", hex);
+}
+
+/* The command that confirms a reproducer. The caller frees it. */
+char *lt__tri_command(const lt__triage *tr, int cand, const char *path) {
+  char *argv[9] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(tr->ctx.policy)};
+  int argc = 4;
+  if (tr->driver) {
+    argv[argc++] = "--driver";
+    argv[argc++] = (char *)tr->driver;
+  }
+  const char *bugs = cand >= 0 ? tr->cand[cand] : tr->bugs;
+  if (bugs && *bugs) {
+    argv[argc++] = "--bugs";
+    argv[argc++] = (char *)bugs;
+  }
+  argv[argc++] = (char *)path;
+  return lt_store_format_command(argc, argv);
+}
+
+/* Minimizes the group's smallest crash with only its bug on, writes it and
+ * confirms it by loading the written file and replaying it. */
+static int make_repro(lt__triage *tr, lt__tri_group *g) {
+  lt__tri_trace t;
+  lt__tri_min_stats st;
+  lt__tri_verdict v;
+  lt_diag diag;
+  char name[96], path[1024];
+  int err;
+  memset(&diag, 0, sizeof diag);
+  memset(&st, 0, sizeof st);
+  lt__tri_group_name(tr, g, name, sizeof name);
+  snprintf(path, sizeof path, "%s/repro/%s.jsonl", tr->outdir, name);
+  if ((err = lt__tri_use_bugs(tr, g->cand)) != 0)
+    return err;
+  if ((err = lt__tri_load(tr->files.v[g->best].path, &t, &diag)) != 0)
+    return err;
+  if (tr->minimize)
+    err = lt__tri_minimize(&tr->ctx, &t, g->sig, tr->max_replays, &st);
+  if (err == 0 || err == LT_ENOENT)
+    err = lt__tri_write(path, &t);
+  g->repro_events = t.n;
+  g->min_gave_up = st.gave_up;
+  lt__tri_trace_reset(&t);
+  if (err)
+    return err;
+  if ((g->repro = lt_strdup(path)) == NULL || (g->command = lt__tri_command(tr, g->cand, path)) == NULL)
+    return LT_ENOMEM;
+  if (lt__tri_load(path, &t, &diag) == 0) {
+    err = lt__tri_replay(&tr->ctx, &t, NULL, 0, g->sig, &v, NULL);
+    g->confirmed = err == 0 && v.has_target;
+    lt__tri_trace_reset(&t);
+  }
+  return err;
+}
+
+static int cmp_group(const void *a, const void *b) {
+  const lt__tri_group *x = a, *y = b;
+  unsigned cx = (unsigned)x->cand, cy = (unsigned)y->cand; /* -1 sorts last */
+  if (cx != cy)
+    return cx < cy ? -1 : 1;
+  if (x->crashes != y->crashes)
+    return x->crashes > y->crashes ? -1 : 1;
+  return x->sig < y->sig ? -1 : x->sig > y->sig;
+}
+
+/* A whole-set group is redundant where a single bug explains the signature. */
+static void drop_covered(lt__triage *tr) {
+  size_t k = 0;
+  for (size_t i = 0; i < tr->ngroups; i++) {
+    int covered = 0;
+    for (size_t j = 0; j < tr->ngroups && tr->groups[i].cand < 0; j++)
+      covered |= tr->groups[j].cand >= 0 && tr->groups[j].sig == tr->groups[i].sig;
+    if (!covered)
+      tr->groups[k++] = tr->groups[i];
+  }
+  tr->ngroups = k;
+}
+
+int lt__tri_make_repros(lt__triage *tr) {
+  char dir[1024];
+  int err = 0;
+  drop_covered(tr);
+  if (tr->ngroups)
+    qsort(tr->groups, tr->ngroups, sizeof *tr->groups, cmp_group);
+  snprintf(dir, sizeof dir, "%s/repro", tr->outdir);
+  mkdir(tr->outdir, 0777);
+  mkdir(dir, 0777);
+  for (size_t i = 0; i < tr->ngroups && err == 0; i++) {
+    err = make_repro(tr, &tr->groups[i]);
+    if (err)
+      fprintf(stderr, "lifetrace triage: %s: cannot write a reproducer: %s\n",
+              tr->files.v[tr->groups[i].best].path, lt_strerror(err));
+    err = err == LT_ENOMEM ? err : 0;
+  }
+  int rerr = lt__tri_use_bugs(tr, -1);
+  return err ? err : rerr;
+}
+
+void lt__triage_reset(lt__triage *tr) {
+  for (size_t i = 0; i < tr->ngroups; i++) {
+    lt_free(tr->groups[i].repro);
+    lt_free(tr->groups[i].command);
+  }
+  lt_free(tr->groups);
+  tr->groups = NULL;
+  tr->ngroups = tr->capgroups = 0;
+  lt__tri_files_reset(&tr->files);
+}

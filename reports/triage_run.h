@@ -1,0 +1,94 @@
+/* Triage of fuzz-campaign crash folders (triage_run.c) and its records and
+ * summaries (triage_record.c); the `lifetrace triage` command drives them. */
+#ifndef LT_REPORTS_TRIAGE_RUN_H
+#define LT_REPORTS_TRIAGE_RUN_H
+
+#include <stdio.h>
+
+#include "lifetrace/store.h"
+#include "triage.h"
+
+#define LT_TRI_MAX_CAND 32
+
+/* One crash file. */
+typedef struct lt__tri_crash {
+  char *path;
+  uint64_t size;
+  int hang;       /* a timeout/hang artifact: recorded, not replayed */
+  int unreadable; /* not a trace (the engine saved bytes that do not decode) */
+  int reproduced; /* a replay shows an error finding that counts */
+  size_t events;
+  lt_finding first; /* that finding */
+  uint64_t sig;
+  uint32_t mask; /* seeded-bug candidates that crash it on their own */
+} lt__tri_crash;
+
+typedef struct lt__tri_files {
+  lt__tri_crash *v; /* sorted by size, then path */
+  size_t n, cap;
+} lt__tri_files;
+
+/* Crashes that one seeded bug (cand) alone makes show one signature; or, with
+ * cand -1, crashes of the campaign's whole bug set by signature: those no
+ * single bug explains, every crash when there are no seeded bugs, and the
+ * further driver errors a crash's replay shows after its first. */
+typedef struct lt__tri_group {
+  uint64_t sig;
+  int cand;
+  lt_finding first;
+  size_t crashes;
+  long best; /* index of the smallest crash file */
+  char *repro, *command;
+  size_t repro_events;
+  int confirmed, min_gave_up;
+} lt__tri_group;
+
+typedef struct lt__triage {
+  lt__tri_ctx ctx;
+  const LT_MINIPORT *mp;
+  const char *driver, *bugs, *outdir;
+  int minimize, progress;
+  uint64_t max_replays; /* per reproducer */
+  char cand[LT_TRI_MAX_CAND][48];
+  size_t ncand;
+  lt__tri_files files;
+  lt__tri_group *groups;
+  size_t ngroups, capgroups;
+} lt__triage;
+
+/* Adds crash files: files as given, directories searched for libFuzzer
+ * artifacts (crash-*, leak-*, oom-*, timeout-*) and AFL++ crashes/id:* and
+ * hangs/id:*. LT_ENOENT if a path does not exist. */
+LT_MUST_CHECK int lt__tri_collect(lt__tri_files *fl, char *const *paths, size_t npaths);
+void lt__tri_files_reset(lt__tri_files *fl);
+/* Fills tr->cand from tr->bugs and switches the whole set on. */
+LT_MUST_CHECK int lt__tri_candidates(lt__triage *tr);
+/* Switches on candidate `cand` alone, or the whole set (-1). */
+LT_MUST_CHECK int lt__tri_use_bugs(lt__triage *tr, int cand);
+/* Replays every crash file, signs, attributes and groups it. */
+LT_MUST_CHECK int lt__tri_replay_all(lt__triage *tr);
+/* Minimizes, writes (outdir/repro/) and confirms one reproducer per group. */
+LT_MUST_CHECK int lt__tri_make_repros(lt__triage *tr);
+/* "<signature>-bug-<token>" or "<signature>". */
+void lt__tri_group_name(const lt__triage *tr, const lt__tri_group *g, char *buf, size_t len);
+/* The `lifetrace replay` command line for a trace (caller frees). */
+char *lt__tri_command(const lt__triage *tr, int cand, const char *path);
+void lt__triage_reset(lt__triage *tr);
+
+typedef struct lt__tri_record_opts {
+  const char *db, *engine, *uuid, *command, *stats_csv;
+  int64_t started_at;
+  size_t max_per_sig; /* crash files recorded per signature (0 = 50) */
+} lt__tri_record_opts;
+
+/* Records a run (kind fuzz with an engine, else triage), its stats samples,
+ * the crash files (up to max_per_sig per signature) and the reproducers in
+ * the results database. Returns 0 or LT_E* with a message in msg. */
+LT_MUST_CHECK int lt__tri_record(lt__triage *tr, const lt__tri_record_opts *o, int exit_code,
+                                 char *msg, size_t msglen);
+/* Writes the Markdown summary (the table of groups). */
+void lt__tri_summary_md(const lt__triage *tr, FILE *out);
+/* Writes outdir/triage.json. */
+LT_MUST_CHECK int lt__tri_summary_json(const lt__triage *tr, const char *path);
+
+#endif

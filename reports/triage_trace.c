@@ -1,0 +1,120 @@
+/* Triage: traces in memory, writing them back, and judging one replay the
+ * way the fuzz target does (see triage.h). */
+#include <string.h>
+
+#include "triage.h"
+
+lt_event *lt__tri_copy_event(const lt_event *ev) {
+  size_t len = lifetrace__event__get_packed_size(ev);
+  uint8_t *buf = lt_malloc(len ? len : 1);
+  if (buf == NULL)
+    return NULL;
+  lifetrace__event__pack(ev, buf);
+  lt_event *c = lifetrace__event__unpack(&lt_protobuf_allocator, len, buf);
+  lt_free(buf);
+  return c;
+}
+
+static lt_header *copy_header(const lt_header *h) {
+  size_t len = lifetrace__trace_header__get_packed_size(h);
+  uint8_t *buf = lt_malloc(len ? len : 1);
+  if (buf == NULL)
+    return NULL;
+  lifetrace__trace_header__pack(h, buf);
+  lt_header *c = lifetrace__trace_header__unpack(&lt_protobuf_allocator, len, buf);
+  lt_free(buf);
+  return c;
+}
+
+void lt__tri_trace_reset(lt__tri_trace *t) {
+  for (size_t i = 0; i < t->n; i++)
+    lt_event_free(t->ev[i]);
+  lt_free(t->ev);
+  lt_header_free(t->header);
+  memset(t, 0, sizeof *t);
+}
+
+static int append(lt__tri_trace *t, const lt_event *ev) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 64;
+    lt_event **nv = lt_realloc(t->ev, cap * sizeof *nv);
+    if (nv == NULL)
+      return LT_ENOMEM;
+    t->ev = nv;
+    t->cap = cap;
+  }
+  if ((t->ev[t->n] = lt__tri_copy_event(ev)) == NULL)
+    return LT_ENOMEM;
+  t->n++;
+  return 0;
+}
+
+int lt__tri_load(const char *path, lt__tri_trace *t, lt_diag *diag) {
+  lt_reader *rd = NULL;
+  const lt_event *ev;
+  int err;
+  memset(t, 0, sizeof *t);
+  if ((err = lt_reader_open(&rd, path, 0, diag)) != 0)
+    return err;
+  if ((t->header = copy_header(lt_reader_header(rd))) == NULL)
+    err = LT_ENOMEM;
+  while (err == 0 && (err = lt_reader_next(rd, &ev, diag)) == 0)
+    err = append(t, ev);
+  lt_reader_free(rd);
+  if (err == LT_EEOF)
+    return 0;
+  lt__tri_trace_reset(t);
+  return err;
+}
+
+int lt__tri_write(const char *path, const lt__tri_trace *t) {
+  lt_writer *w = NULL;
+  int err = lt_writer_open(&w, path, LT_FORMAT_AUTO, t->header);
+  for (size_t i = 0; err == 0 && i < t->n; i++)
+    err = lt_writer_put(w, t->ev[i]);
+  if (w) {
+    int cerr = lt_writer_close(w);
+    if (err == 0)
+      err = cerr;
+  }
+  return err;
+}
+
+int lt__tri_counts(const lt__tri_ctx *c, const lt_finding *f) {
+  if (f->severity != LT_SEV_ERROR)
+    return 0;
+  if (f->layer == LT_LAYER_TRACE)
+    return c->policy == LT_POLICY_AUDIT;
+  return f->layer != LT_LAYER_GPU || c->gpu || c->policy == LT_POLICY_AUDIT;
+}
+
+int lt__tri_replay(lt__tri_ctx *c, const lt__tri_trace *t, const size_t *keep, size_t nkeep,
+                   uint64_t target, lt__tri_verdict *v, lt_findings *fs) {
+  lt_replay_opts o = {c->policy, c->mp, fs ? 0 : 256, NULL, NULL};
+  lt_replay *r = NULL;
+  int err;
+  memset(v, 0, sizeof *v);
+  c->replays++;
+  if ((err = lt_replay_new(&r, t->header, &o)) != 0)
+    return err;
+  size_t n = keep ? nkeep : t->n;
+  for (size_t i = 0; i < n && err == 0; i++)
+    err = lt_replay_event(r, t->ev[keep ? keep[i] : i]);
+  if (err == 0)
+    err = lt_replay_finish(r);
+  const lt_findings *all = lt_replay_findings(r);
+  for (size_t i = 0; i < all->n; i++) {
+    const lt_finding *f = &all->items[i];
+    if (!lt__tri_counts(c, f))
+      continue;
+    if (!v->crashed) {
+      v->crashed = 1;
+      v->first = *f;
+    }
+    v->has_target |= target != 0 && f->signature == target;
+  }
+  for (size_t i = 0; fs && err == 0 && i < all->n; i++)
+    err = lt_findings_add(fs, &all->items[i]);
+  lt_replay_free(r);
+  return err;
+}
