@@ -245,12 +245,12 @@ SCENARIOS = {
         refs(C1, [G1, A2], [False, True]), dma_start(C1, 7), dma_done(C1, 7)] +
         destroy(G1, A1) + destroy(G2, A2) + teardown(),
     # A rundown that lists device allocations before their adapter allocations,
-    # one of them shared with a second device.
-    "rundown-device-allocations-first": [
-        process(491, PID), device(29, D1, PID), device(29, D2, PID2), context(32, C1, D1),
-        dalloc(38, A4, G3, D2, PID2, R2), dalloc(38, A3, G3, D1, PID, R2),
+    # and both before their devices; one allocation is shared with a second device.
+    "rundown-out-of-order": [
+        process(491, PID), dalloc(38, A4, G3, D2, PID2, R2), dalloc(38, A3, G3, D1, PID, R2),
         dalloc(38, A1, G1, D1, PID, R1), galloc(35, G1, D1, PID),
-        galloc(35, G3, D1, PID, shared=SHARED),
+        galloc(35, G3, D1, PID, shared=SHARED), device(29, D1, PID), device(29, D2, PID2),
+        context(32, C1, D1),
         refs(C1, [A1, G3], [True, False]), dma_start(C1, 3), dma_done(C1, 3),
         dalloc(37, A4, G3, D2, PID2, R2)] + destroy(G3, A3, res=R2) + destroy(G1, A1) +
         teardown() + [device(28, D2, PID2)],

@@ -388,7 +388,8 @@ static int res_add(struct lt__dxg *x, uint64_t r, int delta) {
 /* Emits the create held back for global allocation key. A held-back
  * allocation that never met a device is not replayed (the trace model has no
  * adapter-owned allocations): it becomes S_IGNORED. */
-static int flush_orphan(struct lt__dxg *x, uint64_t key);
+static int flush_orphan(struct lt__dxg *x, uint64_t key, int force);
+static int device_known(struct lt__dxg *x, uint64_t dev);
 
 static int flush_create(struct lt__dxg *x, uint64_t key) {
   struct gobj *g = lt__tab_get(&x->g, key);
@@ -427,18 +428,23 @@ static int flush_create(struct lt__dxg *x, uint64_t key) {
     x->peak_bytes = x->live_bytes;
   struct cur c = {copy.t, copy.tid, copy.rec, copy.line, copy.rundown};
   int rc = emit(x, &ev, &c);
-  return rc ? rc : flush_orphan(x, key);
+  return rc ? rc : flush_orphan(x, key, 0);
 }
 
-/* Emits the bindings held for global allocation key as alloc_open. */
-static int flush_orphan(struct lt__dxg *x, uint64_t key) {
+/* Emits the bindings held for global allocation key as alloc_open; unless
+ * forced, those of devices not seen yet keep waiting for their device. */
+static int flush_orphan(struct lt__dxg *x, uint64_t key, int force) {
   struct orphobj *o = lt__tab_get(&x->orph, key);
   if (!o)
     return 0;
-  struct orphobj copy = *o;
+  struct orphobj copy = *o, keep = {S_LIVE, 0, {{0}}};
   lt__tab_del(&x->orph, key);
   for (int i = 0; i < copy.n; i++) {
     const struct bind *b = &copy.b[i];
+    if (!force && !device_known(x, b->device)) {
+      keep.b[keep.n++] = *b;
+      continue;
+    }
     struct gobj *g = lt__tab_get(&x->g, key);
     if (g && g->state == S_LIVE)
       g->opens++;
@@ -453,6 +459,13 @@ static int flush_orphan(struct lt__dxg *x, uint64_t key) {
     if (rc)
       return rc;
   }
+  if (keep.n) {
+    void *v;
+    int rc = lt__tab_put(&x->orph, key, &v, NULL);
+    if (rc)
+      return rc;
+    memcpy(v, &keep, sizeof keep);
+  }
   return 0;
 }
 
@@ -464,8 +477,10 @@ static int orphan_has_device(const struct orphobj *o, uint64_t dev) {
 }
 
 /* Flushes every held-back create and binding of a device (all: of every
- * device), oldest record first, so the trace keeps the capture's order. */
-static int flush_device_creates(struct lt__dxg *x, uint64_t dev, int all) {
+ * device), oldest record first, so the trace keeps the capture's order.
+ * created: the device has just been created; its bindings of allocations
+ * not created yet keep waiting for them. */
+static int flush_device_pending(struct lt__dxg *x, uint64_t dev, int all, int created) {
   for (;;) {
     uint64_t best_key = 0, best_rec = UINT64_MAX;
     int found = 0;
@@ -483,16 +498,23 @@ static int flush_device_creates(struct lt__dxg *x, uint64_t dev, int all) {
       struct orphobj *o = LT__TAB_VAL(&x->orph, i);
       if (!x->orph.used[i] || (!all && !orphan_has_device(o, dev)) || o->b[0].rec >= best_rec)
         continue;
+      struct gobj *g = lt__tab_get(&x->g, x->orph.keys[i]);
+      if (created && !(g && g->state == S_LIVE))
+        continue;
       best_rec = o->b[0].rec;
       best_key = x->orph.keys[i];
       found = 2;
     }
     if (!found)
       return 0;
-    int rc = found == 1 ? flush_create(x, best_key) : flush_orphan(x, best_key);
+    int rc = found == 1 ? flush_create(x, best_key) : flush_orphan(x, best_key, !created);
     if (rc)
       return rc;
   }
+}
+
+static int flush_device_creates(struct lt__dxg *x, uint64_t dev, int all) {
+  return flush_device_pending(x, dev, all, 0);
 }
 
 static void gone_global(struct lt__dxg *x, struct gobj *g) {
@@ -532,6 +554,12 @@ static void teardown_device(struct lt__dxg *x, uint64_t dev) {
   struct devobj *d = lt__tab_get(&x->dev, dev);
   if (d && d->state == S_LIVE)
     d->state = S_GONE;
+}
+
+/* A device never seen in the capture: its allocations' creates wait for it
+ * (a rundown may list allocations before devices). */
+static int device_known(struct lt__dxg *x, uint64_t dev) {
+  return lt__tab_get(&x->dev, dev) != NULL;
 }
 
 static uint64_t device_pid(struct lt__dxg *x, uint64_t dev) {
@@ -574,7 +602,7 @@ static int resolve_key(struct lt__dxg *x, uint64_t h, uint64_t *out, int *skip) 
 
 static int resolve(struct lt__dxg *x, uint64_t h, uint64_t *out, int *skip) {
   int rc = resolve_key(x, h, out, skip);
-  return rc ? rc : flush_orphan(x, *out);
+  return rc ? rc : flush_orphan(x, *out, 1);
 }
 
 static uint64_t alloc_pid(struct lt__dxg *x, uint64_t key) {
@@ -623,7 +651,10 @@ static int on_device(struct lt__dxg *x, const struct lt__evdef *d, const struct 
   proc_owner(x, pid);
   ev.op = LIFETRACE__OP__DEVICE_CREATE;
   ev.pid = pid;
-  return emit(x, &ev, c);
+  if ((rc = emit(x, &ev, c)))
+    return rc;
+  /* Allocations a rundown listed before their device follow it now. */
+  return flush_device_pending(x, dev, 0, 1);
 }
 
 static int on_context(struct lt__dxg *x, const struct lt__evdef *d, const struct lt__rec *r,
@@ -743,7 +774,7 @@ static int galloc_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
   memmove(&o->b[at], &o->b[at + 1], (size_t)(o->n - at - 1) * sizeof o->b[0]);
   if (--o->n == 0)
     lt__tab_del(&x->orph, key);
-  if ((rc = flush_create(x, key)))
+  if (device_known(x, g->device) && (rc = flush_create(x, key)))
     return rc;
   struct dobj *da = lt__tab_get(&x->d, a);
   if (da && da->global == key)
@@ -756,7 +787,7 @@ static int galloc_stop(struct lt__dxg *x, const struct lt__evdef *d, const struc
   uint64_t pid;
   int rc;
   if ((rc = get(d, r, "hProcessId", &pid, diag)) || (rc = flush_create(x, key)) ||
-      (rc = flush_orphan(x, key)))
+      (rc = flush_orphan(x, key, 1)))
     return rc;
   struct gobj *g = lt__tab_get(&x->g, key);
   lt_event ev = LIFETRACE__EVENT__INIT;
@@ -825,7 +856,7 @@ static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *
     g->creator_bound = 1;
     if (!g->pid)
       g->pid = pid;
-    if ((rc = flush_create(x, key)))
+    if (device_known(x, dev) && (rc = flush_create(x, key)))
       return rc;
     return put_dalloc(x, a, key, dev, 1);
   }
@@ -847,7 +878,7 @@ static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *
       proc_owner(x, pid);
     return put_dalloc(x, a, key, dev, 0);
   }
-  if ((rc = flush_create(x, key)) || (rc = flush_orphan(x, key)))
+  if ((rc = flush_create(x, key)) || (rc = flush_orphan(x, key, 1)))
     return rc;
   if ((g = lt__tab_get(&x->g, key)) && g->state == S_IGNORED)
     return put_dalloc(x, a, key, dev, 0);
@@ -870,7 +901,7 @@ static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *
  * DeviceAllocation Stop makes no event; another device's is alloc_close. */
 static int dalloc_stop(struct lt__dxg *x, struct cur *c, uint64_t a, uint64_t key, uint64_t dev,
                        uint64_t pid) {
-  int rc = flush_orphan(x, key);
+  int rc = flush_orphan(x, key, 1);
   if (rc)
     return rc;
   struct dobj *o = lt__tab_get(&x->d, a);
