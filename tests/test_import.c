@@ -173,7 +173,8 @@ static void test_xml_joins(void **state) {
 static void test_chunking(void **state) {
   (void)state;
   static const char *const files[] = {"clean-lifecycle.xml", "clean-lifecycle.csv",
-                                      "clean-lifecycle.txt", "rundown-destroyed-later.xml"};
+                                      "clean-lifecycle.txt", "rundown-destroyed-later.xml",
+                                      "rundown-out-of-order.txt"};
   static const size_t chunks[] = {1, 7, 4096};
   long live = lt_alloc_live();
   for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
