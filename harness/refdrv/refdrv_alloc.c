@@ -306,6 +306,18 @@ out:
   return Status;
 }
 
+/* pAllocationList[0], read the way a driver that assumes NumAllocations >= 1
+ * reads it (seeded bug 3). Exempt from the sanitizer's null check so that a
+ * NULL list faults like a kernel page fault, which the harness turns into a
+ * miniport-crash finding, instead of ending the process. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((no_sanitize("null")))
+#endif
+static RD_ALLOCATION *first_listed(const DXGKARG_DESTROYALLOCATION *pDestroy) {
+  const HANDLE *volatile List = pDestroy->pAllocationList;
+  return List[0];
+}
+
 /* DxgkDdiDestroyAllocation: frees the NumAllocations (0..N) listed
  * allocations, then the resource iff Flags.DestroyResource (hResource may be
  * NULL when no resource object was returned; with DestroyResource = 0 a
@@ -326,7 +338,7 @@ NTSTATUS lt__rd_destroy_allocation(HANDLE hAdapter, const DXGKARG_DESTROYALLOCAT
    * resource from the first listed allocation, so a resource-only destroy
    * (NumAllocations 0, pAllocationList NULL) reads pAllocationList[0]. */
   if (lt__rd_bug(RD_BUG_P2_ZERO_ALLOCATIONS)) {
-    const RD_ALLOCATION *pFirst = pDestroy->pAllocationList[0];
+    const RD_ALLOCATION *pFirst = first_listed(pDestroy);
     pResource = pFirst->pResource;
   }
   if (pDestroy->NumAllocations != 0 && pDestroy->pAllocationList == NULL)
