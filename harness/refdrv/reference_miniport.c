@@ -16,12 +16,20 @@ void lt__rd_assert_failed(const char *expr, const char *file, int line) {
 }
 #endif
 
+/* Walks from both ends at once, so that the oldest and the newest entries,
+ * the usual ones to go, are found at once. */
 BOOLEAN lt__rd_remove_if_listed(RD_LIST_ENTRY *Head, RD_LIST_ENTRY *Entry) {
-  for (RD_LIST_ENTRY *e = Head->Flink; e != Head; e = e->Flink) {
-    if (e == Entry) {
-      RdRemoveEntryList(e);
+  RD_LIST_ENTRY *Front = Head->Flink, *Back = Head->Blink;
+
+  while (Front != Head) {
+    if (Front == Entry || Back == Entry) {
+      RdRemoveEntryList(Entry);
       return TRUE;
     }
+    if (Front == Back || Front->Flink == Back)
+      break;
+    Front = Front->Flink;
+    Back = Back->Blink;
   }
   return FALSE;
 }
@@ -102,9 +110,12 @@ static void report_packets(RD_LIST_ENTRY *Head, const char *Where, LT_REFERENCE_
 }
 
 /* LtEnumReferencedAllocations: every allocation pointer the driver's state
- * holds outside the allocation registry itself: current scanout per source,
- * built and submitted DMA packets, device bindings. Called with the adapter
- * lock held, so Report must not call back into the driver. */
+ * holds outside the allocation registry itself that can outlive a destroy:
+ * current scanout per source, built and submitted DMA packets. Bindings are
+ * left out: they reach an allocation only through dxgkrnl's own open/close
+ * bookkeeping, DestroyAllocation detaches any that remain, and listing them
+ * would make every check cost one report per open binding. Called with the
+ * adapter lock held, so Report must not call back into the driver. */
 static void rd_enum_referenced(HANDLE hAdapter, LT_REFERENCE_CALLBACK Report, void *Context) {
   RD_ADAPTER *pAdapter = hAdapter;
   KIRQL OldIrql;
@@ -119,14 +130,6 @@ static void rd_enum_referenced(HANDLE hAdapter, LT_REFERENCE_CALLBACK Report, vo
     RD_CONTEXT *pContext = RD_CONTAINING_RECORD(e, RD_CONTEXT, AdapterLink);
     report_packets(&pContext->BuiltList, "dma-buffer", Report, Context);
     report_packets(&pContext->PendingList, "dma-queue", Report, Context);
-  }
-  for (RD_LIST_ENTRY *d = pAdapter->DeviceList.Flink; d != &pAdapter->DeviceList; d = d->Flink) {
-    RD_DEVICE *pDevice = RD_CONTAINING_RECORD(d, RD_DEVICE, AdapterLink);
-    for (RD_LIST_ENTRY *b = pDevice->BindingList.Flink; b != &pDevice->BindingList; b = b->Flink) {
-      RD_BINDING *pBinding = RD_CONTAINING_RECORD(b, RD_BINDING, DeviceLink);
-      if (pBinding->pAllocation != NULL)
-        Report(Context, pBinding->pAllocation, "device-binding");
-    }
   }
   RdUnlockAdapter(pAdapter, OldIrql);
 }
