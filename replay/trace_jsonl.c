@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trace_io.h"
@@ -425,37 +426,55 @@ int lt_jsonl_format_header(const lt_header *h, char **buf, size_t *len) {
 
 /* ---- parser --------------------------------------------------------------- */
 
-/* Where an error goes: the caller's buffer and the key being parsed. */
+/* Where an error goes: the caller's buffer, and whether unknown keys count. */
 typedef struct perr {
   char *buf;
   size_t len;
   int strict;
 } perr;
 
-static int fail_at(perr *e, const char *key, const char *fmt, ...) LT_PRINTF(3, 4);
-static void keypath(char *buf, size_t n, const char *fmt, ...) LT_PRINTF(3, 4);
+/* Where in the line a value is: [list[index].]key[sub], index and sub -1 when
+ * absent ("fence", "allocs[2]", "allocs[2].size", "allocs[0].flags[1]",
+ * "origin.line"). Spelled out only for an error message. */
+typedef struct loc {
+  const char *list;
+  long index;
+  const char *key;
+  long sub;
+} loc;
 
-/* The name of a nested key ("allocs[2].size"), truncated if absurdly long. */
-static void keypath(char *buf, size_t n, const char *fmt, ...) {
-  va_list ap;
+#define KEY(k) (&(loc){NULL, -1, (k), -1})
 
-  va_start(ap, fmt);
-  vsnprintf(buf, n, fmt, ap);
-  va_end(ap);
+static void loc_format(const loc *l, char *buf, size_t len) {
+  int n = 0;
+
+  if (l->list)
+    n = l->index >= 0 ? snprintf(buf, len, "%s[%ld].", l->list, l->index)
+                      : snprintf(buf, len, "%s.", l->list);
+  if (n >= 0 && (size_t)n < len) {
+    if (l->sub >= 0)
+      snprintf(buf + n, len - (size_t)n, "%s[%ld]", l->key, l->sub);
+    else
+      snprintf(buf + n, len - (size_t)n, "%s", l->key);
+  }
 }
 
-static int fail_at(perr *e, const char *key, const char *fmt, ...) {
-  char msg[400];
+static int fail_at(perr *e, const loc *l, const char *fmt, ...) LT_PRINTF(3, 4);
+
+static int fail_at(perr *e, const loc *l, const char *fmt, ...) {
+  char msg[400], where[200];
   va_list ap;
 
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (e->buf && e->len) {
-    if (key)
-      snprintf(e->buf, e->len, "key \"%s\": %s", key, msg);
-    else
-      snprintf(e->buf, e->len, "%s", msg);
+  if (e->buf == NULL || e->len == 0)
+    return LT_ECORRUPT;
+  if (l) {
+    loc_format(l, where, sizeof where);
+    snprintf(e->buf, e->len, "key \"%s\": %s", where, msg);
+  } else {
+    snprintf(e->buf, e->len, "%s", msg);
   }
   return LT_ECORRUPT;
 }
@@ -466,12 +485,16 @@ static int fail_nomem(perr *e) {
   return LT_ENOMEM;
 }
 
-static int unknown_key(perr *e, const char *where, const char *key) {
+/* An unknown key in the object at `in` (NULL: the line itself). */
+static int unknown_key(perr *e, const loc *in, const char *key) {
+  char where[200];
+
   if (!e->strict)
     return 0;
-  if (where)
-    return fail_at(e, NULL, "unknown key \"%s\" in \"%s\" (strict mode)", key, where);
-  return fail_at(e, NULL, "unknown key \"%s\" (strict mode)", key);
+  if (in == NULL)
+    return fail_at(e, NULL, "unknown key \"%s\" (strict mode)", key);
+  loc_format(in, where, sizeof where);
+  return fail_at(e, NULL, "unknown key \"%s\" in \"%s\" (strict mode)", key, where);
 }
 
 enum { NUM_OK, NUM_TYPE, NUM_NEG, NUM_RANGE };
@@ -528,59 +551,58 @@ static int num_value(const json_t *v, uint64_t *out) {
   return NUM_TYPE;
 }
 
-/* A number for key into *out, at most max. */
-static int get_num(perr *e, const char *key, const json_t *v, uint64_t max, uint64_t *out) {
+/* A number into *out, at most max. */
+static int get_num(perr *e, const loc *l, const json_t *v, uint64_t max, uint64_t *out) {
   switch (num_value(v, out)) {
   case NUM_OK:
     if (*out <= max)
       return 0;
     /* fall through */
   case NUM_RANGE:
-    return fail_at(e, key, "out of range (largest allowed is %llu)", (unsigned long long)max);
+    return fail_at(e, l, "out of range (largest allowed is %llu)", (unsigned long long)max);
   case NUM_NEG:
-    return fail_at(e, key, "must not be negative");
+    return fail_at(e, l, "must not be negative");
   }
-  return fail_at(e, key, "expected an integer or \"0x…\" string");
+  return fail_at(e, l, "expected an integer or \"0x…\" string");
 }
 
-static int get_u64(perr *e, const char *key, const json_t *v, uint64_t *out) {
-  return get_num(e, key, v, UINT64_MAX, out);
+static int get_u64(perr *e, const loc *l, const json_t *v, uint64_t *out) {
+  return get_num(e, l, v, UINT64_MAX, out);
 }
 
-static int get_u32(perr *e, const char *key, const json_t *v, uint32_t *out) {
-  uint64_t x;
-  int rc = get_num(e, key, v, UINT32_MAX, &x);
+static int get_u32(perr *e, const loc *l, const json_t *v, uint32_t *out) {
+  uint64_t x = 0;
+  int rc = get_num(e, l, v, UINT32_MAX, &x);
 
-  if (rc == 0)
-    *out = (uint32_t)x;
+  *out = (uint32_t)x;
   return rc;
 }
 
-static int get_bool(perr *e, const char *key, const json_t *v, protobuf_c_boolean *out) {
+static int get_bool(perr *e, const loc *l, const json_t *v, protobuf_c_boolean *out) {
   if (!json_is_boolean(v))
-    return fail_at(e, key, "expected true or false");
+    return fail_at(e, l, "expected true or false");
   *out = json_is_true(v);
   return 0;
 }
 
-static int get_enum(perr *e, const char *key, const json_t *v, int (*from_name)(const char *),
+static int get_enum(perr *e, const loc *l, const json_t *v, int (*from_name)(const char *),
                     const char *what, const char *choices, int *out) {
   int x;
 
   if (!json_is_string(v))
-    return fail_at(e, key, "expected a string (%s)", choices);
+    return fail_at(e, l, "expected a string (%s)", choices);
   x = from_name(json_string_value(v));
   if (x < 0)
-    return fail_at(e, key, "unknown %s \"%s\" (%s)", what, json_string_value(v), choices);
+    return fail_at(e, l, "unknown %s \"%s\" (%s)", what, json_string_value(v), choices);
   *out = x;
   return 0;
 }
 
-static int get_string(perr *e, const char *key, const json_t *v, char **out) {
+static int get_string(perr *e, const loc *l, const json_t *v, char **out) {
   char *copy;
 
   if (!json_is_string(v))
-    return fail_at(e, key, "expected a string");
+    return fail_at(e, l, "expected a string");
   copy = lt_strdup(json_string_value(v));
   if (copy == NULL)
     return fail_nomem(e);
@@ -588,25 +610,27 @@ static int get_string(perr *e, const char *key, const json_t *v, char **out) {
   return 0;
 }
 
-static int get_list(perr *e, const char *key, const json_t *v, const char *what, size_t *n) {
+static int get_list(perr *e, const loc *l, const json_t *v, const char *what, size_t *n) {
   if (!json_is_array(v))
-    return fail_at(e, key, "expected a list of %s", what);
+    return fail_at(e, l, "expected a list of %s", what);
   *n = json_array_size(v);
   return 0;
 }
 
-static int get_segments(perr *e, const char *key, const json_t *v, uint32_t *mask) {
-  char path[128];
+/* The element i of the list at l. */
+static loc elem(const loc *l, size_t i) { return (loc){l->list, l->index, l->key, (long)i}; }
+
+static int get_segments(perr *e, const loc *l, const json_t *v, uint32_t *mask) {
   size_t n = 0;
-  int rc = get_list(e, key, v, "segment ids (1..32)", &n);
+  int rc = get_list(e, l, v, "segment ids (1..32)", &n);
 
   *mask = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    uint64_t id;
-    keypath(path, sizeof path, "%s[%zu]", key, i);
-    rc = get_num(e, path, json_array_get(v, i), 32, &id);
+    loc at = elem(l, i);
+    uint64_t id = 0;
+    rc = get_num(e, &at, json_array_get(v, i), 32, &id);
     if (rc == 0 && id == 0)
-      rc = fail_at(e, path, "segment ids start at 1");
+      rc = fail_at(e, &at, "segment ids start at 1");
     if (rc == 0)
       *mask |= UINT32_C(1) << (id - 1);
   }
@@ -614,71 +638,103 @@ static int get_segments(perr *e, const char *key, const json_t *v, uint32_t *mas
 }
 
 /* A list of flag names (integers add raw bits), or one integer mask. */
-static int get_flags(perr *e, const char *key, const json_t *v, uint32_t *flags) {
-  char path[128];
+static int get_flags(perr *e, const loc *l, const json_t *v, uint32_t *flags) {
   size_t n = 0;
   int rc;
 
   *flags = 0;
   if (json_is_integer(v) || json_is_string(v))
-    return get_u32(e, key, v, flags);
-  rc = get_list(e, key, v, "flag names", &n);
+    return get_u32(e, l, v, flags);
+  rc = get_list(e, l, v, "flag names", &n);
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const json_t *el = json_array_get(v, i);
-    uint32_t bits = 0;
     int bit = json_is_string(el) ? lt_allocflag_from_name(json_string_value(el)) : -1;
+    loc at = elem(l, i);
+    uint32_t bits = 0;
 
-    keypath(path, sizeof path, "%s[%zu]", key, i);
     if (bit >= 0)
       bits = UINT32_C(1) << bit;
     else if (json_is_string(el) && num_value(el, &(uint64_t){0}) != NUM_OK)
-      rc = fail_at(e, path, "unknown flag \"%s\"", json_string_value(el));
+      rc = fail_at(e, &at, "unknown flag \"%s\"", json_string_value(el));
     else
-      rc = get_u32(e, path, el, &bits);
+      rc = get_u32(e, &at, el, &bits);
     *flags |= bits;
   }
   return rc;
 }
 
-static int parse_allocinfo(perr *e, const char *path, const json_t *obj, lt_allocinfo *ai) {
-  char sub[160];
+/* One object of a list: each key is handed to field(), unknown ones to
+ * unknown_key. `what` describes the object for a type error. */
+typedef int (*field_fn)(perr *e, const loc *l, const char *key, const json_t *v, void *obj);
+
+static int parse_object(perr *e, const loc *self, const json_t *o, const char *what,
+                        field_fn field, void *obj) {
+  loc in = {self->key, self->sub, NULL, -1};
   const char *key;
   json_t *v;
-  int rc = 0;
+  int rc;
 
-  if (!json_is_object(obj))
-    return fail_at(e, path, "expected an allocation object {\"alloc\": …}");
-  json_object_foreach((json_t *)obj, key, v) {
-    keypath(sub, sizeof sub, "%s.%s", path, key);
-    if (!strcmp(key, "alloc"))
-      rc = get_u64(e, sub, v, &ai->alloc);
-    else if (!strcmp(key, "size"))
-      rc = get_u64(e, sub, v, &ai->size);
-    else if (!strcmp(key, "align"))
-      rc = get_u64(e, sub, v, &ai->align);
-    else if (!strcmp(key, "segments"))
-      rc = get_segments(e, sub, v, &ai->segments);
-    else if (!strcmp(key, "preferred"))
-      rc = get_u32(e, sub, v, &ai->preferred);
-    else if (!strcmp(key, "flags"))
-      rc = get_flags(e, sub, v, &ai->flags);
-    else
-      rc = unknown_key(e, path, key);
+  if (!json_is_object(o))
+    return fail_at(e, self, "expected %s", what);
+  json_object_foreach((json_t *)o, key, v) {
+    in.key = key;
+    rc = field(e, &in, key, v, obj);
+    if (rc > 0)
+      rc = unknown_key(e, self, key);
     if (rc)
       return rc;
   }
   return 0;
 }
 
+#define UNKNOWN 1 /* a field_fn's answer for a key it does not know */
+
+static int allocinfo_field(perr *e, const loc *l, const char *key, const json_t *v, void *obj) {
+  lt_allocinfo *ai = obj;
+
+  if (!strcmp(key, "alloc"))
+    return get_u64(e, l, v, &ai->alloc);
+  if (!strcmp(key, "size"))
+    return get_u64(e, l, v, &ai->size);
+  if (!strcmp(key, "align"))
+    return get_u64(e, l, v, &ai->align);
+  if (!strcmp(key, "segments"))
+    return get_segments(e, l, v, &ai->segments);
+  if (!strcmp(key, "preferred"))
+    return get_u32(e, l, v, &ai->preferred);
+  if (!strcmp(key, "flags"))
+    return get_flags(e, l, v, &ai->flags);
+  return UNKNOWN;
+}
+
+static int ref_field(perr *e, const loc *l, const char *key, const json_t *v, void *obj) {
+  lt_ref *ref = obj;
+
+  if (!strcmp(key, "alloc"))
+    return get_u64(e, l, v, &ref->alloc);
+  if (!strcmp(key, "write"))
+    return get_bool(e, l, v, &ref->write);
+  return UNKNOWN;
+}
+
+static int origin_field(perr *e, const loc *l, const char *key, const json_t *v, void *obj) {
+  Lifetrace__Origin *o = obj;
+
+  if (!strcmp(key, "record"))
+    return get_u64(e, l, v, &o->record);
+  if (!strcmp(key, "line"))
+    return get_u64(e, l, v, &o->line);
+  return UNKNOWN;
+}
+
 static int parse_allocinfos(perr *e, const char *key, const json_t *v, lt_event *ev) {
-  char path[128];
   size_t n = 0;
-  int rc = get_list(e, key, v, "allocation objects {\"alloc\": …}", &n);
+  int rc = get_list(e, KEY(key), v, "allocation objects {\"alloc\": …}", &n);
 
   if (rc || n == 0)
     return rc;
   if (ev->allocs)
-    return fail_at(e, key, "allocation objects given twice");
+    return fail_at(e, KEY(key), "allocation objects given twice");
   ev->allocs = lt_calloc(n, sizeof *ev->allocs);
   if (ev->allocs == NULL)
     return fail_nomem(e);
@@ -688,8 +744,8 @@ static int parse_allocinfos(perr *e, const char *key, const json_t *v, lt_event 
       return fail_nomem(e);
     lifetrace__alloc_info__init(ai);
     ev->allocs[ev->n_allocs++] = ai;
-    keypath(path, sizeof path, "%s[%zu]", key, i);
-    rc = parse_allocinfo(e, path, json_array_get(v, i), ai);
+    rc = parse_object(e, &(loc){NULL, -1, key, (long)i}, json_array_get(v, i),
+                      "an allocation object {\"alloc\": …}", allocinfo_field, ai);
     if (rc)
       return rc;
   }
@@ -697,20 +753,18 @@ static int parse_allocinfos(perr *e, const char *key, const json_t *v, lt_event 
 }
 
 static int parse_handles(perr *e, const char *key, const json_t *v, lt_event *ev) {
-  char path[128];
   size_t n = 0;
-  int rc = get_list(e, key, v, "allocation handles", &n);
+  int rc = get_list(e, KEY(key), v, "allocation handles", &n);
 
   if (rc || n == 0)
     return rc;
   if (ev->handles)
-    return fail_at(e, key, "allocation handles given twice");
+    return fail_at(e, KEY(key), "allocation handles given twice");
   ev->handles = lt_calloc(n, sizeof *ev->handles);
   if (ev->handles == NULL)
     return fail_nomem(e);
   for (size_t i = 0; i < n; i++) {
-    keypath(path, sizeof path, "%s[%zu]", key, i);
-    rc = get_u64(e, path, json_array_get(v, i), &ev->handles[i]);
+    rc = get_u64(e, &(loc){NULL, -1, key, (long)i}, json_array_get(v, i), &ev->handles[i]);
     if (rc)
       return rc;
   }
@@ -718,32 +772,9 @@ static int parse_handles(perr *e, const char *key, const json_t *v, lt_event *ev
   return 0;
 }
 
-static int parse_ref(perr *e, const char *path, const json_t *obj, lt_ref *ref) {
-  char sub[160];
-  const char *key;
-  json_t *v;
-  int rc = 0;
-
-  if (!json_is_object(obj))
-    return fail_at(e, path, "expected a reference object {\"alloc\": …, \"write\": …}");
-  json_object_foreach((json_t *)obj, key, v) {
-    keypath(sub, sizeof sub, "%s.%s", path, key);
-    if (!strcmp(key, "alloc"))
-      rc = get_u64(e, sub, v, &ref->alloc);
-    else if (!strcmp(key, "write"))
-      rc = get_bool(e, sub, v, &ref->write);
-    else
-      rc = unknown_key(e, path, key);
-    if (rc)
-      return rc;
-  }
-  return 0;
-}
-
 static int parse_refs(perr *e, const char *key, const json_t *v, lt_event *ev) {
-  char path[128];
   size_t n = 0;
-  int rc = get_list(e, key, v, "reference objects", &n);
+  int rc = get_list(e, KEY(key), v, "reference objects", &n);
 
   if (rc || n == 0)
     return rc;
@@ -756,38 +787,21 @@ static int parse_refs(perr *e, const char *key, const json_t *v, lt_event *ev) {
       return fail_nomem(e);
     lifetrace__ref__init(ref);
     ev->refs[ev->n_refs++] = ref;
-    keypath(path, sizeof path, "%s[%zu]", key, i);
-    rc = parse_ref(e, path, json_array_get(v, i), ref);
+    rc = parse_object(e, &(loc){NULL, -1, key, (long)i}, json_array_get(v, i),
+                      "a reference object {\"alloc\": …, \"write\": …}", ref_field, ref);
     if (rc)
       return rc;
   }
   return 0;
 }
 
-static int parse_origin(perr *e, const char *key, const json_t *obj, lt_event *ev) {
-  char sub[160];
-  const char *k;
-  json_t *v;
-  int rc = 0;
-
-  if (!json_is_object(obj))
-    return fail_at(e, key, "expected an object {\"record\": N, \"line\": L}");
+static int parse_origin(perr *e, const char *key, const json_t *v, lt_event *ev) {
   ev->origin = lt_malloc(sizeof *ev->origin);
   if (ev->origin == NULL)
     return fail_nomem(e);
   lifetrace__origin__init(ev->origin);
-  json_object_foreach((json_t *)obj, k, v) {
-    keypath(sub, sizeof sub, "%s.%s", key, k);
-    if (!strcmp(k, "record"))
-      rc = get_u64(e, sub, v, &ev->origin->record);
-    else if (!strcmp(k, "line"))
-      rc = get_u64(e, sub, v, &ev->origin->line);
-    else
-      rc = unknown_key(e, key, k);
-    if (rc)
-      return rc;
-  }
-  return 0;
+  return parse_object(e, KEY(key), v, "an object {\"record\": N, \"line\": L}", origin_field,
+                      ev->origin);
 }
 
 enum ftype { F_IGNORE, F_OP, F_U64, F_U32, F_BOOL, F_SITE, F_ORIGIN, F_LIST, F_HANDLES,
@@ -801,44 +815,46 @@ struct field {
 
 #define EV(f) offsetof(lt_event, f)
 
-/* Every key of an event line. */
+/* Every key of an event line, sorted for bsearch. */
 static const struct field event_fields[] = {
-    {"i", F_IGNORE, 0},
-    {"op", F_OP, 0},
-    {"t", F_U64, EV(t)},
-    {"pid", F_U64, EV(pid)},
-    {"tid", F_U64, EV(tid)},
-    {"origin", F_ORIGIN, 0},
-    {"device", F_U64, EV(device)},
-    {"context", F_U64, EV(context)},
-    {"node", F_U32, EV(node)},
-    {"resource", F_U64, EV(resource)},
-    {"new_resource", F_BOOL, EV(new_resource)},
-    {"shared", F_BOOL, EV(shared)},
-    {"rundown", F_BOOL, EV(rundown)},
-    {"allocs", F_LIST, 0},
-    {"handles", F_HANDLES, 0},
-    {"alloc_info", F_ALLOCINFO, 0},
-    {"destroy_resource", F_BOOL, EV(destroy_resource)},
-    {"assume_not_in_use", F_BOOL, EV(assume_not_in_use)},
-    {"synchronous", F_BOOL, EV(synchronous)},
-    {"fence", F_U64, EV(fence)},
-    {"refs", F_REFS, 0},
     {"alloc", F_U64, EV(alloc)},
-    {"segment", F_U32, EV(segment)},
-    {"source", F_U32, EV(source)},
-    {"site", F_SITE, 0},
+    {"alloc_info", F_ALLOCINFO, 0},
+    {"allocs", F_LIST, 0},
+    {"assume_not_in_use", F_BOOL, EV(assume_not_in_use)},
+    {"context", F_U64, EV(context)},
+    {"destroy_resource", F_BOOL, EV(destroy_resource)},
+    {"device", F_U64, EV(device)},
+    {"fence", F_U64, EV(fence)},
+    {"handles", F_HANDLES, 0},
+    {"i", F_IGNORE, 0},
+    {"new_resource", F_BOOL, EV(new_resource)},
+    {"node", F_U32, EV(node)},
     {"nth", F_U32, EV(nth)},
+    {"op", F_OP, 0},
+    {"origin", F_ORIGIN, 0},
+    {"pid", F_U64, EV(pid)},
+    {"refs", F_REFS, 0},
+    {"resource", F_U64, EV(resource)},
+    {"rundown", F_BOOL, EV(rundown)},
+    {"segment", F_U32, EV(segment)},
+    {"shared", F_BOOL, EV(shared)},
+    {"site", F_SITE, 0},
+    {"source", F_U32, EV(source)},
+    {"synchronous", F_BOOL, EV(synchronous)},
+    {"t", F_U64, EV(t)},
+    {"tid", F_U64, EV(tid)},
 };
 
+static int by_key(const void *key, const void *f) {
+  return strcmp(key, ((const struct field *)f)->key);
+}
+
 static int event_field(perr *e, lt_event *ev, const char *key, const json_t *v) {
-  const struct field *f = NULL;
+  const struct field *f = bsearch(key, event_fields, sizeof event_fields / sizeof event_fields[0],
+                                  sizeof event_fields[0], by_key);
   char *base = (char *)ev;
   int site = 0, rc = 0;
 
-  for (size_t i = 0; i < sizeof event_fields / sizeof event_fields[0]; i++)
-    if (!strcmp(event_fields[i].key, key))
-      f = &event_fields[i];
   if (f == NULL)
     return unknown_key(e, NULL, key);
   switch (f->type) {
@@ -846,13 +862,13 @@ static int event_field(perr *e, lt_event *ev, const char *key, const json_t *v) 
   case F_OP:
     return 0;
   case F_U64:
-    return get_u64(e, key, v, (uint64_t *)(base + f->off));
+    return get_u64(e, KEY(key), v, (uint64_t *)(base + f->off));
   case F_U32:
-    return get_u32(e, key, v, (uint32_t *)(base + f->off));
+    return get_u32(e, KEY(key), v, (uint32_t *)(base + f->off));
   case F_BOOL:
-    return get_bool(e, key, v, (protobuf_c_boolean *)(base + f->off));
+    return get_bool(e, KEY(key), v, (protobuf_c_boolean *)(base + f->off));
   case F_SITE:
-    rc = get_enum(e, key, v, lt__site_from_name, "fault site", "pool, vram, handle", &site);
+    rc = get_enum(e, KEY(key), v, lt__site_from_name, "fault site", "pool, vram, handle", &site);
     ev->site = (Lifetrace__FaultSite)site;
     return rc;
   case F_ORIGIN:
@@ -876,10 +892,10 @@ static int parse_op(perr *e, const json_t *root, lt_event *ev) {
   if (v == NULL)
     return fail_at(e, NULL, "missing key \"op\"");
   if (!json_is_string(v))
-    return fail_at(e, "op", "expected an op name such as \"alloc_create\"");
+    return fail_at(e, KEY("op"), "expected an op name such as \"alloc_create\"");
   op = lt_op_from_name(json_string_value(v));
   if (op < 0)
-    return fail_at(e, "op", "unknown op \"%s\"", json_string_value(v));
+    return fail_at(e, KEY("op"), "unknown op \"%s\"", json_string_value(v));
   ev->op = (Lifetrace__Op)op;
   return 0;
 }
@@ -938,59 +954,34 @@ out:
   return rc;
 }
 
-static int parse_segment(perr *e, const char *path, const json_t *obj, Lifetrace__Segment *seg) {
-  char sub[160];
-  const char *key;
-  json_t *v;
-  int kind = 0, rc = 0;
+static int segment_field(perr *e, const loc *l, const char *key, const json_t *v, void *obj) {
+  Lifetrace__Segment *seg = obj;
+  int kind = 0, rc;
 
-  if (!json_is_object(obj))
-    return fail_at(e, path, "expected a segment object {\"id\": …, \"kind\": …, \"size\": …}");
-  json_object_foreach((json_t *)obj, key, v) {
-    keypath(sub, sizeof sub, "%s.%s", path, key);
-    if (!strcmp(key, "id")) {
-      rc = get_u32(e, sub, v, &seg->id);
-    } else if (!strcmp(key, "kind")) {
-      rc = get_enum(e, sub, v, lt__segkind_from_name, "segment kind", "local, aperture, system",
-                    &kind);
-      seg->kind = (Lifetrace__SegmentKind)kind;
-    } else if (!strcmp(key, "size")) {
-      rc = get_u64(e, sub, v, &seg->size);
-    } else {
-      rc = unknown_key(e, path, key);
-    }
-    if (rc)
-      return rc;
-  }
-  return 0;
+  if (!strcmp(key, "id"))
+    return get_u32(e, l, v, &seg->id);
+  if (!strcmp(key, "size"))
+    return get_u64(e, l, v, &seg->size);
+  if (strcmp(key, "kind"))
+    return UNKNOWN;
+  rc = get_enum(e, l, v, lt__segkind_from_name, "segment kind", "local, aperture, system", &kind);
+  seg->kind = (Lifetrace__SegmentKind)kind;
+  return rc;
 }
 
-static int parse_process(perr *e, const char *path, const json_t *obj, Lifetrace__Process *p) {
-  char sub[160];
-  const char *key;
-  json_t *v;
-  int rc = 0;
+static int process_field(perr *e, const loc *l, const char *key, const json_t *v, void *obj) {
+  Lifetrace__Process *p = obj;
 
-  if (!json_is_object(obj))
-    return fail_at(e, path, "expected a process object {\"pid\": …, \"name\": …}");
-  json_object_foreach((json_t *)obj, key, v) {
-    keypath(sub, sizeof sub, "%s.%s", path, key);
-    if (!strcmp(key, "pid"))
-      rc = get_u64(e, sub, v, &p->pid);
-    else if (!strcmp(key, "name"))
-      rc = get_string(e, sub, v, &p->name);
-    else
-      rc = unknown_key(e, path, key);
-    if (rc)
-      return rc;
-  }
-  return 0;
+  if (!strcmp(key, "pid"))
+    return get_u64(e, l, v, &p->pid);
+  if (!strcmp(key, "name"))
+    return get_string(e, l, v, &p->name);
+  return UNKNOWN;
 }
 
 static int parse_segments(perr *e, const json_t *v, lt_header *h) {
-  char path[64];
   size_t n = 0;
-  int rc = get_list(e, "segments", v, "segment objects", &n);
+  int rc = get_list(e, KEY("segments"), v, "segment objects", &n);
 
   if (rc || n == 0)
     return rc;
@@ -1003,8 +994,8 @@ static int parse_segments(perr *e, const json_t *v, lt_header *h) {
       return fail_nomem(e);
     lifetrace__segment__init(seg);
     h->segments[h->n_segments++] = seg;
-    keypath(path, sizeof path, "segments[%zu]", i);
-    rc = parse_segment(e, path, json_array_get(v, i), seg);
+    rc = parse_object(e, &(loc){NULL, -1, "segments", (long)i}, json_array_get(v, i),
+                      "a segment object {\"id\": …, \"kind\": …, \"size\": …}", segment_field, seg);
     if (rc)
       return rc;
   }
@@ -1012,9 +1003,8 @@ static int parse_segments(perr *e, const json_t *v, lt_header *h) {
 }
 
 static int parse_processes(perr *e, const json_t *v, lt_header *h) {
-  char path[64];
   size_t n = 0;
-  int rc = get_list(e, "processes", v, "process objects", &n);
+  int rc = get_list(e, KEY("processes"), v, "process objects", &n);
 
   if (rc || n == 0)
     return rc;
@@ -1027,8 +1017,8 @@ static int parse_processes(perr *e, const json_t *v, lt_header *h) {
       return fail_nomem(e);
     lifetrace__process__init(p);
     h->processes[h->n_processes++] = p;
-    keypath(path, sizeof path, "processes[%zu]", i);
-    rc = parse_process(e, path, json_array_get(v, i), p);
+    rc = parse_object(e, &(loc){NULL, -1, "processes", (long)i}, json_array_get(v, i),
+                      "a process object {\"pid\": …, \"name\": …}", process_field, p);
     if (rc)
       return rc;
   }
@@ -1042,9 +1032,9 @@ static int header_version(perr *e, const json_t *root, lt_header *h) {
   if (v == NULL)
     return fail_at(e, NULL, "missing key \"lifetrace\": the first line must be the trace header "
                             "{\"lifetrace\": 1, …}");
-  rc = get_u32(e, "lifetrace", v, &h->lifetrace);
+  rc = get_u32(e, KEY("lifetrace"), v, &h->lifetrace);
   if (rc == 0 && h->lifetrace != 1) {
-    fail_at(e, "lifetrace", "unsupported trace version %u (this build reads version 1)",
+    fail_at(e, KEY("lifetrace"), "unsupported trace version %u (this build reads version 1)",
             h->lifetrace);
     return LT_EFORMAT;
   }
@@ -1057,9 +1047,9 @@ static int header_field(perr *e, lt_header *h, const char *key, const json_t *v)
   if (!strcmp(key, "lifetrace"))
     return 0;
   if (!strcmp(key, "source"))
-    return get_string(e, key, v, &h->source);
+    return get_string(e, KEY(key), v, &h->source);
   if (!strcmp(key, "ends")) {
-    rc = get_enum(e, key, v, lt__ends_from_name, "end", "teardown, window", &ends);
+    rc = get_enum(e, KEY(key), v, lt__ends_from_name, "end", "teardown, window", &ends);
     h->ends = (Lifetrace__Ends)ends;
     return rc;
   }
