@@ -214,6 +214,7 @@ NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, ui
 void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi);
 void lt__check_stale(lt_replay *r, const char *ddi, int force);
 void lt__install_crash_handlers(void);
+void lt__check_recent_frees(lt_replay *r, const char *ddi);
 void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b);
 
 /* dxgkrnl_alloc.c */

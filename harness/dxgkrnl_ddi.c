@@ -362,3 +362,14 @@ void lt__check_stale(lt_replay *r, const char *ddi, int force) {
   (void)lt__ddi(r, "LtEnumReferencedAllocations", LT_OBJ_NONE, 0, 0, ddi_enum_refs, &c);
   r->stale_last_refs = c.refs;
 }
+
+/* Checks the most recently freed pool blocks for writes after free, naming
+ * the DDI that just ran (asynchronous paths: DPC, flip, TDR, teardown). */
+void lt__check_recent_frees(lt_replay *r, const char *ddi) {
+  if (r->crashed)
+    return;
+  const char *outer = r->cur_ddi;
+  r->cur_ddi = ddi;
+  lt_pool_check_recent(r->pool, 32);
+  r->cur_ddi = outer;
+}

@@ -288,10 +288,7 @@ void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence) {
     lt_free(p->priv);
     lt_free(p);
   }
-  const char *outer = r->cur_ddi;
-  r->cur_ddi = "DxgkDdiDpcRoutine";
-  lt_pool_check_recent(r->pool, 32);
-  r->cur_ddi = outer;
+  lt__check_recent_frees(r, "DxgkDdiDpcRoutine");
   lt__run_deferred(r, 0);
 }
 
@@ -379,6 +376,7 @@ void lt__op_scanout(lt_replay *r, const lt_event *ev) {
     return;
   }
   r->scanout_reported &= ~(1u << src);
+  lt__check_recent_frees(r, "DxgkDdiSetVidPnSourceAddress");
   if (old)
     old->displayed &= ~(1u << src);
   if (a)
@@ -428,6 +426,7 @@ void lt__op_tdr(lt_replay *r) {
   }
   (void)lt__ddi(r, "DxgkDdiRestartFromTimeout", LT_OBJ_NONE, 0, 0, ddi_restart, NULL);
   lt__check_stale(r, "DxgkDdiResetFromTimeout", 1);
+  lt__check_recent_frees(r, "DxgkDdiRestartFromTimeout");
   lt__run_deferred(r, 0);
 }
 

@@ -125,6 +125,7 @@ void lt__context_destroy(lt_replay *r, lt__context *c) {
                 ddi_destroy_context, c->kmd);
   scope_check_obj(r, &c->o, "DxgkDdiDestroyContext");
   lt__check_stale(r, "DxgkDdiDestroyContext", 0);
+  lt__check_recent_frees(r, "DxgkDdiDestroyContext");
 }
 
 void lt__op_context_destroy(lt_replay *r, const lt_event *ev) {
@@ -314,6 +315,10 @@ void lt__teardown_all(lt_replay *r, int sev) {
   destroy_created(r, NULL, -1);
   if (r->crashed)
     return;
+  const char *outer = r->cur_ddi;
+  r->cur_ddi = "teardown";
+  lt_pool_check_quarantine(r->pool);
+  r->cur_ddi = outer;
   (void)lt__ddi(r, "DxgkDdiStopDevice", LT_OBJ_NONE, 0, 0, ddi_stop, NULL);
   if (!r->crashed)
     lt__check_adapter_leaks(r);
