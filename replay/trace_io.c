@@ -9,6 +9,7 @@
  * allocated for it, so no input makes the reader allocate more than about
  * that limit.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -30,6 +31,14 @@
 #define DETECT_SCAN 4096
 
 static const uint8_t zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+
+/* Tripwires: set while a reader or writer is alive, checked at entry points
+ * (assert, so debug builds only), cleared when it is freed. */
+#define READER_MAGIC 0x4c545244u /* "LTRD" */
+#define WRITER_MAGIC 0x4c545752u /* "LTWR" */
+#define DEAD_MAGIC 0xdeadbeefu
+#define READER_CHECK(r) assert((r) != NULL && (r)->magic == READER_MAGIC)
+#define WRITER_CHECK(w) assert((w) != NULL && (w)->magic == WRITER_MAGIC)
 
 /* Tags of the two fields of a Trace message (fuzz form). */
 #define TRACE_TAG_HEADER 0x0a
@@ -54,6 +63,7 @@ struct arena {
 };
 
 struct lt_reader {
+  uint32_t magic;
   int fd, own_fd;
   uint64_t size;    /* of a regular file, else 0 */
   uint64_t raw;     /* bytes read from fd */
@@ -603,6 +613,7 @@ int lt_reader_open(lt_reader **out, const char *path, int strict, lt_diag *diag)
       lt__diag_set(diag, path, 0, 0, LT__DIAG_NOPOS, "out of memory");
     return LT_ENOMEM;
   }
+  r->magic = READER_MAGIC;
   r->fd = -1;
   r->strict = strict;
   r->generic = getenv("LT_TRACE_GENERIC_UNPACK") != NULL;
@@ -631,17 +642,42 @@ int lt_reader_open(lt_reader **out, const char *path, int strict, lt_diag *diag)
   return 0;
 }
 
-const lt_header *lt_reader_header(const lt_reader *r) { return r->hdr; }
-int lt_reader_format(const lt_reader *r) { return r->format; }
-uint64_t lt_reader_index(const lt_reader *r) { return r->count ? r->count - 1 : 0; }
-uint64_t lt_reader_bytes(const lt_reader *r) { return r->raw; }
-uint64_t lt_reader_size(const lt_reader *r) { return r->size; }
-int lt__reader_compressed(const lt_reader *r) { return r->zs != NULL; }
+/* Accessors; see trace.h. */
+const lt_header *lt_reader_header(const lt_reader *r) {
+  READER_CHECK(r);
+  return r->hdr;
+}
+
+int lt_reader_format(const lt_reader *r) {
+  READER_CHECK(r);
+  return r->format;
+}
+
+uint64_t lt_reader_index(const lt_reader *r) {
+  READER_CHECK(r);
+  return r->count ? r->count - 1 : 0;
+}
+
+uint64_t lt_reader_bytes(const lt_reader *r) {
+  READER_CHECK(r);
+  return r->raw;
+}
+
+uint64_t lt_reader_size(const lt_reader *r) {
+  READER_CHECK(r);
+  return r->size;
+}
+
+int lt__reader_compressed(const lt_reader *r) {
+  READER_CHECK(r);
+  return r->zs != NULL;
+}
 
 /* Reads the next event; see trace.h. The previous event is freed here. */
 int lt_reader_next(lt_reader *r, const lt_event **ev, lt_diag *diag) {
   int rc;
 
+  READER_CHECK(r);
   *ev = NULL;
   if (r->err == 0) {
     if (r->arena.chunk)
@@ -671,6 +707,8 @@ int lt_reader_next(lt_reader *r, const lt_event **ev, lt_diag *diag) {
 void lt_reader_free(lt_reader *r) {
   if (r == NULL)
     return;
+  READER_CHECK(r);
+  r->magic = DEAD_MAGIC;
   if (r->arena.chunk)
     arena_reset(&r->arena);
   else
@@ -721,6 +759,7 @@ void lt_trace_free(lt_trace *t) {
 /* ---- writer --------------------------------------------------------------- */
 
 struct lt_writer {
+  uint32_t magic;
   int fd, own_fd, format;
   uint8_t *out; /* staging: flushed to fd (or the compressor) when full */
   size_t len, cap;
@@ -905,6 +944,7 @@ static int writer_init(lt_writer *w, const char *path) {
 static void writer_free(lt_writer *w) {
   int e = errno;
 
+  w->magic = DEAD_MAGIC;
   if (w->own_fd)
     close(w->fd);
   ZSTD_freeCStream(w->zc);
@@ -931,6 +971,7 @@ int lt_writer_open(lt_writer **out, const char *path, int format, const lt_heade
   w = lt_calloc(1, sizeof *w);
   if (w == NULL)
     return LT_ENOMEM;
+  w->magic = WRITER_MAGIC;
   w->fd = -1;
   w->format = format;
   rc = writer_init(w, path);
@@ -946,6 +987,7 @@ int lt_writer_open(lt_writer **out, const char *path, int format, const lt_heade
 
 /* Appends one event; errors are sticky and also returned by close. */
 int lt_writer_put(lt_writer *w, const lt_event *ev) {
+  WRITER_CHECK(w);
   if (w->err)
     return w->err;
   if (w->format == LT_FORMAT_JSONL) {
@@ -961,6 +1003,7 @@ int lt_writer_close(lt_writer *w) {
 
   if (w == NULL)
     return 0;
+  WRITER_CHECK(w);
   if (w->err == 0 && flush(w) == 0 && w->zc)
     compress(w, NULL, 0, ZSTD_e_end);
   if (w->own_fd) {
