@@ -20,7 +20,7 @@
 
 #define LT_MAX_NODES 64
 #define LT_MAX_SOURCES 16
-#define LT_TOMBSTONES 65536
+#define LT_TOMBSTONES 8192
 #define LT_HIST 8
 
 enum obj_state {
@@ -179,7 +179,7 @@ struct lt_replay {
   int crashed, started, finished, window;
   uint32_t scanout_reported; /* sources whose violation was reported */
   uint64_t reported_scope;
-  uint64_t stale_skip, stale_last_refs;
+  uint64_t stale_skip, stale_cost_ns;
 };
 
 /* replay_engine.c */

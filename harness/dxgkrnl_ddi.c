@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dxgkrnl.h"
@@ -133,7 +134,9 @@ NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, ui
   sigjmp_buf jb;
   sigjmp_buf *saved = guard;
   volatile NTSTATUS st = LT_DDI_CRASHED;
-  if (sigsetjmp(jb, 1) == 0) {
+  /* No signal mask is saved: handlers run with SA_NODEFER, so a longjmp out
+   * of one leaves nothing blocked, and saving it would cost a syscall. */
+  if (sigsetjmp(jb, 0) == 0) {
     guard = &jb;
     ddi_thread = pthread_self();
     atomic_fetch_add_explicit(&ddi_seq, 1, memory_order_relaxed);
@@ -346,21 +349,30 @@ static NTSTATUS ddi_enum_refs(lt_replay *r, void *arg) {
   return STATUS_SUCCESS;
 }
 
-/* The enumeration costs as much as the driver's state is large, so it runs
- * after every destroy while that state is small and after one destroy in
- * (references / LT_STALE_BUDGET) when it is large: the amortized cost per
- * destroy stays bounded and a stale reference is still found, a few destroys
- * later at worst. force: always run (device destroy, TDR, end of trace). */
-#define LT_STALE_BUDGET 64
+/* The enumeration costs what the driver's state costs to walk. It runs after
+ * every destroy while a walk is cheap (under LT_STALE_NS on average), and
+ * after one destroy in (cost / LT_STALE_NS) when it is not: the amortized
+ * cost per destroy stays bounded and a stale reference is still found, a few
+ * destroys later at worst. force: always run (device destroy, TDR, end). */
+#define LT_STALE_NS 150
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void lt__check_stale(lt_replay *r, const char *ddi, int force) {
   if (r->mp->LtEnumReferencedAllocations == NULL || r->crashed)
     return;
-  if (!force && ++r->stale_skip * LT_STALE_BUDGET < r->stale_last_refs)
+  if (!force && ++r->stale_skip * LT_STALE_NS < r->stale_cost_ns)
     return;
   r->stale_skip = 0;
   struct stale_ctx c = {r, ddi, 0};
+  uint64_t t0 = mono_ns();
   (void)lt__ddi(r, "LtEnumReferencedAllocations", LT_OBJ_NONE, 0, 0, ddi_enum_refs, &c);
-  r->stale_last_refs = c.refs;
+  uint64_t dt = mono_ns() - t0;
+  /* Moving average of the walk's cost. */
+  r->stale_cost_ns = (r->stale_cost_ns * 7 + dt) / 8;
 }
 
 /* Checks the most recently freed pool blocks for writes after free, naming
@@ -370,6 +382,6 @@ void lt__check_recent_frees(lt_replay *r, const char *ddi) {
     return;
   const char *outer = r->cur_ddi;
   r->cur_ddi = ddi;
-  lt_pool_check_recent(r->pool, 32);
+  lt_pool_check_recent(r->pool, 8);
   r->cur_ddi = outer;
 }

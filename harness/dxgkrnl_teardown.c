@@ -145,6 +145,7 @@ void lt__op_device_destroy(lt_replay *r, const lt_event *ev) {
 static size_t collect(lt_replay *r, lt__u64map *m, int (*pred)(lt__obj *, void *), void *arg,
                       lt__obj ***out) {
   size_t n = 0;
+  *out = NULL;
   lt__obj **v = lt_calloc(m->n ? m->n : 1, sizeof *v);
   if (v == NULL)
     return 0;
@@ -168,6 +169,7 @@ static void release_all(lt_replay *r, lt__obj **v, size_t n) {
 /* Takes the live objects of one type from a creation list, referenced. */
 static size_t collect_created(lt__created *l, int type, lt__obj ***out) {
   size_t n = 0;
+  *out = NULL;
   for (lt__obj *o = l->head; o; o = o->created_next)
     n += o->type == type;
   lt__obj **v = lt_calloc(n ? n : 1, sizeof *v);

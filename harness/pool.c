@@ -54,10 +54,7 @@ int lt_pool_new(lt_pool **out) {
   return 0;
 }
 
-static void block_destroy(pblock *b) {
-  lt_free(b->mem);
-  lt_free(b);
-}
+static void block_destroy(pblock *b) { lt_free(b); }
 
 void lt_pool_free(lt_pool *p) {
   if (p == NULL)
@@ -142,10 +139,13 @@ static int scope_link(lt_pool *p, pblock *b) {
 void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
   if (p->fail_countdown && --p->fail_countdown == 0)
     return NULL;
-  pblock *b = lt_calloc(1, sizeof *b);
-  unsigned char *mem = lt_malloc(size ? size : 1);
-  if (b == NULL || mem == NULL)
-    goto fail;
+  /* One allocation: the header, then the driver's bytes (16-byte aligned). */
+  size_t hdr = (sizeof(pblock) + 15) & ~(size_t)15;
+  pblock *b = lt_malloc(hdr + (size ? size : 1));
+  if (b == NULL)
+    return NULL;
+  memset(b, 0, sizeof *b);
+  unsigned char *mem = (unsigned char *)b + hdr;
   memset(mem, (flags & POOL_FLAG_UNINITIALIZED) ? 0xCD : 0, size);
   b->mem = mem;
   b->state = BLOCK_LIVE;
@@ -164,7 +164,6 @@ void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
   p->live_bytes += size;
   return mem;
 fail:
-  lt_free(mem);
   lt_free(b);
   return NULL;
 }
