@@ -231,13 +231,12 @@ static void compact(lt_reader *r) {
   r->pos = 0;
 }
 
-static int grow(lt_reader *r, size_t need) {
-  size_t cap = r->cap * 2 > need ? r->cap * 2 : need;
+/* Doubles the buffer, up to the reader's limit. */
+static int grow(lt_reader *r) {
+  size_t cap = r->cap * 2 < r->limit ? r->cap * 2 : r->limit;
   uint8_t *p;
 
-  if (cap > r->limit)
-    cap = r->limit;
-  if (cap < need)
+  if (cap <= r->cap)
     return rerr(r, LT_EINTERNAL, r->base + r->pos, "read buffer limit exceeded");
   p = lt_realloc(r->buf, cap);
   if (p == NULL)
@@ -248,15 +247,18 @@ static int grow(lt_reader *r, size_t need) {
 }
 
 /* Makes at least need bytes available at buf[pos], unless the stream ends
- * first (callers check end - pos). */
+ * first (callers check end - pos). The buffer grows only when it is full of
+ * unread bytes, so a record that claims more than the input holds costs no
+ * more memory than the input. */
 static int fill(lt_reader *r, size_t need) {
   int rc = 0;
 
   while (rc == 0 && r->end - r->pos < need && !r->eof) {
-    if (r->cap - r->pos < need || r->end == r->cap)
+    if (r->end == r->cap) {
       compact(r);
-    if (r->cap < need)
-      rc = grow(r, need);
+      if (r->end == r->cap)
+        rc = grow(r);
+    }
     if (rc == 0)
       rc = r->zs ? produce_zstd(r) : produce_raw(r);
   }
