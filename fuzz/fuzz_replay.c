@@ -22,28 +22,83 @@
  *   LT_FUZZ_GPU=1       GPU-layer error findings abort too (off by default:
  *                       in kernel policy they also follow a UMD's false
  *                       AssumeNotInUse promise, which is the trace's fault)
+ *   LT_FUZZ_KNOWN=FILE  known-crash mode for long campaigns (fuzz.sh sets it):
+ *                       a crash is keyed by (signature, seeded bug that
+ *                       causes it alone — found by replaying the input with
+ *                       each bug of LT_FUZZ_BUGS on its own); an input whose
+ *                       keys are all in FILE is not a crash, so the engines
+ *                       keep exploring instead of finding the same bug again;
+ *                       a new crash appends its keys to FILE first (every
+ *                       worker re-reads it when it changes)
  *   LT_FUZZ_MAX_EVENTS  longer inputs are skipped (default 1024)
  *   LT_FUZZ_QUIET=1     no start-up banner
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lifetrace/mutator.h"
 #include "lifetrace/replay.h"
 
+#define MAX_CAND 32
+#define MAX_KNOWN 4096
+
 static const LT_MINIPORT *driver;
 static void *driver_dl;
+static const char *bug_list;
+static char cand[MAX_CAND][48];
+static int ncand;
 static int gpu_aborts;
 static size_t max_events = 1024;
-static struct sigaction abort_action; /* the engine's SIGABRT handler */
+static struct sigaction abort_action; /* SIGABRT as the engine installed it */
 static int abort_saved;
 
+/* Known-crash mode. */
+static const char *known_path;
+static struct key {
+  uint64_t sig;
+  int bug; /* candidate index, -1 = the whole bug set */
+} known[MAX_KNOWN];
+static size_t nknown;
+static struct timespec known_mtime;
+static off_t known_size;
+
 static void fail(const char *what, const char *why) {
-  fprintf(stderr, "==lifetrace-fuzz== cannot start: %s: %s\n", what, why);
+  fprintf(stderr, "==lifetrace-fuzz== cannot start: %s: %s\n", what, why ? why : "");
   exit(2);
+}
+
+/* The single bugs of LT_FUZZ_BUGS: its tokens, "all" expanded. */
+static void find_candidates(void) {
+  char err[256], tok[48];
+  for (const char *p = bug_list; *p && ncand < MAX_CAND;) {
+    size_t len = strcspn(p, ", \t");
+    if (len == 0 || len >= sizeof tok) {
+      p += len ? len : 1;
+      continue;
+    }
+    memcpy(tok, p, len);
+    tok[len] = 0;
+    p += len;
+    if (!strcmp(tok, "all")) {
+      for (int k = 1; k < 32 && ncand < MAX_CAND; k++) {
+        snprintf(tok, sizeof tok, "%d", k);
+        if (lt_miniport_set_bugs(driver, tok, err, sizeof err))
+          break;
+        snprintf(cand[ncand++], sizeof cand[0], "%s", tok);
+      }
+    } else if (strcmp(tok, "none") != 0) {
+      snprintf(cand[ncand++], sizeof cand[0], "%s", tok);
+    }
+  }
+  if (lt_miniport_set_bugs(driver, bug_list, err, sizeof err))
+    fail("LT_FUZZ_BUGS", err);
 }
 
 static void setup(void) {
@@ -52,20 +107,27 @@ static void setup(void) {
   if (done)
     return;
   done = 1;
-  const char *path = getenv("LT_FUZZ_DRIVER"), *bugs = getenv("LT_FUZZ_BUGS");
+  const char *path = getenv("LT_FUZZ_DRIVER");
+  bug_list = getenv("LT_FUZZ_BUGS");
   if (path && (!*path || !strcmp(path, "reference")))
     path = NULL;
   if (lt_miniport_load(path, &driver, &driver_dl, err, sizeof err))
     fail(path, err);
-  if (bugs && *bugs && lt_miniport_set_bugs(driver, bugs, err, sizeof err))
-    fail("LT_FUZZ_BUGS", err);
+  if (bug_list && *bug_list) {
+    if (driver->LtSetOption == NULL)
+      fail("LT_FUZZ_BUGS", "the driver has no options (no seeded bugs)");
+    find_candidates();
+  }
   gpu_aborts = getenv("LT_FUZZ_GPU") && atoi(getenv("LT_FUZZ_GPU")) > 0;
   if (getenv("LT_FUZZ_MAX_EVENTS"))
     max_events = strtoul(getenv("LT_FUZZ_MAX_EVENTS"), NULL, 10);
+  known_path = getenv("LT_FUZZ_KNOWN");
+  if (known_path && !*known_path)
+    known_path = NULL;
   if (!getenv("LT_FUZZ_QUIET"))
-    fprintf(stderr, "==lifetrace-fuzz== driver %s %s, seeded bugs: %s, policy kernel\n",
+    fprintf(stderr, "==lifetrace-fuzz== driver %s %s, seeded bugs: %s, policy kernel%s\n",
             driver->Name ? driver->Name : "?", driver->Version ? driver->Version : "",
-            bugs && *bugs ? bugs : "none");
+            bug_list && *bug_list ? bug_list : "none", known_path ? ", known-crash mode" : "");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -75,25 +137,143 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   return 0;
 }
 
-/* Error findings of the driver (and, with LT_FUZZ_GPU, of the GPU) are
- * crashes: one line, then abort through the engine's own SIGABRT handler
- * (the replay engine installs one that would turn an abort inside a DDI into
- * a miniport-crash finding). */
-static void on_finding(void *data, const lt_finding *f) {
-  (void)data;
-  if (f->severity != LT_SEV_ERROR || f->layer == LT_LAYER_TRACE ||
-      (f->layer == LT_LAYER_GPU && !gpu_aborts))
-    return;
+/* ---- one replay -------------------------------------------------------------------- */
+
+struct run {
+  int immediate; /* abort at the first crash finding */
+  int crashed;
+  lt_finding first;
+};
+
+static void die(const lt_finding *f, const char *keys) {
   char sig[17];
   lt_signature_hex(f->signature, sig);
-  fprintf(stderr, "==lifetrace-fuzz== FINDING %s sig=%s in %s%s%s at event %llu: %s\n",
+  fprintf(stderr, "==lifetrace-fuzz== FINDING %s sig=%s in %s%s%s at event %llu%s%s: %s\n",
           lt_finding_kind_name(f->kind), sig, f->ddi, f->site[0] ? " " : "", f->site,
-          (unsigned long long)f->event, f->message);
+          (unsigned long long)f->event, keys ? ", new " : "", keys ? keys : "", f->message);
   fflush(stderr);
+  /* Through the engine's own handler: the replay engine's guard would take
+   * an abort inside a DDI for a driver crash. */
   if (abort_saved)
     sigaction(SIGABRT, &abort_action, NULL);
   abort();
 }
+
+/* Error findings of the driver (and, with LT_FUZZ_GPU, of the GPU) are
+ * crashes. */
+static void on_finding(void *data, const lt_finding *f) {
+  struct run *run = data;
+  if (f->severity != LT_SEV_ERROR || f->layer == LT_LAYER_TRACE ||
+      (f->layer == LT_LAYER_GPU && !gpu_aborts) || run->crashed)
+    return;
+  run->crashed = 1;
+  run->first = *f;
+  if (run->immediate)
+    die(f, NULL);
+}
+
+static void replay(const lt_trace *t, struct run *run) {
+  lt_header none = LIFETRACE__TRACE_HEADER__INIT;
+  lt_replay_opts o = {LT_POLICY_KERNEL, driver, 64, on_finding, run};
+  lt_replay *r = NULL;
+  if (lt_replay_new(&r, t->header ? t->header : &none, &o) == 0) {
+    for (size_t i = 0; i < t->n_events; i++)
+      (void)lt_replay_event(r, t->events[i]);
+    (void)lt_replay_finish(r);
+  }
+  lt_replay_free(r);
+}
+
+/* ---- known-crash mode ----------------------------------------------------------------- */
+
+static int is_known(uint64_t sig, int bug) {
+  for (size_t i = 0; i < nknown; i++)
+    if (known[i].sig == sig && known[i].bug == bug)
+      return 1;
+  return 0;
+}
+
+/* Re-reads the known-crash file when it changed ("SIG BUG" lines, BUG a
+ * token of LT_FUZZ_BUGS or "-"). */
+static void load_known(void) {
+  struct stat st;
+  char line[128], hex[32], bug[64];
+  if (stat(known_path, &st) != 0 || (st.st_size == known_size &&
+                                     st.st_mtim.tv_sec == known_mtime.tv_sec &&
+                                     st.st_mtim.tv_nsec == known_mtime.tv_nsec))
+    return;
+  FILE *f = fopen(known_path, "r");
+  if (f == NULL)
+    return;
+  known_mtime = st.st_mtim;
+  known_size = st.st_size;
+  nknown = 0;
+  while (nknown < MAX_KNOWN && fgets(line, sizeof line, f))
+    if (sscanf(line, "%31s %63s", hex, bug) == 2) {
+      int b = -1;
+      for (int j = 0; j < ncand; j++)
+        if (!strcmp(cand[j], bug))
+          b = j;
+      known[nknown++] = (struct key){strtoull(hex, NULL, 16), b};
+    }
+  fclose(f);
+}
+
+static void append_known(const struct key *k, int n, char *desc, size_t len) {
+  char buf[4096];
+  size_t off = 0;
+  desc[0] = 0;
+  for (int i = 0; i < n && off < sizeof buf - 64; i++) {
+    char hex[17];
+    lt_signature_hex(k[i].sig, hex);
+    const char *bug = k[i].bug >= 0 ? cand[k[i].bug] : "-";
+    off += (size_t)snprintf(buf + off, sizeof buf - off, "%s %s\n", hex, bug);
+    size_t dl = strlen(desc);
+    snprintf(desc + dl, len - dl, "%sbug %s: %s", dl ? ", " : "", bug, hex);
+  }
+  int fd = open(known_path, O_WRONLY | O_APPEND | O_CREAT, 0666);
+  if (fd >= 0) {
+    (void)!write(fd, buf, off); /* one write: lines of workers do not interleave */
+    close(fd);
+  }
+}
+
+/* The crash's keys: (signature, bug) for every candidate bug that crashes
+ * the input on its own, else (signature of the whole set, -1). */
+static int crash_keys(const lt_trace *t, const lt_finding *first, struct key *keys) {
+  char err[256];
+  int n = 0;
+  for (int j = 0; j < ncand && ncand > 1; j++) {
+    struct run one = {0, 0, {0}};
+    (void)lt_miniport_set_bugs(driver, cand[j], err, sizeof err);
+    replay(t, &one);
+    if (one.crashed)
+      keys[n++] = (struct key){one.first.signature, j};
+  }
+  if (ncand > 1)
+    (void)lt_miniport_set_bugs(driver, bug_list, err, sizeof err);
+  if (ncand == 1)
+    keys[n++] = (struct key){first->signature, 0};
+  if (n == 0)
+    keys[n++] = (struct key){first->signature, -1};
+  return n;
+}
+
+static void judge_known(const lt_trace *t, const lt_finding *first) {
+  struct key keys[MAX_CAND + 1], fresh[MAX_CAND + 1];
+  int n = crash_keys(t, first, keys), nfresh = 0;
+  char desc[1024];
+  load_known();
+  for (int i = 0; i < n; i++)
+    if (!is_known(keys[i].sig, keys[i].bug))
+      fresh[nfresh++] = keys[i];
+  if (nfresh == 0)
+    return; /* only crashes the campaign already has: keep exploring */
+  append_known(fresh, nfresh, desc, sizeof desc);
+  die(first, desc);
+}
+
+/* ---- the entry ------------------------------------------------------------------------ */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   setup();
@@ -109,15 +289,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sigaction(SIGABRT, NULL, &abort_action);
     abort_saved = 1;
   }
-  lt_header none = LIFETRACE__TRACE_HEADER__INIT;
-  lt_replay_opts o = {LT_POLICY_KERNEL, driver, 64, on_finding, NULL};
-  lt_replay *r = NULL;
-  if (lt_replay_new(&r, t->header ? t->header : &none, &o) == 0) {
-    for (size_t i = 0; i < t->n_events; i++)
-      (void)lt_replay_event(r, t->events[i]);
-    (void)lt_replay_finish(r);
-  }
-  lt_replay_free(r);
+  struct run run = {known_path == NULL, 0, {0}};
+  replay(t, &run);
+  if (run.crashed)
+    judge_known(t, &run.first);
   lt_trace_free(t);
   return 0;
 }
