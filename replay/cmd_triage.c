@@ -46,6 +46,9 @@ static void usage(FILE *out) {
         "  --stats FILE         CSV samples to record with the run: t_ms,execs,\n"
         "                       exec_per_sec,corpus,coverage,features,rss_mb,crashes,timeouts\n"
         "  --command CMD        the campaign's command line, recorded with the run\n"
+        "  --recorded FILE      crash files listed in FILE (one a line) were recorded by an\n"
+        "                       earlier session of the campaign and are not recorded\n"
+        "                       again; those recorded now are appended (fuzz.sh resumes)\n"
         "  -q, --quiet          no summary on stdout\n"
         "  -h, --help           show this help\n"
         "\n"
@@ -62,7 +65,8 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
       {"max-replays", required_argument, 0, 'm'}, {"max-per-signature", required_argument, 0, 'M'},
       {"engine", required_argument, 0, 'e'},     {"run-uuid", required_argument, 0, 'u'},
       {"started-at", required_argument, 0, 't'}, {"stats", required_argument, 0, 's'},
-      {"command", required_argument, 0, 'c'},    {"quiet", no_argument, 0, 'q'},
+      {"command", required_argument, 0, 'c'},    {"recorded", required_argument, 0, 'r'},
+      {"quiet", no_argument, 0, 'q'},
       {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
   int ch;
   c->tr.outdir = "triage";
@@ -85,6 +89,7 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
     case 't': c->rec.started_at = strtoll(optarg, NULL, 10); break;
     case 's': c->rec.stats_csv = optarg; break;
     case 'c': c->rec.command = optarg; break;
+    case 'r': c->rec.recorded = optarg; break;
     case 'q': c->quiet = 1; break;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;

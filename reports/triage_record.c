@@ -89,16 +89,53 @@ static size_t count_before(const lt__triage *tr, size_t idx) {
   return n;
 }
 
-static int record_crashes(lt__triage *tr, lt_store *s, int64_t run, size_t max_per_sig) {
+/* The paths of a "recorded" list, as one buffer of NUL-separated lines. */
+static char *read_recorded(const char *path, size_t *len) {
+  FILE *f = path ? fopen(path, "r") : NULL;
+  char *buf = NULL;
+  *len = 0;
+  if (f == NULL)
+    return NULL;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long n = ftell(f);
+    rewind(f);
+    if (n > 0 && (buf = lt_malloc((size_t)n + 1)) != NULL) {
+      *len = fread(buf, 1, (size_t)n, f);
+      buf[*len] = 0;
+      for (size_t i = 0; i < *len; i++)
+        if (buf[i] == '\n')
+          buf[i] = 0;
+    }
+  }
+  fclose(f);
+  return buf;
+}
+
+static int listed(const char *buf, size_t len, const char *path) {
+  for (size_t i = 0; buf && i < len; i += strlen(buf + i) + 1)
+    if (!strcmp(buf + i, path))
+      return 1;
+  return 0;
+}
+
+static int record_crashes(lt__triage *tr, lt_store *s, int64_t run, const lt__tri_record_opts *o) {
+  size_t max = o->max_per_sig ? o->max_per_sig : 50, len;
+  char *done = read_recorded(o->recorded, &len);
+  FILE *log = o->recorded ? fopen(o->recorded, "a") : NULL;
   int err = 0;
   for (size_t i = 0; i < tr->files.n && err == 0; i++) {
     const lt__tri_crash *c = &tr->files.v[i];
-    if (c->hang || count_before(tr, i) >= max_per_sig)
+    if (c->hang || count_before(tr, i) >= max || listed(done, len, c->path))
       continue;
     char *cmd = lt__tri_command(tr, -1, c->path);
     err = record_trace(tr, s, run, c->path, -1, cmd);
     lt_free(cmd);
+    if (err == 0 && log)
+      fprintf(log, "%s\n", c->path);
   }
+  if (log)
+    fclose(log);
+  lt_free(done);
   return err;
 }
 
@@ -150,7 +187,7 @@ int lt__tri_record(lt__triage *tr, const lt__tri_record_opts *o, int exit_code, 
   if ((err = lt_store_run_begin(s, &ri, &run)) == 0 && o->stats_csv)
     err = record_stats(s, run, o->stats_csv);
   if (err == 0)
-    err = record_crashes(tr, s, run, o->max_per_sig ? o->max_per_sig : 50);
+    err = record_crashes(tr, s, run, o);
   if (err == 0)
     err = record_repros(tr, s, run);
   if (err == 0)

@@ -77,6 +77,10 @@ void lt__triage_reset(lt__triage *tr);
 
 typedef struct lt__tri_record_opts {
   const char *db, *engine, *uuid, *command, *stats_csv;
+  /* Crash files listed here (one path a line) were recorded by an earlier
+   * run of the same campaign and are not recorded again; the ones recorded
+   * now are appended. NULL = record all. */
+  const char *recorded;
   int64_t started_at;
   size_t max_per_sig; /* crash files recorded per signature (0 = 50) */
 } lt__tri_record_opts;
