@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# fuzz.sh — a lifetrace fuzz campaign: build, fuzz with libFuzzer and/or
+# AFL++, then triage every crash (replay, signature, dedup, minimized
+# reproducers), record it in OUT/results.db and write the report.
+# Run ./fuzz.sh --help. Design notes: docs/fuzzing.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+usage() {
+  cat <<'EOF'
+usage: ./fuzz.sh [OPTIONS]
+
+Runs a fuzz campaign against a WDDM miniport driver on lifetrace's simulated
+dxgkrnl (kernel policy: every crash is the driver's), then triages it.
+
+  --engine E        libfuzzer (default), afl, or both
+  --duration S      seconds of fuzzing (default 3600); triage follows
+  --jobs N          parallel workers (default: the number of CPUs). libFuzzer
+                    runs -fork=N; AFL++ runs one -M main and N-1 -S workers
+                    (every other one an ASan build); both splits them
+  --driver PATH     driver under test: a shared object exporting
+                    lt_miniport_entry (build it with -fsanitize=fuzzer-no-link
+                    for coverage), or "reference" (default)
+  --bugs LIST       seeded bugs of the reference driver to switch on: numbers,
+                    pattern ids or names (1,3,p13,p19-resource-double-release),
+                    "all" or "none" (default none)
+  --seeds DIR       seed traces in the fuzz form (default corpus/seeds); seeds
+                    that already crash are kept as findings, not fuzzed
+  --out DIR         campaign folder (default fuzz-out): corpus, crashes, logs,
+                    results.db, triage/ (reproducers, triage.md) and report/
+  --gpu             GPU-layer error findings are crashes too
+  --max-len BYTES   largest input (default 16384)
+  --progress S      seconds between progress lines (default 10)
+  --no-build        use the fuzz builds as they are (build-fuzz/)
+  --no-triage       stop after fuzzing
+  --fail-on-findings  exit 1 when triage finds crashes (for CI gating)
+  -h, --help        show this help
+
+A rerun with the same --out resumes: the corpus, the crashes found so far and
+the list of known crashes are kept (a known crash is not reported again by
+the workers, so they keep exploring), and triage covers every crash of the
+campaign. Ctrl-C stops the workers, keeps their crashes and still triages; a
+worker that dies is restarted for the time left.
+
+Builds (cmake presets, in build-fuzz/): fuzz-tools always, fuzz-libfuzzer for
+libFuzzer, fuzz-afl and fuzz-afl-asan for AFL++. Needs clang and
+libclang-rt-14-dev (libFuzzer), afl++ (AFL++): scripts/setup.sh fuzz.
+
+exit codes: 0 campaign done, 1 crashes found (with --fail-on-findings),
+            2 usage error, 4 build or tool failure
+
+example (a short campaign with every seeded bug on):
+  ./fuzz.sh --engine libfuzzer --duration 120 --bugs all --out fuzz-out
+EOF
+}
+
+say() { printf '[fuzz.sh] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit "${2:-4}"; }
+usage_error() { say "$*"; say "run ./fuzz.sh --help"; exit 2; }
+
+engine=libfuzzer duration=3600 jobs=$(nproc) driver=reference bugs="" seeds="$ROOT/corpus/seeds"
+out=fuzz-out gpu=0 max_len=16384 progress=10 build=1 triage=1 fail_on_findings=0
+cmdline="./fuzz.sh $*"
+
+value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;
+  --engine) value "$1" $#; engine=$2; shift 2 ;;
+  --duration) value "$1" $#; duration=$2; shift 2 ;;
+  --jobs) value "$1" $#; jobs=$2; shift 2 ;;
+  --driver) value "$1" $#; driver=$2; shift 2 ;;
+  --bugs) value "$1" $#; bugs=$2; shift 2 ;;
+  --seeds) value "$1" $#; seeds=$2; shift 2 ;;
+  --out) value "$1" $#; out=$2; shift 2 ;;
+  --max-len) value "$1" $#; max_len=$2; shift 2 ;;
+  --progress) value "$1" $#; progress=$2; shift 2 ;;
+  --gpu) gpu=1; shift ;;
+  --no-build) build=0; shift ;;
+  --no-triage) triage=0; shift ;;
+  --fail-on-findings) fail_on_findings=1; shift ;;
+  -h | --help) usage; exit 0 ;;
+  *) usage_error "unknown option: $1" ;;
+  esac
+done
+
+case "$engine" in libfuzzer | afl | both) ;; *) usage_error "--engine must be libfuzzer, afl or both" ;; esac
+for n in "$duration" "$jobs" "$max_len" "$progress"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || usage_error "not a number: $n"
+done
+[ "$jobs" -ge 1 ] || usage_error "--jobs must be at least 1"
+[ -d "$seeds" ] || usage_error "no seed folder: $seeds"
+seeds=$(cd "$seeds" && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [ "$driver" != reference ]; then
+  [ -f "$driver" ] || usage_error "no driver: $driver"
+  driver=$(cd "$(dirname "$driver")" && pwd)/$(basename "$driver")
+fi
+[ "$bugs" = none ] && bugs=""
+
+TOOLS=$ROOT/build-fuzz/tools
+LIFETRACE=$TOOLS/lifetrace
+AFL_MUTATOR=$TOOLS/fuzz/afl_mutator.so
+LF_BIN=$ROOT/build-fuzz/libfuzzer/fuzz/fuzz_replay
+AFL_BIN=$ROOT/build-fuzz/afl/fuzz/fuzz_replay_afl
+AFL_ASAN_BIN=$ROOT/build-fuzz/afl-asan/fuzz/fuzz_replay_afl
+DICT=$ROOT/fuzz/lifetrace.dict
+mkdir -p "$out/logs" "$out/corpus/libfuzzer" "$out/crashes/libfuzzer" "$out/crashes/seeds" "$out/afl"
+
+# ---- the campaign's identity: a rerun must fuzz the same thing ---------------------
+
+conf="driver=$driver bugs=${bugs:-none} gpu=$gpu"
+if [ -f "$out/campaign.conf" ] && [ "$(cat "$out/campaign.conf")" != "$conf" ]; then
+  die "$out holds a campaign with other settings ($(cat "$out/campaign.conf")); use another --out" 2
+fi
+echo "$conf" >"$out/campaign.conf"
+
+# ---- build ---------------------------------------------------------------------------
+
+need_tool() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: run scripts/setup.sh fuzz"; }
+
+build_preset() {
+  local preset=$1 dir=$2 gen=()
+  [ -f "$dir/CMakeCache.txt" ] || ! command -v ninja >/dev/null || gen=(-G Ninja)
+  say "building $preset (log: $out/logs/build-$preset.log)"
+  (cd "$ROOT" && cmake --preset "$preset" "${gen[@]}" && cmake --build --preset "$preset" -j"$(nproc)") \
+    >"$out/logs/build-$preset.log" 2>&1 || die "building $preset failed: see $out/logs/build-$preset.log"
+}
+
+if [ "$build" = 1 ]; then
+  need_tool cmake
+  build_preset fuzz-tools "$TOOLS"
+  if [ "$engine" != afl ]; then
+    need_tool clang
+    build_preset fuzz-libfuzzer "$ROOT/build-fuzz/libfuzzer"
+  fi
+  if [ "$engine" != libfuzzer ]; then
+    need_tool afl-fuzz
+    need_tool afl-clang-fast
+    build_preset fuzz-afl "$ROOT/build-fuzz/afl"
+    build_preset fuzz-afl-asan "$ROOT/build-fuzz/afl-asan"
+  fi
+fi
+[ -x "$LIFETRACE" ] || die "no $LIFETRACE: build first (drop --no-build)"
+[ "$engine" = afl ] || [ -x "$LF_BIN" ] || die "no $LF_BIN: build first"
+[ "$engine" = libfuzzer ] || [ -x "$AFL_BIN" ] || die "no $AFL_BIN: build first"
+
+# ---- environment of every worker ------------------------------------------------------
+
+export LT_FUZZ_DRIVER=$driver LT_FUZZ_BUGS=$bugs LT_FUZZ_GPU=$gpu LT_FUZZ_QUIET=1
+export LT_FUZZ_KNOWN=$out/known-crashes.txt
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=0:detect_leaks=0}
+touch "$LT_FUZZ_KNOWN"
+
+# ---- seeds: a seed that already crashes is a finding, not a starting point ------------------
+
+screen_seeds() {
+  local bin=$LF_BIN n=0 bad=0
+  [ "$engine" = afl ] && bin=$AFL_BIN
+  rm -rf "$out/seeds"
+  mkdir -p "$out/seeds"
+  for f in "$seeds"/*; do
+    [ -f "$f" ] || continue
+    n=$((n + 1))
+    if LT_FUZZ_KNOWN= timeout 60 "$bin" "$f" >/dev/null 2>&1; then
+      cp "$f" "$out/seeds/"
+    else
+      bad=$((bad + 1))
+      cp "$f" "$out/crashes/seeds/crash-seed-$(basename "$f")"
+    fi
+  done
+  [ "$bad" = 0 ] || say "$bad of $n seeds crash already: kept in $out/crashes/seeds for triage"
+  [ "$n" -gt "$bad" ] || die "no seed replays without a crash: give --seeds with at least one" 2
+  say "seeds: $((n - bad)) from $seeds"
+}
+screen_seeds
+
+# ---- workers --------------------------------------------------------------------------
+
+lf_jobs=0 afl_jobs=0
+case "$engine" in
+libfuzzer) lf_jobs=$jobs ;;
+afl) afl_jobs=$jobs ;;
+both)
+  lf_jobs=$(((jobs + 1) / 2))
+  afl_jobs=$((jobs - lf_jobs))
+  [ "$afl_jobs" -ge 1 ] || afl_jobs=1
+  ;;
+esac
+
+declare -A wpid wrestarts
+
+start_libfuzzer() { # secs
+  (cd "$out/logs" && exec setsid "$LF_BIN" -fork="$lf_jobs" -ignore_crashes=1 -ignore_timeouts=1 \
+    -ignore_ooms=1 -max_total_time="$1" -max_len="$max_len" -timeout=20 -dict="$DICT" \
+    -artifact_prefix="$out/crashes/libfuzzer/" -print_final_stats=1 \
+    "$out/corpus/libfuzzer" "$out/seeds") >>"$out/logs/libfuzzer.log" 2>&1 &
+  wpid[libfuzzer]=$!
+}
+
+start_afl() { # name secs
+  local name=$1 role=(-S "$1") bin=$AFL_BIN extra=()
+  [ "$name" = main ] && role=(-M main)
+  [ "$name" = main ] && [ "$lf_jobs" -gt 0 ] && extra=(-F "$out/corpus/libfuzzer")
+  if [ "$name" != main ] && [ $((${name#s} % 2)) = 1 ] && [ -x "$AFL_ASAN_BIN" ]; then
+    bin=$AFL_ASAN_BIN
+  fi
+  (cd "$out/logs" && AFL_CUSTOM_MUTATOR_LIBRARY=$AFL_MUTATOR AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
+    AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+    exec setsid afl-fuzz -i "$out/seeds" -o "$out/afl" "${role[@]}" "${extra[@]}" -V "$2" \
+    -x "$DICT" -t 5000+ -m none -- "$bin") >>"$out/logs/afl-$name.log" 2>&1 &
+  wpid[$name]=$!
+}
+
+start_worker() { # name secs
+  if [ "$1" = libfuzzer ]; then start_libfuzzer "$2"; else start_afl "$1" "$2"; fi
+}
+
+workers=()
+[ "$lf_jobs" -gt 0 ] && workers+=(libfuzzer)
+if [ "$afl_jobs" -gt 0 ]; then
+  workers+=(main)
+  for ((i = 1; i < afl_jobs; i++)); do workers+=("s$i"); done
+fi
+
+stop_workers() {
+  local w
+  for w in "${workers[@]}"; do
+    # SIGTERM: libFuzzer's -fork parent and AFL++ both stop cleanly on it.
+    [ -n "${wpid[$w]:-}" ] && kill -TERM -- "-${wpid[$w]}" 2>/dev/null || true
+  done
+  for _ in $(seq 1 20); do
+    local alive=0
+    for w in "${workers[@]}"; do
+      if [ -n "${wpid[$w]:-}" ] && kill -0 "${wpid[$w]}" 2>/dev/null; then alive=1; fi
+    done
+    [ "$alive" = 0 ] && return
+    sleep 0.5
+  done
+  for w in "${workers[@]}"; do
+    [ -z "${wpid[$w]:-}" ] || kill -KILL -- "-${wpid[$w]}" 2>/dev/null || true
+  done
+}
+
+stopping=0
+on_signal() {
+  if [ "$stopping" = 1 ]; then
+    say "interrupted again: stopping now"
+    stop_workers
+    exit 130
+  fi
+  stopping=1
+  say "stopping the workers (crashes are kept); triage follows — Ctrl-C again to skip it"
+}
+trap on_signal INT TERM
+trap 'stop_workers' EXIT # whatever ends the script, no worker outlives it
+
+# ---- progress and stats -------------------------------------------------------------------
+
+session=$(date +%Y%m%d-%H%M%S)
+stats_csv=$out/logs/stats-$session.csv
+echo "t_ms,execs,exec_per_sec,corpus,coverage,features,rss_mb,crashes,timeouts" >"$stats_csv"
+
+sample() { # elapsed
+  local lf afl files known
+  lf=$(grep -aE '^#[0-9]+: cov: ' "$out/logs/libfuzzer.log" 2>/dev/null | tail -1 || true)
+  # #6152: cov: 3287 ft: 7689 corp: 605 exec/s 50 oom/timeout/crash: 0/0/20 time: 68s job: 22
+  local lx=0 lcov=0 lft=0 lcorp=0 leps=0 lto=0
+  if [ -n "$lf" ]; then
+    read -r lx lcov lft lcorp leps lto <<<"$(sed -E 's/^#([0-9]+): cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+) exec\/s:? ([0-9]+) oom\/timeout\/crash: [0-9]+\/([0-9]+)\/.*/\1 \2 \3 \4 \5 \6/' <<<"$lf")"
+  fi
+  # plot_data: relative_time, cycles_done, cur_item, corpus_count, pending_total, pending_favs,
+  # map_size, saved_crashes, saved_hangs, max_depth, execs_per_sec, total_execs, edges_found
+  afl=$(for p in "$out"/afl/*/plot_data; do if [ -f "$p" ]; then tail -1 "$p"; fi; done |
+    awk -F', *' '$1 !~ /^#/ {c+=$4; h+=$9; e+=$11; x+=$12; if ($13>g) g=$13} END {printf "%d %d %.0f %d %d", x, c, e, g, h}')
+  local ax ac ae ag ah
+  read -r ax ac ae ag ah <<<"${afl:-0 0 0 0 0}"
+  files=$( (find "$out/crashes" "$out/afl" -type f \( -name 'crash-*' -o -path '*/crashes/id:*' \) 2>/dev/null || true) | wc -l)
+  known=$(wc -l <"$LT_FUZZ_KNOWN")
+  local line="$1/${duration}s"
+  [ "$lf_jobs" -gt 0 ] && line="$line  libFuzzer: $lx execs ($leps/s), corpus $lcorp, cov $lcov"
+  [ "$afl_jobs" -gt 0 ] && line="$line  AFL++: $ax execs ($ae/s), corpus $ac, edges $ag"
+  say "$line  | crash files $files, distinct crashes $known"
+  local cov=$lcov
+  [ "$cov" -gt 0 ] || cov=$ag
+  echo "$(date +%s%3N),$((lx + ax)),$((leps + ae)),$((lcorp + ac)),$cov,$lft,0,$files,$((lto + ah))" >>"$stats_csv"
+}
+
+# ---- the campaign -----------------------------------------------------------------------------
+
+started_ms=$(date +%s%3N)
+start=$(date +%s)
+end=$((start + duration))
+say "campaign: engine $engine, $jobs job(s), ${duration}s, driver $driver, bugs ${bugs:-none}, out $out"
+for w in "${workers[@]}"; do
+  wrestarts[$w]=0
+  start_worker "$w" "$duration"
+done
+
+last=$start
+while [ "$stopping" = 0 ]; do
+  now=$(date +%s)
+  [ "$now" -lt "$end" ] || break
+  for w in "${workers[@]}"; do
+    if ! kill -0 "${wpid[$w]}" 2>/dev/null && [ $((end - now)) -gt 5 ]; then
+      if [ "${wrestarts[$w]}" -ge 5 ]; then
+        say "worker $w keeps dying: not restarting it (see $out/logs)"
+        continue
+      fi
+      wrestarts[$w]=$((${wrestarts[$w]} + 1))
+      say "worker $w exited early: restarting it for the $((end - now))s left"
+      start_worker "$w" $((end - now))
+    fi
+  done
+  if [ $((now - last)) -ge "$progress" ]; then
+    last=$now
+    sample $((now - start))
+  fi
+  sleep 1 &
+  wait $! || true
+done
+stop_workers
+trap - INT TERM EXIT
+sample $(($(date +%s) - start))
+
+# ---- triage and report ------------------------------------------------------------------------
+
+[ "$triage" = 1 ] || { say "done (triage skipped); crashes in $out/crashes and $out/afl"; exit 0; }
+trap 'say "triage interrupted"; exit 130' INT TERM
+engine_name=$engine
+[ "$engine" = afl ] && engine_name=afl++
+[ "$engine" = both ] && engine_name=libfuzzer+afl++
+targs=(--out "$out/triage" --db "$out/results.db" --engine "$engine_name"
+  --run-uuid "$(cat /proc/sys/kernel/random/uuid)" --started-at "$started_ms"
+  --stats "$stats_csv" --command "$cmdline" --recorded "$out/triage-recorded.txt")
+[ "$driver" != reference ] && targs+=(--driver "$driver")
+[ -n "$bugs" ] && targs+=(--bugs "$bugs")
+[ "$gpu" = 1 ] && targs+=(--gpu)
+say "triage: replaying every crash (log: $out/logs/triage.log)"
+set +e
+"$LIFETRACE" triage -q "${targs[@]}" "$out/crashes" "$out/afl" >"$out/logs/triage.log" 2>&1
+trc=$?
+set -e
+[ "$trc" -le 1 ] || die "triage failed (exit $trc): see $out/logs/triage.log"
+"$LIFETRACE" report --db "$out/results.db" --out "$out/report" >>"$out/logs/triage.log" 2>&1 ||
+  die "report failed: see $out/logs/triage.log"
+echo
+cat "$out/triage/triage.md"
+echo
+say "report: $out/report/index.html (summary: $out/report/summary.md); database: $out/results.db"
+if [ "$trc" = 1 ] && [ "$fail_on_findings" = 1 ]; then exit 1; fi
+exit 0
