@@ -186,6 +186,7 @@ struct lt_replay {
 void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, ...)
     LT_PRINTF(5, 6);
 void lt__finding_at(lt_replay *r, lt_finding *f);
+void lt__finding_describe(lt_finding *f, const lt__obj *o);
 void lt__hist(lt_replay *r, lt__obj *o);
 uint64_t lt__serial(lt_replay *r);
 
@@ -238,6 +239,7 @@ void lt__op_residency(lt_replay *r, const lt_event *ev);
 void lt__op_scanout(lt_replay *r, const lt_event *ev);
 void lt__op_tdr(lt_replay *r);
 void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence);
+void lt__retire_packets(lt_replay *r, lt__node *nd, uint64_t node_fence);
 void lt__drain_context(lt_replay *r, lt__context *c);
 int lt__make_resident(lt_replay *r, lt__alloc *a, uint32_t preferred);
 enum { LT_EVICT_TRANSFER, LT_EVICT_SILENT, LT_EVICT_TDR_NOTICE };

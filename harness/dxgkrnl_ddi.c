@@ -260,15 +260,8 @@ static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint6
     snprintf(f.site, sizeof f.site, "tag:%s", tag);
     snprintf(f.ddi, sizeof f.ddi, "%s", ddi ? ddi : "?");
     lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
-    if (o && o->type == object) {
-      f.pid = o->pid;
-      f.created_at = o->created_at;
-      f.n_destroyed = o->n_destroyed;
-      memcpy(f.destroyed_at, o->destroyed_at, sizeof f.destroyed_at);
-      f.n_history = o->hist_n;
-      for (int j = 0; j < o->hist_n; j++)
-        f.history[j] = o->hist[(o->hist_pos - o->hist_n + j + 2 * LT_HIST) % LT_HIST];
-    }
+    if (o)
+      lt__finding_describe(&f, o);
     snprintf(f.message, sizeof f.message,
              "%zu pool block(s) with tag '%s' (%zu bytes) outlive %s after %s returned",
              scan->acc[i].blocks, tag, scan->acc[i].bytes, what, f.ddi);

@@ -261,19 +261,9 @@ static NTSTATUS ddi_interrupt(lt_replay *r, void *arg) {
   return STATUS_SUCCESS;
 }
 
-/* Completes every packet of a node up to node_fence: the GPU touches their
- * memory, the driver's ISR and DPC run, then the engine retires the packets
- * and runs the destroys that were waiting for them. */
-void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence) {
-  lt__node *nd = &r->nodes[node];
-  if (node_fence <= nd->completed) {
-    lt_gpu_scanout_read(r->gpu);
-    return;
-  }
-  lt_gpu_complete(r->gpu, node, node_fence);
-  nd->completed = node_fence;
-  ULONG msg = node;
-  (void)lt__ddi(r, "DxgkDdiDpcRoutine", LT_OBJ_NONE, 0, 0, ddi_interrupt, &msg);
+/* Forgets the packets of a node up to node_fence (all: UINT64_MAX), dropping
+ * their references and the driver's DMA private data. */
+void lt__retire_packets(lt_replay *r, lt__node *nd, uint64_t node_fence) {
   while (nd->head && nd->head->node_fence <= node_fence) {
     lt__packet *p = nd->head;
     nd->head = p->next;
@@ -288,6 +278,22 @@ void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence) {
     lt_free(p->priv);
     lt_free(p);
   }
+}
+
+/* Completes every packet of a node up to node_fence: the GPU touches their
+ * memory, the driver's ISR and DPC run, then the engine retires the packets
+ * and runs the destroys that were waiting for them. */
+void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence) {
+  lt__node *nd = &r->nodes[node];
+  if (node_fence <= nd->completed) {
+    lt_gpu_scanout_read(r->gpu);
+    return;
+  }
+  lt_gpu_complete(r->gpu, node, node_fence);
+  nd->completed = node_fence;
+  ULONG msg = node;
+  (void)lt__ddi(r, "DxgkDdiDpcRoutine", LT_OBJ_NONE, 0, 0, ddi_interrupt, &msg);
+  lt__retire_packets(r, nd, node_fence);
   lt__check_recent_frees(r, "DxgkDdiDpcRoutine");
   lt__run_deferred(r, 0);
 }
@@ -397,19 +403,7 @@ static NTSTATUS ddi_restart(lt_replay *r, void *arg) {
 static void drop_packets(lt_replay *r) {
   for (int n = 0; n < LT_MAX_NODES; n++) {
     lt__node *nd = &r->nodes[n];
-    while (nd->head) {
-      lt__packet *p = nd->head;
-      nd->head = p->next;
-      for (size_t i = 0; i < p->n; i++) {
-        p->allocs[i]->pending_refs--;
-        lt__unref(r, &p->allocs[i]->o);
-      }
-      lt__unref(r, &p->ctx->o);
-      lt_free(p->allocs);
-      lt_free(p->priv);
-      lt_free(p);
-    }
-    nd->tail = NULL;
+    lt__retire_packets(r, nd, UINT64_MAX);
     nd->completed = nd->next_fence;
   }
   lt_gpu_reset(r->gpu);
@@ -451,12 +445,8 @@ void lt__gpu_violation(void *data, int violation, const lt_gpu_access *a, uint64
     snprintf(f.ddi, sizeof f.ddi, "scanout");
     snprintf(f.site, sizeof f.site, "scanout[%u]", source);
     lt__obj *o = lt__lookup(r, LT_OBJ_ALLOCATION, a->tag);
-    if (o) {
-      f.created_at = o->created_at;
-      f.pid = o->pid;
-      f.n_destroyed = o->n_destroyed;
-      memcpy(f.destroyed_at, o->destroyed_at, sizeof f.destroyed_at);
-    }
+    if (o)
+      lt__finding_describe(&f, o);
     snprintf(f.message, sizeof f.message,
              "scanout source %u reads segment %u offset 0x%llx (%llu bytes), memory %s",
              source, a->segment, (unsigned long long)a->addr, (unsigned long long)a->size,

@@ -200,20 +200,8 @@ void *lt__want(lt_replay *r, int type, uint64_t handle, int destroy) {
 }
 
 void lt__objects_reset(lt_replay *r) {
-  for (int n = 0; n < LT_MAX_NODES; n++) {
-    lt__packet *p = r->nodes[n].head;
-    while (p) {
-      lt__packet *next = p->next;
-      for (size_t i = 0; i < p->n; i++)
-        lt__unref(r, &p->allocs[i]->o);
-      lt__unref(r, &p->ctx->o);
-      lt_free(p->allocs);
-      lt_free(p->priv);
-      lt_free(p);
-      p = next;
-    }
-    r->nodes[n].head = r->nodes[n].tail = NULL;
-  }
+  for (int n = 0; n < LT_MAX_NODES; n++)
+    lt__retire_packets(r, &r->nodes[n], UINT64_MAX);
   while (r->deferred) {
     lt__deferred *d = r->deferred;
     r->deferred = d->next;

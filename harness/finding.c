@@ -105,7 +105,7 @@ void lt_findings_reset(lt_findings *fs) {
 
 /* Writes s as a JSON string literal, escaping quotes, backslashes and
  * control characters (handles any byte sequence). */
-static void json_str(FILE *out, const char *s) {
+void lt_json_write_string(FILE *out, const char *s) {
   fputc('"', out);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     if (*p == '"' || *p == '\\')
@@ -124,7 +124,7 @@ static void json_history(FILE *out, const lt_finding *f) {
     const lt_history_entry *h = &f->history[i];
     const char *op = lt_op_name(h->op);
     fprintf(out, "%s{\"event\":%" PRIu64 ",\"op\":", i ? "," : "", h->event);
-    json_str(out, op ? op : "?");
+    lt_json_write_string(out, op ? op : "?");
     if (h->has_origin)
       fprintf(out, ",\"origin\":{\"record\":%" PRIu64 ",\"line\":%" PRIu64 "}", h->origin_record,
               h->origin_line);
@@ -137,7 +137,7 @@ void lt_finding_write_json(FILE *out, const lt_finding *f) {
   char sig[17];
   lt_signature_hex(f->signature, sig);
   fputs("{\"kind\":", out);
-  json_str(out, lt_finding_kind_name(f->kind));
+  lt_json_write_string(out, lt_finding_kind_name(f->kind));
   fprintf(out, ",\"layer\":\"%s\",\"severity\":\"%s\",\"event\":%" PRIu64, lt_layer_name(f->layer),
           lt_severity_name(f->severity), f->event);
   if (f->has_origin)
@@ -155,19 +155,19 @@ void lt_finding_write_json(FILE *out, const lt_finding *f) {
   fputs("],\"history\":", out);
   json_history(out, f);
   fputs(",\"ddi\":", out);
-  json_str(out, f->ddi);
+  lt_json_write_string(out, f->ddi);
   fputs(",\"site\":", out);
-  json_str(out, f->site);
+  lt_json_write_string(out, f->site);
   if (f->pool_tag) {
     char tag[5] = {(char)(f->pool_tag & 0xff), (char)((f->pool_tag >> 8) & 0xff),
                    (char)((f->pool_tag >> 16) & 0xff), (char)(f->pool_tag >> 24), 0};
     fputs(",\"pool_tag\":", out);
-    json_str(out, tag);
+    lt_json_write_string(out, tag);
   }
   if (f->bytes)
     fprintf(out, ",\"bytes\":%" PRIu64, f->bytes);
   fputs(",\"message\":", out);
-  json_str(out, f->message);
+  lt_json_write_string(out, f->message);
   fprintf(out, ",\"signature\":\"%s\"}", sig);
 }
 

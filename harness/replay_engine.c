@@ -61,6 +61,20 @@ void lt__finding_at(lt_replay *r, lt_finding *f) {
     r->opts.on_finding(r->opts.on_finding_data, f);
 }
 
+/* Copies what a finding tells about its object: kind and handle, process,
+ * where it was created and destroyed, and its history (oldest first). */
+void lt__finding_describe(lt_finding *f, const lt__obj *o) {
+  f->object = o->type;
+  f->handle = o->handle;
+  f->pid = o->pid;
+  f->created_at = o->created_at;
+  f->n_destroyed = o->n_destroyed;
+  memcpy(f->destroyed_at, o->destroyed_at, sizeof f->destroyed_at);
+  f->n_history = o->hist_n;
+  for (int i = 0; i < o->hist_n; i++)
+    f->history[i] = o->hist[(o->hist_pos - o->hist_n + i + 2 * LT_HIST) % LT_HIST];
+}
+
 /* Records a finding about object o (may be NULL) at the current event. */
 void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, ...) {
   lt_finding f;
@@ -70,15 +84,7 @@ void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, .
   f.created_at = -1;
   if (o) {
     lt__hist(r, o);
-    f.object = o->type;
-    f.handle = o->handle;
-    f.pid = o->pid;
-    f.created_at = o->created_at;
-    f.n_destroyed = o->n_destroyed;
-    memcpy(f.destroyed_at, o->destroyed_at, sizeof f.destroyed_at);
-    f.n_history = o->hist_n;
-    for (int i = 0; i < o->hist_n; i++)
-      f.history[i] = o->hist[(o->hist_pos - o->hist_n + i + 2 * LT_HIST) % LT_HIST];
+    lt__finding_describe(&f, o);
   } else if (r->cur) {
     f.pid = r->cur->pid;
   }

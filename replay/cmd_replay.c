@@ -87,19 +87,16 @@ static void print_json(const struct replay_cli *c, const char *path, const lt_re
   const lt_findings *fs = lt_replay_findings(r);
   uint64_t events = lt_replay_events(r);
   printf("{\"trace\":{\"path\":");
-  putchar('"');
-  for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-    if (*p == '"' || *p == '\\')
-      printf("\\%c", *p);
-    else if (*p < 0x20)
-      printf("\\u%04x", *p);
-    else
-      putchar(*p);
-  printf("\",\"events\":%" PRIu64 ",\"ends\":\"%s\"},", events,
+  lt_json_write_string(stdout, path);
+  printf(",\"events\":%" PRIu64 ",\"ends\":\"%s\"},", events,
          h->ends == LIFETRACE__ENDS__ENDS_WINDOW ? "window" : "teardown");
-  printf("\"policy\":\"%s\",\"miniport\":{\"name\":\"%s\",\"version\":\"%s\",\"bugs\":\"%s\"},",
-         lt_policy_name(c->policy), c->mp->Name ? c->mp->Name : "?",
-         c->mp->Version ? c->mp->Version : "?", c->bugs ? c->bugs : "");
+  printf("\"policy\":\"%s\",\"miniport\":{\"name\":", lt_policy_name(c->policy));
+  lt_json_write_string(stdout, c->mp->Name ? c->mp->Name : "?");
+  printf(",\"version\":");
+  lt_json_write_string(stdout, c->mp->Version ? c->mp->Version : "?");
+  printf(",\"bugs\":");
+  lt_json_write_string(stdout, c->bugs ? c->bugs : "");
+  printf("},");
   printf("\"findings\":[");
   for (size_t i = 0; i < fs->n; i++) {
     if (i)
@@ -110,15 +107,8 @@ static void print_json(const struct replay_cli *c, const char *path, const lt_re
          ",\"kept\":%zu,\"seconds\":%.3f,\"events_per_second\":%.0f",
          fs->errors, fs->warnings, fs->total, fs->n, secs, secs > 0 ? events / secs : 0.0);
   if (diag) {
-    printf(",\"input_error\":\"");
-    for (const unsigned char *p = (const unsigned char *)diag; *p; p++)
-      if (*p == '"' || *p == '\\')
-        printf("\\%c", *p);
-      else if (*p < 0x20)
-        printf("\\u%04x", *p);
-      else
-        putchar(*p);
-    printf("\"");
+    printf(",\"input_error\":");
+    lt_json_write_string(stdout, diag);
   }
   printf("}}\n");
 }

@@ -115,6 +115,9 @@ void lt_findings_init(lt_findings *fs, size_t cap);
 LT_MUST_CHECK int lt_findings_add(lt_findings *fs, const lt_finding *f);
 void lt_findings_reset(lt_findings *fs);
 
+/* Writes s as a JSON string literal (quotes, backslashes and control
+ * characters escaped; any byte sequence is accepted). */
+void lt_json_write_string(FILE *out, const char *s);
 /* Writes one finding as a JSON object (no trailing newline). */
 void lt_finding_write_json(FILE *out, const lt_finding *f);
 /* Writes one finding as an AddressSanitizer-style text block; trace_name is
