@@ -271,10 +271,21 @@ sample() { # elapsed
   if [ -n "$lf" ]; then
     read -r lx lcov lft lcorp leps lto <<<"$(sed -E 's/^#([0-9]+): cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+) exec\/s:? ([0-9]+) oom\/timeout\/crash: [0-9]+\/([0-9]+)\/.*/\1 \2 \3 \4 \5 \6/' <<<"$lf")"
   fi
-  # plot_data: relative_time, cycles_done, cur_item, corpus_count, pending_total, pending_favs,
-  # map_size, saved_crashes, saved_hangs, max_depth, execs_per_sec, total_execs, edges_found
-  afl=$(for p in "$out"/afl/*/plot_data; do if [ -f "$p" ]; then tail -1 "$p"; fi; done |
-    awk -F', *' '$1 !~ /^#/ {c+=$4; h+=$9; e+=$11; x+=$12; if ($13>g) g=$13} END {printf "%d %d %.0f %d %d", x, c, e, g, h}')
+  # Per AFL++ instance: corpus, hangs, exec/s, execs, edges — from the last
+  # line of plot_data (relative_time, cycles_done, cur_item, corpus_count,
+  # pending_total, pending_favs, map_size, saved_crashes, saved_hangs,
+  # max_depth, execs_per_sec, total_execs, edges_found), or, before afl-fuzz
+  # writes one, from the queue: its size and the largest execs: in a name.
+  afl=$(for d in "$out"/afl/*/; do
+    [ -d "$d/queue" ] || continue
+    if [ -f "$d/plot_data" ] && grep -qv '^#' "$d/plot_data"; then
+      tail -1 "$d/plot_data" | awk -F', *' '{print $4, $9, $11, $12, $13}'
+    else
+      q=$(ls "$d/queue" | grep -c '^id:' || true)
+      x=$( (ls "$d/queue" "$d/crashes" 2>/dev/null || true) | sed -n 's/.*execs:\([0-9]*\).*/\1/p' | sort -n | tail -1)
+      echo "$q 0 $(( ${x:-0} / ($1 > 0 ? $1 : 1) )) ${x:-0} 0"
+    fi
+  done | awk '{c+=$1; h+=$2; e+=$3; x+=$4; if ($5>g) g=$5} END {printf "%d %d %.0f %d %d", x, c, e, g, h}')
   local ax ac ae ag ah
   read -r ax ac ae ag ah <<<"${afl:-0 0 0 0 0}"
   files=$( (find "$out/crashes" "$out/afl" -type f \( -name 'crash-*' -o -path '*/crashes/id:*' \) 2>/dev/null || true) | wc -l)
@@ -282,7 +293,7 @@ sample() { # elapsed
   local line="$1/${duration}s"
   [ "$lf_jobs" -gt 0 ] && line="$line  libFuzzer: $lx execs ($leps/s), corpus $lcorp, cov $lcov"
   [ "$afl_jobs" -gt 0 ] && line="$line  AFL++: $ax execs ($ae/s), corpus $ac, edges $ag"
-  say "$line  | crash files $files, distinct crashes $known"
+  say "$line  | crash files $files, known crash keys $known"
   local cov=$lcov
   [ "$cov" -gt 0 ] || cov=$ag
   echo "$(date +%s%3N),$((lx + ax)),$((leps + ae)),$((lcorp + ac)),$cov,$lft,0,$files,$((lto + ah))" >>"$stats_csv"
