@@ -51,19 +51,23 @@ static void make_seed(void) {
   seed_len = lifetrace__trace__pack(&t, seed_buf);
 }
 
+static long live_at_setup;
+
 static int setup(void **state) {
   lt_mutator *m = NULL;
   if (seed_len == 0)
     make_seed();
+  live_at_setup = lt_alloc_live();
   if (lt_mutator_new(&m))
     return -1;
   *state = m;
   return 0;
 }
 
+/* Every test ends with everything it made released. */
 static int teardown(void **state) {
   lt_mutator_free(*state);
-  return 0;
+  return lt_alloc_live() == live_at_setup ? 0 : -1;
 }
 
 static void test_seed_is_well_formed(void **state) {
