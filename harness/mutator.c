@@ -691,9 +691,10 @@ size_t lt_mutator_crossover(lt_mutator *m, const uint8_t *a, size_t alen, const 
   } else if (da != 0) {
     m->t = m->t2;
     mutate_trace(m, &m->t);
+  } else if (db != 0) {
+    mutate_trace(m, &m->t);
   } else {
-    if (db == 0)
-      splice(m, &m->t, &m->t2);
+    splice(m, &m->t, &m->t2);
     note(m, LT_MUT_SPLICE);
     if (mrng_pct(&m->rng, 50))
       mutate_trace(m, &m->t);
