@@ -1,0 +1,8 @@
+/* lifetrace — stand-in for the WDK's <ntdef.h>: forwards to lifetrace's compat
+ * headers, so that a driver source's own #include lines stay as they are when
+ * lifetrace/wdk is on its include path (lifetrace_add_driver puts it there).
+ * Only what lifetrace/wddm.h and lifetrace/wddm_kernel.h declare is here. */
+#ifndef LIFETRACE_WDK_NTDEF_H
+#define LIFETRACE_WDK_NTDEF_H
+#include "lifetrace/wddm_kernel.h"
+#endif
