@@ -1,0 +1,158 @@
+# lifetrace_add_driver(): build a WDDM miniport driver's sources into the
+# binaries that replay and fuzz it (docs/bring-your-own-driver.md).
+#
+#   lifetrace_add_driver(<name>
+#     SOURCES <file>...               the driver's sources and its lifetrace glue
+#                                     (the file with LT_DEFINE_MINIPORT_ENTRY)
+#     [INCLUDE_DIRECTORIES <dir>...]
+#     [COMPILE_DEFINITIONS <def>...]
+#     [COMPILE_OPTIONS <opt>...]
+#     [LINK_LIBRARIES <lib>...]       static helpers the driver needs (PIC)
+#     [CORPUS <dir>]                  regression corpus: CTest test <name>_regressions
+#     [NO_SANITIZE]                   no ASan/UBSan in lifetrace-<name>
+#     [NO_FUZZ])                      no libFuzzer variants
+#
+# Targets it makes:
+#   <name>           lib<name>.so: the driver alone, for `lifetrace replay|check
+#                    --driver` and fuzz.sh's triage. Kernel routines
+#                    (ExAllocatePool2, spin locks, ...) stay undefined: the
+#                    loading binary provides them.
+#   <name>_replay    lifetrace-<name>: the lifetrace tool with the driver linked
+#                    in statically (ASan + UBSan on the driver unless
+#                    NO_SANITIZE). Without --driver it runs the linked driver.
+#   <name>_fuzzer    fuzz-<name>: the libFuzzer replay target (structure-aware
+#                    mutator) with the driver linked in, instrumented for coverage,
+#                    ASan and UBSan. LT_FUZZ_BUGS etc. as in fuzz/fuzz_replay.c.
+#   <name>_fuzzdrv   lib<name>-fuzz.so: the driver instrumented the same way, for
+#                    `fuzz.sh --driver` (whose fuzz target provides the runtimes).
+# The last two need clang with libFuzzer (compiler-rt); otherwise they are
+# skipped with a message.
+#
+# Every driver source is compiled with LIFETRACE=1, DBG=1 in Debug builds
+# (NT_ASSERT, PAGED_CODE), -Wno-multichar (pool tags), and lifetrace's WDK
+# stand-ins (<ntddk.h>, <d3dkmddi.h>, ...) on the include path.
+#
+# Where lifetrace is: the root CMakeLists.txt of lifetrace (in-tree drivers,
+# LT_DRIVERS) or lifetraceConfig.cmake (find_package(lifetrace)) sets the
+# global properties read below.
+
+include_guard(GLOBAL)
+include(CheckCSourceCompiles)
+
+function(_lifetrace_prop var name)
+  get_property(value GLOBAL PROPERTY ${name})
+  if(NOT value)
+    message(FATAL_ERROR "lifetrace_add_driver: ${name} is not set (use find_package(lifetrace))")
+  endif()
+  set(${var} ${value} PARENT_SCOPE)
+endfunction()
+
+# Whether this compiler can build and link a libFuzzer target (cached).
+function(_lifetrace_check_libfuzzer out)
+  if(NOT DEFINED LIFETRACE_HAVE_LIBFUZZER)
+    if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+      set(CMAKE_REQUIRED_FLAGS "-fsanitize=fuzzer,address,undefined")
+      set(CMAKE_REQUIRED_LINK_OPTIONS "-fsanitize=fuzzer,address,undefined")
+      set(CMAKE_REQUIRED_QUIET ON)
+      check_c_source_compiles(
+        "#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return (int)(n && d[0]); }"
+        LIFETRACE_HAVE_LIBFUZZER)
+    else()
+      set(LIFETRACE_HAVE_LIBFUZZER OFF CACHE INTERNAL "")
+    endif()
+  endif()
+  set(${out} ${LIFETRACE_HAVE_LIBFUZZER} PARENT_SCOPE)
+endfunction()
+
+# Whether ASan + UBSan link with this compiler (cached).
+function(_lifetrace_check_sanitizers out)
+  if(NOT DEFINED LIFETRACE_HAVE_SANITIZERS)
+    set(CMAKE_REQUIRED_FLAGS "-fsanitize=address,undefined")
+    set(CMAKE_REQUIRED_LINK_OPTIONS "-fsanitize=address,undefined")
+    set(CMAKE_REQUIRED_QUIET ON)
+    check_c_source_compiles("int main(void) { return 0; }" LIFETRACE_HAVE_SANITIZERS)
+  endif()
+  set(${out} ${LIFETRACE_HAVE_SANITIZERS} PARENT_SCOPE)
+endfunction()
+
+# Settings every variant of a driver shares.
+function(_lifetrace_driver_common target)
+  cmake_parse_arguments(A "" "" "INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;COMPILE_OPTIONS" ${ARGN})
+  _lifetrace_prop(headers LIFETRACE_HEADERS_TARGET)
+  target_include_directories(${target} PRIVATE ${A_INCLUDE_DIRECTORIES})
+  target_compile_definitions(${target} PRIVATE LIFETRACE=1 $<$<CONFIG:Debug>:DBG=1>
+                             ${A_COMPILE_DEFINITIONS})
+  target_compile_options(${target} PRIVATE -Wno-multichar ${A_COMPILE_OPTIONS})
+  target_link_libraries(${target} PRIVATE ${headers})
+endfunction()
+
+function(lifetrace_add_driver name)
+  cmake_parse_arguments(ARG "NO_SANITIZE;NO_FUZZ" "CORPUS"
+                        "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;COMPILE_OPTIONS;LINK_LIBRARIES"
+                        ${ARGN})
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "lifetrace_add_driver(${name}): SOURCES is required")
+  endif()
+  _lifetrace_prop(lib LIFETRACE_LIBRARY_TARGET)
+  _lifetrace_prop(cli LIFETRACE_CLI_TARGET)
+  _lifetrace_prop(tool LIFETRACE_TOOL_TARGET)
+  get_property(fuzz_src GLOBAL PROPERTY LIFETRACE_FUZZ_REPLAY_SOURCE)
+  set(common INCLUDE_DIRECTORIES ${ARG_INCLUDE_DIRECTORIES}
+      COMPILE_DEFINITIONS ${ARG_COMPILE_DEFINITIONS} COMPILE_OPTIONS ${ARG_COMPILE_OPTIONS})
+  set(glue ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/LifetraceLinkedDriver.c)
+  set(wrap -Wl,--wrap=lt_reference_miniport)
+  # The sanitizers of the static variants. A NULL dereference in the driver
+  # must reach lifetrace's crash guard as a fault (a miniport-crash finding),
+  # so UBSan's null and pointer-overflow checks are left out, as for the
+  # reference driver.
+  set(san -fsanitize=address,undefined -fno-sanitize=null,pointer-overflow
+      -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+
+  # 1. lib<name>.so, for --driver.
+  add_library(${name} MODULE ${ARG_SOURCES})
+  _lifetrace_driver_common(${name} ${common})
+  target_link_libraries(${name} PRIVATE ${ARG_LINK_LIBRARIES})
+  set_target_properties(${name} PROPERTIES C_VISIBILITY_PRESET hidden PREFIX "lib" SUFFIX ".so")
+
+  # 2. lifetrace-<name>: the tool with the driver linked in.
+  add_executable(${name}_replay ${ARG_SOURCES} ${glue})
+  _lifetrace_driver_common(${name}_replay ${common})
+  target_link_libraries(${name}_replay PRIVATE ${ARG_LINK_LIBRARIES} ${cli})
+  target_link_options(${name}_replay PRIVATE ${wrap})
+  set_target_properties(${name}_replay PROPERTIES OUTPUT_NAME lifetrace-${name} ENABLE_EXPORTS ON)
+  _lifetrace_check_sanitizers(have_san)
+  if(NOT ARG_NO_SANITIZE AND have_san)
+    target_compile_options(${name}_replay PRIVATE ${san})
+    target_link_options(${name}_replay PRIVATE -fsanitize=address,undefined)
+  endif()
+
+  # 3. fuzz-<name> and lib<name>-fuzz.so (libFuzzer).
+  _lifetrace_check_libfuzzer(have_fuzzer)
+  if(ARG_NO_FUZZ)
+  elseif(NOT have_fuzzer OR NOT fuzz_src)
+    message(STATUS "lifetrace_add_driver(${name}): no libFuzzer with ${CMAKE_C_COMPILER_ID}: "
+                   "fuzz-${name} and lib${name}-fuzz.so skipped (configure with CC=clang)")
+  else()
+    add_executable(${name}_fuzzer ${fuzz_src} ${ARG_SOURCES} ${glue})
+    _lifetrace_driver_common(${name}_fuzzer ${common})
+    target_link_libraries(${name}_fuzzer PRIVATE ${ARG_LINK_LIBRARIES} ${lib})
+    target_compile_options(${name}_fuzzer PRIVATE -fsanitize=fuzzer ${san})
+    target_link_options(${name}_fuzzer PRIVATE -fsanitize=fuzzer,address,undefined ${wrap})
+    set_target_properties(${name}_fuzzer PROPERTIES OUTPUT_NAME fuzz-${name} ENABLE_EXPORTS ON)
+
+    add_library(${name}_fuzzdrv MODULE ${ARG_SOURCES})
+    _lifetrace_driver_common(${name}_fuzzdrv ${common})
+    target_link_libraries(${name}_fuzzdrv PRIVATE ${ARG_LINK_LIBRARIES})
+    target_compile_options(${name}_fuzzdrv PRIVATE -fsanitize=fuzzer-no-link ${san})
+    set_target_properties(${name}_fuzzdrv PROPERTIES OUTPUT_NAME ${name}-fuzz PREFIX "lib"
+                          SUFFIX ".so" C_VISIBILITY_PRESET hidden)
+  endif()
+
+  # 4. The regression corpus as a test.
+  if(ARG_CORPUS)
+    get_filename_component(corpus ${ARG_CORPUS} ABSOLUTE)
+    add_test(NAME ${name}_regressions
+             COMMAND $<TARGET_FILE:${tool}> check --driver $<TARGET_FILE:${name}>
+                     --junit ${CMAKE_CURRENT_BINARY_DIR}/${name}-regressions.junit.xml ${corpus})
+  endif()
+endfunction()
