@@ -22,6 +22,11 @@ dxgkrnl (kernel policy: every crash is the driver's), then triages it.
   --driver PATH     driver under test: a shared object exporting
                     lt_miniport_entry (build it with -fsanitize=fuzzer-no-link
                     for coverage), or "reference" (default)
+  --triage-driver PATH  the same driver without instrumentation, for triage:
+                    lifetrace (build-fuzz/tools) cannot dlopen a .so built
+                    with -fsanitize=fuzzer-no-link or ASan; default --driver.
+                    lifetrace_add_driver builds both: lib<name>-fuzz.so for
+                    --driver, lib<name>.so for --triage-driver
   --bugs LIST       seeded bugs of the reference driver to switch on: numbers,
                     pattern ids or names (1,3,p13,p19-resource-double-release),
                     "all" or "none" (default none)
@@ -60,7 +65,7 @@ die() { say "error: $*"; exit "${2:-4}"; }
 usage_error() { say "$*"; say "run ./fuzz.sh --help"; exit 2; }
 
 engine=libfuzzer duration=3600 jobs=$(nproc) driver=reference bugs="" seeds="$ROOT/corpus/seeds"
-out=fuzz-out gpu=0 max_len=16384 progress=10 build=1 triage=1 fail_on_findings=0
+triage_driver="" out=fuzz-out gpu=0 max_len=16384 progress=10 build=1 triage=1 fail_on_findings=0
 cmdline="./fuzz.sh $*"
 
 value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
@@ -71,6 +76,7 @@ while [ $# -gt 0 ]; do
   --duration) value "$1" $#; duration=$2; shift 2 ;;
   --jobs) value "$1" $#; jobs=$2; shift 2 ;;
   --driver) value "$1" $#; driver=$2; shift 2 ;;
+  --triage-driver) value "$1" $#; triage_driver=$2; shift 2 ;;
   --bugs) value "$1" $#; bugs=$2; shift 2 ;;
   --seeds) value "$1" $#; seeds=$2; shift 2 ;;
   --out) value "$1" $#; out=$2; shift 2 ;;
@@ -98,6 +104,11 @@ if [ "$driver" != reference ]; then
   [ -f "$driver" ] || usage_error "no driver: $driver"
   driver=$(cd "$(dirname "$driver")" && pwd)/$(basename "$driver")
 fi
+if [ -n "$triage_driver" ] && [ "$triage_driver" != reference ]; then
+  [ -f "$triage_driver" ] || usage_error "no triage driver: $triage_driver"
+  triage_driver=$(cd "$(dirname "$triage_driver")" && pwd)/$(basename "$triage_driver")
+fi
+[ -n "$triage_driver" ] || triage_driver=$driver
 [ "$bugs" = none ] && bugs=""
 
 TOOLS=$ROOT/build-fuzz/tools
@@ -346,7 +357,7 @@ engine_name=$engine
 targs=(--out "$out/triage" --db "$out/results.db" --engine "$engine_name"
   --run-uuid "$(cat /proc/sys/kernel/random/uuid)" --started-at "$started_ms"
   --stats "$stats_csv" --command "$cmdline" --recorded "$out/triage-recorded.txt")
-[ "$driver" != reference ] && targs+=(--driver "$driver")
+[ "$triage_driver" != reference ] && targs+=(--driver "$triage_driver")
 [ -n "$bugs" ] && targs+=(--bugs "$bugs")
 [ "$gpu" = 1 ] && targs+=(--gpu)
 say "triage: replaying every crash (log: $out/logs/triage.log)"
