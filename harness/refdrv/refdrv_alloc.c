@@ -180,6 +180,7 @@ static NTSTATUS resource_create(RD_ADAPTER *pAdapter, RD_RESOURCE **ppResource) 
     return STATUS_NO_MEMORY;
   OldIrql = RdLockAdapter(pAdapter);
   RdInsertTailList(&pAdapter->ResourceList, &pResource->AdapterLink);
+  pResource->Listed = RD_SIG_LISTED;
   RdUnlockAdapter(pAdapter, OldIrql);
   *ppResource = pResource;
   return STATUS_SUCCESS;
@@ -194,7 +195,7 @@ static void resource_destroy(RD_ADAPTER *pAdapter, RD_RESOURCE *pResource) {
   KIRQL OldIrql;
 
   OldIrql = RdLockAdapter(pAdapter);
-  lt__rd_remove_if_listed(&pAdapter->ResourceList, &pResource->AdapterLink);
+  lt__rd_unlink_flagged(&pAdapter->ResourceList, &pResource->AdapterLink, &pResource->Listed);
   if (pResource->cAllocations != 0) {
     for (RD_LIST_ENTRY *e = pAdapter->AllocationList.Flink; e != &pAdapter->AllocationList;
          e = e->Flink) {

@@ -34,6 +34,7 @@
 #define RD_SIG_DEVICE RD_TAG('r', 'd', 'D', 'v')
 #define RD_SIG_CONTEXT RD_TAG('r', 'd', 'C', 'x')
 #define RD_SIG_DMA RD_TAG('r', 'd', 'D', 'm')
+#define RD_SIG_LISTED RD_TAG('r', 'd', 'L', 's')
 
 #define RD_MAX_SOURCES 16
 #define RD_MAX_NODES 64
@@ -90,6 +91,11 @@ static inline RD_LIST_ENTRY *RdRemoveHeadList(RD_LIST_ENTRY *Head) {
 /* Unlinks Entry if it is on the list; compares addresses only, so a pointer
  * that is no longer on the list is never followed. Returns TRUE if found. */
 BOOLEAN lt__rd_remove_if_listed(RD_LIST_ENTRY *Head, RD_LIST_ENTRY *Entry);
+/* Unlinks Entry in O(1) if *Listed says it is on a list and both neighbours
+ * point back at it; otherwise falls back to lt__rd_remove_if_listed. Only
+ * the entry's own block is read before the check, and a freed block is
+ * poisoned, so a stale pointer is never followed. */
+BOOLEAN lt__rd_unlink_flagged(RD_LIST_ENTRY *Head, RD_LIST_ENTRY *Entry, ULONG *Listed);
 
 /* ---- objects ---------------------------------------------------------------- */
 typedef struct RD_ALLOCATION RD_ALLOCATION;
@@ -146,6 +152,7 @@ typedef struct RD_CONTEXT {
  * (the allocations point to it; it holds no pointer to them). */
 typedef struct RD_RESOURCE {
   RD_LIST_ENTRY AdapterLink;
+  ULONG Listed; /* RD_SIG_LISTED while on ResourceList; a freed block is poisoned */
   UINT cAllocations;
   PVOID pPrivateData; /* 'LtPd' copy of the resource-level blob, or NULL */
   UINT PrivateDataSize;

@@ -34,6 +34,22 @@ BOOLEAN lt__rd_remove_if_listed(RD_LIST_ENTRY *Head, RD_LIST_ENTRY *Entry) {
   return FALSE;
 }
 
+BOOLEAN lt__rd_unlink_flagged(RD_LIST_ENTRY *Head, RD_LIST_ENTRY *Entry, ULONG *Listed) {
+  BOOLEAN Found;
+
+  if (*Listed == RD_SIG_LISTED && Entry->Flink->Blink == Entry && Entry->Blink->Flink == Entry) {
+    RdRemoveEntryList(Entry);
+    *Listed = 0;
+    return TRUE;
+  }
+  /* The flag is not trusted alone (the block may be stale or scribbled):
+   * the address walk decides, as it did before the flag existed. */
+  Found = lt__rd_remove_if_listed(Head, Entry);
+  if (Found)
+    *Listed = 0;
+  return Found;
+}
+
 /* DxgkDdiStartDevice: creates the adapter object and keeps a copy of the
  * dxgkrnl interface. */
 static NTSTATUS rd_start_device(const DXGKRNL_INTERFACE *pDxgkInterface, HANDLE *phAdapter) {
