@@ -16,9 +16,12 @@
 
 enum { BLOCK_LIVE, BLOCK_FREED };
 
+struct scope_list;
+
 typedef struct pblock {
   lt_pool_block_info info;
   int state;
+  struct scope_list *sl; /* the list it is on (live blocks), so release needs no lookup */
   struct pblock *prev, *next; /* scope list (live blocks) */
   struct pblock *qnext, *qprev; /* quarantine FIFO (freed blocks) */
   unsigned char *mem;
@@ -27,11 +30,13 @@ typedef struct pblock {
 typedef struct scope_list {
   pblock *head, *tail;
   size_t n;
+  uint64_t scope; /* its key in by_scope */
 } scope_list;
 
 struct lt_pool {
   lt__u64map by_addr;  /* addr -> pblock (live and quarantined) */
   lt__u64map by_scope; /* scope -> scope_list */
+  scope_list *last;    /* the list scope_get found last: a DDI allocates into one scope */
   pblock *qhead, *qtail;
   size_t qblocks, qbytes;
   size_t live_blocks, live_bytes;
@@ -91,21 +96,28 @@ static void report(lt_pool *p, int problem, const lt_pool_block_info *b) {
 }
 
 static scope_list *scope_get(lt_pool *p, uint64_t scope, int create) {
+  if (p->last && p->last->scope == scope)
+    return p->last;
   scope_list *s = lt__u64map_get(&p->by_scope, scope);
-  if (s || !create)
+  if (s || !create) {
+    if (s)
+      p->last = s;
     return s;
+  }
   s = lt_calloc(1, sizeof *s);
   if (s == NULL)
     return NULL;
+  s->scope = scope;
   if (lt__u64map_put(&p->by_scope, scope, s)) {
     lt_free(s);
     return NULL;
   }
+  p->last = s;
   return s;
 }
 
 static void scope_unlink(lt_pool *p, pblock *b) {
-  scope_list *s = scope_get(p, b->info.owner.scope, 0);
+  scope_list *s = b->sl;
   if (s == NULL)
     return;
   if (b->prev)
@@ -117,8 +129,12 @@ static void scope_unlink(lt_pool *p, pblock *b) {
   else
     s->tail = b->prev;
   b->prev = b->next = NULL;
-  if (--s->n == 0)
-    lt_free(lt__u64map_del(&p->by_scope, b->info.owner.scope));
+  b->sl = NULL;
+  if (--s->n == 0) {
+    if (p->last == s)
+      p->last = NULL;
+    lt_free(lt__u64map_del(&p->by_scope, s->scope));
+  }
 }
 
 static int scope_link(lt_pool *p, pblock *b) {
@@ -133,6 +149,7 @@ static int scope_link(lt_pool *p, pblock *b) {
     s->head = b;
   s->tail = b;
   s->n++;
+  b->sl = s;
   return 0;
 }
 
