@@ -180,6 +180,10 @@ struct lt_replay {
   uint32_t scanout_reported; /* sources whose violation was reported */
   uint64_t reported_scope;
   uint64_t stale_skip, stale_cost_ns;
+  /* Per-event work areas of alloc_create and submit (tens of KB each):
+   * made once and reused, because zeroing a fresh one per event cost more
+   * than the event. Only the entries an event uses are cleared. */
+  void *create_scratch, *submit_scratch;
 };
 
 /* replay_engine.c */

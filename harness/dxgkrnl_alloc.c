@@ -1,6 +1,7 @@
 /* Allocation lifetime in the simulated dxgkrnl: CreateAllocation (+ the
  * creating device's OpenAllocation), Open/CloseAllocation, and the destroy
  * engine (validation, deferral, closing bindings, DestroyAllocation). */
+#include <stddef.h>
 #include <string.h>
 
 #include "dxgkrnl.h"
@@ -659,33 +660,40 @@ static void create_rollback(lt_replay *r, struct create_state *cs, lt__alloc **m
     lt__destroy_now(r, made, n, cs->res, cs->new_res);
 }
 
+/* Returns the replay's create work area, cleared for an event of n
+ * allocations (entries past n are never read). */
+static struct create_state *create_scratch(lt_replay *r, size_t n) {
+  if (r->create_scratch == NULL && (r->create_scratch = lt_malloc(sizeof(struct create_state))) == NULL)
+    return NULL;
+  struct create_state *cs = r->create_scratch;
+  n = n < MAX_LIST ? n : MAX_LIST;
+  memset(cs, 0, offsetof(struct create_state, allocs));
+  memset(cs->allocs, 0, n * sizeof cs->allocs[0]);
+  memset(cs->info, 0, n * sizeof cs->info[0]);
+  return cs;
+}
+
 void lt__op_alloc_create(lt_replay *r, const lt_event *ev) {
-  struct create_state *cs = lt_calloc(1, sizeof *cs);
-  if (cs == NULL)
+  struct create_state *cs = create_scratch(r, ev->n_allocs);
+  if (cs == NULL || !create_validate(r, ev, cs))
     return;
-  if (!create_validate(r, ev, cs))
-    goto out;
   if (cs->new_res && (cs->res = new_resource(r, ev, cs->dev)) == NULL)
-    goto out;
+    return;
   if (cs->res == NULL &&
       (cs->group = lt__scope_new(r, LT_OBJ_ALLOCATION, ev->allocs[0]->alloc, (uint32_t)cs->n)) ==
           NULL)
-    goto out;
+    return;
   if (create_call(r, ev, cs)) {
     create_failed(r, cs);
-    goto out;
+    return;
   }
   lt__alloc *made[MAX_LIST];
   if (create_publish(r, cs, made)) {
     create_failed(r, cs);
-    goto out;
+    return;
   }
-  if (create_open(r, cs, made)) {
+  if (create_open(r, cs, made))
     create_rollback(r, cs, made, cs->n);
-    goto out;
-  }
-out:
-  lt_free(cs);
 }
 
 /* ---- Open / Close ------------------------------------------------------------------ */

@@ -217,17 +217,26 @@ static void enqueue(lt_replay *r, lt__context *ctx, uint64_t fence, uint64_t nod
   node->tail = p;
 }
 
+/* Returns the replay's submit work area, cleared for n references (entries
+ * past n are never read; allocs and acc are written before they are read). */
+static struct submit_state *submit_scratch(lt_replay *r, size_t n) {
+  if (r->submit_scratch == NULL && (r->submit_scratch = lt_malloc(sizeof(struct submit_state))) == NULL)
+    return NULL;
+  struct submit_state *s = r->submit_scratch;
+  s->n = s->nlist = 0;
+  memset(s->list, 0, (n < MAX_REFS ? n : MAX_REFS) * sizeof s->list[0]);
+  return s;
+}
+
 void lt__op_submit(lt_replay *r, const lt_event *ev) {
   lt__context *ctx = lt__want(r, LT_OBJ_CONTEXT, ev->context, 0);
   if (ctx == NULL)
     return;
   if (lt__kernel(r) && ctx->last_fence && ev->fence <= ctx->last_fence)
     return; /* fences on a context only grow */
-  struct submit_state *s = lt_calloc(1, sizeof *s);
-  if (s == NULL || !submit_refs(r, ev, ctx, s)) {
-    lt_free(s);
+  struct submit_state *s = submit_scratch(r, ev->n_refs);
+  if (s == NULL || !submit_refs(r, ev, ctx, s))
     return;
-  }
   UINT privsize = r->mp->DmaBufferPrivateDataSize;
   void *priv = lt_calloc(1, privsize ? privsize : 1);
   struct render_call rc = {ctx->kmd, {(UINT)s->nlist, s->list, priv, privsize}};
@@ -243,14 +252,12 @@ void lt__op_submit(lt_replay *r, const lt_event *ev) {
   if (!NT_SUCCESS(st) || st == LT_DDI_CRASHED || lt_gpu_submit(r->gpu, ctx->node, node_fence,
                                                                s->acc, s->n)) {
     lt_free(priv);
-    lt_free(s);
     return;
   }
   node->next_fence = node_fence;
   ctx->last_fence = ev->fence;
   ctx->last_node_fence = node_fence;
   enqueue(r, ctx, ev->fence, node_fence, s, priv);
-  lt_free(s);
 }
 
 static NTSTATUS ddi_interrupt(lt_replay *r, void *arg) {

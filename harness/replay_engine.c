@@ -299,6 +299,8 @@ void lt_replay_free(lt_replay *r) {
   lt_pool_free(r->pool);
   lt__ht_reset(&r->kht);
   lt_findings_reset(&r->findings);
+  lt_free(r->create_scratch);
+  lt_free(r->submit_scratch);
   if (r->header)
     lifetrace__trace_header__free_unpacked(r->header, &lt_protobuf_allocator);
   if (current == r)
