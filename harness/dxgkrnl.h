@@ -16,6 +16,7 @@
 #include "lifetrace/gpu.h"
 #include "lifetrace/pool.h"
 #include "lifetrace/replay.h"
+#include "slab.h"
 #include "u64map.h"
 
 #define LT_MAX_NODES 64
@@ -184,6 +185,8 @@ struct lt_replay {
    * made once and reused, because zeroing a fresh one per event cost more
    * than the event. Only the entries an event uses are cleared. */
   void *create_scratch, *submit_scratch;
+  /* Engine objects made and dropped per event (see slab.h). */
+  lt__slab alloc_slab, binding_slab, scope_slab, packet_slab;
 };
 
 /* replay_engine.c */

@@ -41,7 +41,7 @@ static void bad_status(lt_replay *r, lt__obj *o, const char *fmt, const void *p,
 
 static lt__binding *bind(lt_replay *r, lt__device *dev, lt__alloc *a, HANDLE kmd, int is_create,
                          lt__scope *group) {
-  lt__binding *b = lt_calloc(1, sizeof *b);
+  lt__binding *b = lt__slab_get(&r->binding_slab);
   if (b == NULL)
     return NULL;
   b->dev = dev;
@@ -71,7 +71,7 @@ static void unbind(lt_replay *r, lt__binding *b) {
       break;
     }
   lt__scope_put(r, b->group);
-  lt_free(b);
+  lt__slab_put(&r->binding_slab, b);
 }
 
 /* Closes bindings of one device with one CloseAllocation call (dxgkrnl closes
@@ -445,7 +445,7 @@ static int create_validate(lt_replay *r, const lt_event *ev, struct create_state
 
 static lt__alloc *new_alloc(lt_replay *r, const lt_event *ev, const lt_allocinfo *ai,
                             lt__device *dev) {
-  lt__alloc *a = lt_calloc(1, sizeof *a);
+  lt__alloc *a = lt__slab_get(&r->alloc_slab);
   if (a == NULL)
     return NULL;
   a->o.type = LT_OBJ_ALLOCATION;
@@ -470,7 +470,7 @@ static void create_failed(lt_replay *r, struct create_state *cs) {
     if (cs->allocs[i] && lt__register(r, &cs->allocs[i]->o) == 0)
       lt__fail(r, &cs->allocs[i]->o);
     else
-      lt_free(cs->allocs[i]);
+      lt__slab_put(&r->alloc_slab, cs->allocs[i]);
     cs->allocs[i] = NULL;
   }
   if (cs->new_res && cs->res) {

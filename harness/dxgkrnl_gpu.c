@@ -189,10 +189,10 @@ static int submit_refs(lt_replay *r, const lt_event *ev, lt__context *ctx,
 
 static void enqueue(lt_replay *r, lt__context *ctx, uint64_t fence, uint64_t node_fence,
                     struct submit_state *s, void *priv) {
-  lt__packet *p = lt_calloc(1, sizeof *p);
+  lt__packet *p = lt__slab_get(&r->packet_slab);
   lt__alloc **allocs = s->n ? lt_calloc(s->n, sizeof *allocs) : NULL;
   if (p == NULL || (s->n && allocs == NULL)) {
-    lt_free(p);
+    lt__slab_put(&r->packet_slab, p);
     lt_free(allocs);
     lt_free(priv);
     return;
@@ -283,7 +283,7 @@ void lt__retire_packets(lt_replay *r, lt__node *nd, uint64_t node_fence) {
     lt__unref(r, &p->ctx->o);
     lt_free(p->allocs);
     lt_free(p->priv);
-    lt_free(p);
+    lt__slab_put(&r->packet_slab, p);
   }
 }
 

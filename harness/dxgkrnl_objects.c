@@ -40,7 +40,10 @@ static void free_obj(lt_replay *r, lt__obj *o) {
   }
   if (o->khandle)
     (void)lt__ht_free(&r->kht, o->khandle);
-  lt_free(o);
+  if (o->type == LT_OBJ_ALLOCATION)
+    lt__slab_put(&r->alloc_slab, o);
+  else
+    lt_free(o);
 }
 
 void lt__unref(lt_replay *r, lt__obj *o) {
@@ -142,7 +145,7 @@ void lt__fail(lt_replay *r, lt__obj *o) {
 }
 
 lt__scope *lt__scope_new(lt_replay *r, int object, uint64_t handle, uint32_t live) {
-  lt__scope *s = lt_calloc(1, sizeof *s);
+  lt__scope *s = lt__slab_get(&r->scope_slab);
   if (s == NULL)
     return NULL;
   s->serial = lt__serial(r);
@@ -158,7 +161,7 @@ void lt__scope_put(lt_replay *r, lt__scope *s) {
   if (s == NULL || --s->live > 0)
     return;
   lt__check_scope(r, s, r->cur_ddi);
-  lt_free(s);
+  lt__slab_put(&r->scope_slab, s);
 }
 
 void *lt__want(lt_replay *r, int type, uint64_t handle, int destroy) {
@@ -237,11 +240,11 @@ void lt__objects_reset(lt_replay *r) {
         lt__binding *b = a->bindings;
         a->bindings = b->alloc_next;
         if (b->group && --b->group->live == 0)
-          lt_free(b->group);
-        lt_free(b);
+          lt__slab_put(&r->scope_slab, b->group);
+        lt__slab_put(&r->binding_slab, b);
       }
       if (a->group && --a->group->live == 0)
-        lt_free(a->group);
+        lt__slab_put(&r->scope_slab, a->group);
       a->group = NULL;
     }
   }

@@ -192,6 +192,10 @@ int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o) 
   if (r == NULL)
     return LT_ENOMEM;
   r->opts = *o;
+  lt__slab_init(&r->alloc_slab, sizeof(lt__alloc), 64);
+  lt__slab_init(&r->binding_slab, sizeof(lt__binding), 256);
+  lt__slab_init(&r->scope_slab, sizeof(lt__scope), 256);
+  lt__slab_init(&r->packet_slab, sizeof(lt__packet), 256);
   r->mp = o->miniport ? o->miniport : lt_reference_miniport();
   lt_findings_init(&r->findings, o->max_findings ? o->max_findings : 10000);
   lt__ht_init(&r->kht, 1024);
@@ -301,6 +305,10 @@ void lt_replay_free(lt_replay *r) {
   lt_findings_reset(&r->findings);
   lt_free(r->create_scratch);
   lt_free(r->submit_scratch);
+  lt__slab_reset(&r->alloc_slab);
+  lt__slab_reset(&r->binding_slab);
+  lt__slab_reset(&r->scope_slab);
+  lt__slab_reset(&r->packet_slab);
   if (r->header)
     lifetrace__trace_header__free_unpacked(r->header, &lt_protobuf_allocator);
   if (current == r)

@@ -1,0 +1,81 @@
+/* Fixed-size object slab on top of lt_malloc (see slab.h). */
+#include "slab.h"
+
+#include <string.h>
+
+#include "lifetrace/error.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LT_SLAB_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LT_SLAB_ASAN 1
+#endif
+#endif
+#ifdef LT_SLAB_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON_REGION(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON_REGION(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON_REGION(p, n) ((void)(p), (void)(n))
+#define UNPOISON_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
+#define ALIGN 16 /* what malloc guarantees: objects may hold 16-byte members */
+#define HDR ALIGN /* a chunk's first ALIGN bytes link the chunks */
+
+void lt__slab_init(lt__slab *s, size_t size, size_t per_chunk) {
+  memset(s, 0, sizeof *s);
+  s->size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+  s->per_chunk = per_chunk ? per_chunk : 1;
+  s->used = s->per_chunk; /* no chunk yet: the first get makes one */
+}
+
+static void *carve(lt__slab *s) {
+  if (s->used == s->per_chunk) {
+    unsigned char *c = lt_malloc(HDR + s->size * s->per_chunk);
+    if (c == NULL)
+      return NULL;
+    *(void **)c = s->chunks;
+    s->chunks = c;
+    s->used = 0;
+    POISON_REGION(c + HDR, s->size * s->per_chunk);
+  }
+  return (unsigned char *)s->chunks + HDR + s->size * s->used++;
+}
+
+void *lt__slab_get(lt__slab *s) {
+  void *p = s->free;
+  if (p != NULL) {
+    UNPOISON_REGION(p, s->size);
+    s->free = *(void **)p;
+  } else if ((p = carve(s)) == NULL) {
+    return NULL;
+  } else {
+    UNPOISON_REGION(p, s->size);
+  }
+  memset(p, 0, s->size);
+  return p;
+}
+
+void lt__slab_put(lt__slab *s, void *p) {
+  if (p == NULL)
+    return;
+#ifdef LT_DEBUG
+  memset(p, 0xDB, s->size); /* a stale read sees garbage, as after lt_free */
+#endif
+  *(void **)p = s->free;
+  s->free = p;
+  POISON_REGION(p, s->size);
+}
+
+void lt__slab_reset(lt__slab *s) {
+  while (s->chunks) {
+    void *c = s->chunks;
+    UNPOISON_REGION(c, HDR + s->size * s->per_chunk);
+    s->chunks = *(void **)c;
+    lt_free(c);
+  }
+  s->free = NULL;
+  s->used = s->per_chunk;
+}
