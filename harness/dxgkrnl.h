@@ -133,8 +133,9 @@ typedef struct lt__packet {
   lt__context *ctx;
   uint64_t fence, node_fence;
   size_t n;
-  lt__alloc **allocs;
+  lt__alloc **allocs; /* few_allocs when n fits, else an lt_calloc array */
   void *priv;
+  lt__alloc *few_allocs[4]; /* most submits reference a few allocations */
 } lt__packet;
 
 typedef struct lt__node {

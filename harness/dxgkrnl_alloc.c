@@ -7,6 +7,7 @@
 #include "dxgkrnl.h"
 
 #define MAX_LIST 256 /* allocations per call the simulator accepts */
+#define SMALL_LIST 16 /* handle arrays up to this size live on the stack */
 
 /* ---- DDI thunks ------------------------------------------------------------ */
 
@@ -79,7 +80,8 @@ static void unbind(lt_replay *r, lt__binding *b) {
 void lt__close_bindings(lt_replay *r, lt__device *dev, lt__binding **b, size_t n) {
   if (n == 0)
     return;
-  HANDLE *h = lt_calloc(n, sizeof *h);
+  HANDLE small[SMALL_LIST]; /* most calls close a handful: no heap round trip */
+  HANDLE *h = n <= SMALL_LIST ? small : lt_calloc(n, sizeof *h);
   if (h == NULL)
     return;
   for (size_t i = 0; i < n; i++)
@@ -93,38 +95,45 @@ void lt__close_bindings(lt_replay *r, lt__device *dev, lt__binding **b, size_t n
   for (size_t i = 0; i < n; i++)
     unbind(r, b[i]);
   r->cur_ddi = outer;
-  lt_free(h);
+  if (h != small)
+    lt_free(h);
+}
+
+/* Doubles a binding array that may still be the caller's stack buffer;
+ * frees it and returns NULL when out of memory. */
+static lt__binding **grow_sel(lt__binding **sel, lt__binding **small, size_t *cap) {
+  lt__binding **ns = lt_malloc(*cap * 2 * sizeof *ns);
+  if (ns != NULL)
+    memcpy(ns, sel, *cap * sizeof *ns);
+  if (sel != small)
+    lt_free(sel);
+  *cap *= 2;
+  return ns;
 }
 
 /* Closes every binding of the listed allocations, one call per device. */
 static void close_all_bindings(lt_replay *r, lt__alloc **list, size_t n) {
+  lt__binding *small[SMALL_LIST]; /* the usual case: no heap round trip */
   for (;;) {
     lt__device *dev = NULL;
-    size_t k = 0, cap = 0;
-    lt__binding **sel = NULL;
+    size_t k = 0, cap = SMALL_LIST;
+    lt__binding **sel = small;
     for (size_t i = 0; i < n; i++)
       for (lt__binding *b = list[i]->bindings; b; b = b->alloc_next) {
         if (dev == NULL)
           dev = b->dev;
         if (b->dev != dev)
           continue;
-        if (k == cap) {
-          cap = cap ? cap * 2 : 8;
-          lt__binding **ns = lt_realloc(sel, cap * sizeof *ns);
-          if (ns == NULL) {
-            lt_free(sel);
-            return;
-          }
-          sel = ns;
-        }
+        if (k == cap && (sel = grow_sel(sel, small, &cap)) == NULL)
+          return;
         sel[k++] = b;
       }
-    if (dev == NULL) {
+    if (dev != NULL)
+      lt__close_bindings(r, dev, sel, k);
+    if (sel != small)
       lt_free(sel);
+    if (dev == NULL)
       return;
-    }
-    lt__close_bindings(r, dev, sel, k);
-    lt_free(sel);
   }
 }
 
@@ -160,7 +169,8 @@ static void forget_alloc(lt_replay *r, lt__alloc *a) {
 void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
                      int destroy_resource) {
   close_all_bindings(r, list, n);
-  HANDLE *h = n ? lt_calloc(n, sizeof *h) : NULL;
+  HANDLE small[SMALL_LIST]; /* a destroy names few allocations: no heap round trip */
+  HANDLE *h = n == 0 ? NULL : n <= SMALL_LIST ? small : lt_calloc(n, sizeof *h);
   if (n && h == NULL)
     return;
   for (size_t i = 0; i < n; i++)
@@ -181,7 +191,8 @@ void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res
   }
   r->cur_ddi = outer;
   lt__check_stale(r, ddi, 0);
-  lt_free(h);
+  if (h != small)
+    lt_free(h); /* NULL when n is 0 */
 }
 
 static int busy_or_displayed(lt__alloc **list, size_t n, int assume_not_in_use) {

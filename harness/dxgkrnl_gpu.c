@@ -190,7 +190,10 @@ static int submit_refs(lt_replay *r, const lt_event *ev, lt__context *ctx,
 static void enqueue(lt_replay *r, lt__context *ctx, uint64_t fence, uint64_t node_fence,
                     struct submit_state *s, void *priv) {
   lt__packet *p = lt__slab_get(&r->packet_slab);
-  lt__alloc **allocs = s->n ? lt_calloc(s->n, sizeof *allocs) : NULL;
+  lt__alloc **allocs = p == NULL || s->n == 0 ? NULL
+                       : s->n <= sizeof p->few_allocs / sizeof p->few_allocs[0]
+                           ? p->few_allocs
+                           : lt_calloc(s->n, sizeof *allocs);
   if (p == NULL || (s->n && allocs == NULL)) {
     lt__slab_put(&r->packet_slab, p);
     lt_free(allocs);
@@ -281,7 +284,8 @@ void lt__retire_packets(lt_replay *r, lt__node *nd, uint64_t node_fence) {
       lt__unref(r, &p->allocs[i]->o);
     }
     lt__unref(r, &p->ctx->o);
-    lt_free(p->allocs);
+    if (p->allocs != p->few_allocs)
+      lt_free(p->allocs);
     lt_free(p->priv);
     lt__slab_put(&r->packet_slab, p);
   }
