@@ -147,8 +147,8 @@ static void forget_alloc(lt_replay *r, lt__alloc *a) {
       r->scanout[s] = NULL;
   a->displayed = 0;
   a->locks = 0;
-  if (a->kmd && lt__u64map_get(&r->kmd_allocs, (uintptr_t)a->kmd) == a)
-    lt__u64map_del(&r->kmd_allocs, (uintptr_t)a->kmd);
+  if (a->kmd)
+    (void)lt__u64map_del_if(&r->kmd_allocs, (uintptr_t)a->kmd, a);
   if (a->res) {
     if (a->res_prev)
       a->res_prev->res_next = a->res_next;

@@ -66,8 +66,8 @@ static void tomb_push(lt_replay *r, lt__obj *o) {
     r->tomb_tail = NULL;
   r->n_tombs--;
   lt__u64map *m = map_for(r, old->type);
-  if (old->in_map && lt__u64map_get(m, old->handle) == old)
-    lt__u64map_del(m, old->handle);
+  if (old->in_map)
+    (void)lt__u64map_del_if(m, old->handle, old);
   old->in_map = 0;
   lt__unref(r, old);
 }

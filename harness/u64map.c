@@ -62,16 +62,17 @@ int lt__u64map_put(lt__u64map *m, uint64_t key, void *val) {
   return 0;
 }
 
-void *lt__u64map_del(lt__u64map *m, uint64_t key) {
-  if (m->cap == 0)
-    return NULL;
+/* The slot holding key, or the empty slot that ends its probe sequence. */
+static size_t find(const lt__u64map *m, uint64_t key) {
   size_t mask = m->cap - 1;
   size_t i = lt__hash64(key) & mask;
   while (m->slots[i].val != NULL && m->slots[i].key != key)
     i = (i + 1) & mask;
-  if (m->slots[i].val == NULL)
-    return NULL;
-  void *old = m->slots[i].val;
+  return i;
+}
+
+static void remove_at(lt__u64map *m, size_t i) {
+  size_t mask = m->cap - 1;
   /* Backward-shift: pull later members of the cluster into the hole. */
   size_t hole = i;
   for (size_t j = (i + 1) & mask; m->slots[j].val != NULL; j = (j + 1) & mask) {
@@ -85,5 +86,24 @@ void *lt__u64map_del(lt__u64map *m, uint64_t key) {
   m->slots[hole].val = NULL;
   m->slots[hole].key = 0;
   m->n--;
+}
+
+void *lt__u64map_del(lt__u64map *m, uint64_t key) {
+  if (m->cap == 0)
+    return NULL;
+  size_t i = find(m, key);
+  void *old = m->slots[i].val;
+  if (old != NULL)
+    remove_at(m, i);
   return old;
+}
+
+int lt__u64map_del_if(lt__u64map *m, uint64_t key, const void *val) {
+  if (m->cap == 0)
+    return 0;
+  size_t i = find(m, key);
+  if (m->slots[i].val == NULL || m->slots[i].val != val)
+    return 0;
+  remove_at(m, i);
+  return 1;
 }

@@ -27,6 +27,9 @@ void *lt__u64map_get(const lt__u64map *m, uint64_t key);
 LT_MUST_CHECK int lt__u64map_put(lt__u64map *m, uint64_t key, void *val);
 /* Removes key; returns the old value or NULL. */
 void *lt__u64map_del(lt__u64map *m, uint64_t key);
+/* Removes key only if it maps to val, in one probe (the engine's "still
+ * mine?" check before a delete). Returns 1 if it was removed. */
+int lt__u64map_del_if(lt__u64map *m, uint64_t key, const void *val);
 
 /* Iteration: for (size_t i = 0; i < m->cap; i++) if (m->slots[i].val) ... */
 
