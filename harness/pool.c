@@ -6,6 +6,22 @@
 
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define LT_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LT_POOL_ASAN 1
+#endif
+#endif
+#ifdef LT_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON_REGION(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON_REGION(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON_REGION(p, n) ((void)(p), (void)(n))
+#define UNPOISON_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 #include "lifetrace/finding.h"
 #include "lifetrace/wddm.h"
 #include "u64map.h"
@@ -13,6 +29,8 @@
 #define POISON 0xDF
 #define QUARANTINE_BLOCKS 512
 #define QUARANTINE_BYTES (4u << 20)
+#define RECYCLE_MAX_SIZE 512 /* blocks up to this size are recycled ... */
+#define RECYCLE_BLOCKS 1024  /* ... and at most this many are kept */
 
 enum { BLOCK_LIVE, BLOCK_FREED };
 
@@ -39,6 +57,10 @@ struct lt_pool {
   scope_list *last;    /* the list scope_get found last: a DDI allocates into one scope */
   pblock *qhead, *qtail;
   size_t qblocks, qbytes;
+  /* Blocks out of the quarantine kept for reuse, by exact size (so ASan's
+   * redzones still fit the driver's size), linked through qnext. */
+  pblock *recycled[RECYCLE_MAX_SIZE + 1];
+  size_t n_recycled;
   size_t live_blocks, live_bytes;
   uint64_t serial;
   lt_pool_owner owner;
@@ -61,9 +83,22 @@ int lt_pool_new(lt_pool **out) {
 
 static void block_destroy(pblock *b) { lt_free(b); }
 
+/* Frees the recycled blocks. */
+static void recycled_free(lt_pool *p) {
+  for (size_t s = 0; s <= RECYCLE_MAX_SIZE; s++)
+    while (p->recycled[s]) {
+      pblock *b = p->recycled[s];
+      UNPOISON_REGION(b, ((sizeof(pblock) + 15) & ~(size_t)15) + (s ? s : 1));
+      p->recycled[s] = b->qnext;
+      block_destroy(b);
+    }
+  p->n_recycled = 0;
+}
+
 void lt_pool_free(lt_pool *p) {
   if (p == NULL)
     return;
+  recycled_free(p);
   for (size_t i = 0; i < p->by_addr.cap; i++)
     if (p->by_addr.slots[i].val)
       block_destroy(p->by_addr.slots[i].val);
@@ -153,13 +188,41 @@ static int scope_link(lt_pool *p, pblock *b) {
   return 0;
 }
 
+/* A block of exactly this size from the recycled ones, or NULL. */
+static pblock *recycled_take(lt_pool *p, size_t size) {
+  if (size > RECYCLE_MAX_SIZE || p->recycled[size] == NULL)
+    return NULL;
+  pblock *b = p->recycled[size];
+  size_t hdr = (sizeof(pblock) + 15) & ~(size_t)15;
+  UNPOISON_REGION(b, hdr + (size ? size : 1));
+  p->recycled[size] = b->qnext;
+  p->n_recycled--;
+  return b;
+}
+
+/* Keeps a block that left the quarantine for reuse, or frees it. Malloc and
+ * free of the driver's blocks were a large share of a replay. Under ASan the
+ * kept block is poisoned, so a driver touching it is still caught. */
+static void block_retire(lt_pool *p, pblock *b) {
+  size_t size = b->info.size;
+  if (size > RECYCLE_MAX_SIZE || p->n_recycled >= RECYCLE_BLOCKS) {
+    block_destroy(b);
+    return;
+  }
+  size_t hdr = (sizeof(pblock) + 15) & ~(size_t)15;
+  b->qnext = p->recycled[size];
+  p->recycled[size] = b;
+  p->n_recycled++;
+  POISON_REGION(b, hdr + (size ? size : 1));
+}
+
 void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
   if (p->fail_countdown && --p->fail_countdown == 0)
     return NULL;
   /* One allocation: the header, then the driver's bytes (16-byte aligned). */
   size_t hdr = (sizeof(pblock) + 15) & ~(size_t)15;
-  pblock *b = lt_malloc(hdr + (size ? size : 1));
-  if (b == NULL)
+  pblock *b = recycled_take(p, size);
+  if (b == NULL && (b = lt_malloc(hdr + (size ? size : 1))) == NULL)
     return NULL;
   memset(b, 0, sizeof *b);
   unsigned char *mem = (unsigned char *)b + hdr;
@@ -211,7 +274,7 @@ static void quarantine_evict(lt_pool *p) {
   p->qbytes -= b->info.size;
   check_poison(p, b);
   lt__u64map_del(&p->by_addr, b->info.addr);
-  block_destroy(b);
+  block_retire(p, b);
 }
 
 void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
