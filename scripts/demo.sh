@@ -1,21 +1,20 @@
 #!/usr/bin/env bash
-# The main job, short: set up, build (release), replay the demo corpus with
-# the reference driver — clean, then with seeded bugs — recording everything
-# in a results database, and write the report to demo-out/report/.
+# The main job, short: set up this Debian 12 machine (missing packages only),
+# then run a fuzz campaign against the bundled reference driver with every
+# seeded bug switched on, triage it (replay, dedup by signature, minimize,
+# confirm) and write the report. Everything lands in demo-out/:
+#   demo-out/report/index.html  the HTML report (summary.md beside it)
+#   demo-out/results.db         the SQLite results database
+#   demo-out/triage/            minimized reproducers and triage.md
+# Usage: scripts/demo.sh [SECONDS]   (fuzzing time, default 90)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh build
-cmake --preset release >/dev/null
-cmake --build --preset release -j"$(nproc)" --target lifetrace
-tool=./build/release/lifetrace
+secs=${1:-90}
 out=${LT_DEMO_OUT:-demo-out}
-mkdir -p "$out"
-rm -f "$out/results.db"
-status=0
-"$tool" replay --quiet --db "$out/results.db" corpus/regressions/*/*.jsonl || status=$?
-if [ "$status" -gt 1 ]; then echo "demo: replay failed ($status)" >&2; exit "$status"; fi
-"$tool" report --db "$out/results.db" --out "$out/report"
+bash scripts/setup.sh fuzz
+./fuzz.sh --engine libfuzzer --duration "$secs" --bugs all --out "$out"
 echo
-echo "demo: results database: $out/results.db"
-echo "demo: report: $out/report/index.html (summary: $out/report/summary.md)"
+echo "demo: report:   $out/report/index.html  (summary: $out/report/summary.md)"
+echo "demo: database: $out/results.db"
+echo "demo: confirm any reproducer listed above with the 'lifetrace replay' command it shows"
