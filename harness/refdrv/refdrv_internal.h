@@ -136,17 +136,15 @@ typedef struct RD_DEVICE {
   RD_LIST_ENTRY BindingList; /* RD_BINDING.DeviceLink */
 } RD_DEVICE;
 
-/* The DPC visits every context through AdapterLink and reads NodeOrdinal and
- * PendingList: they come first so that the visit touches one cache line. */
 typedef struct RD_CONTEXT {
-  RD_LIST_ENTRY AdapterLink;
-  RD_LIST_ENTRY PendingList; /* submitted packets, in fence order */
-  UINT NodeOrdinal;
   ULONG Signature;
   RD_LIST_ENTRY DeviceLink;
+  RD_LIST_ENTRY AdapterLink;
   RD_DEVICE *pDevice;
   HANDLE hDxgkContext;
+  UINT NodeOrdinal;
   RD_LIST_ENTRY BuiltList;   /* packets built by Render, not yet submitted */
+  RD_LIST_ENTRY PendingList; /* submitted packets, in fence order */
   UINT LastSubmittedFence;
 } RD_CONTEXT;
 
