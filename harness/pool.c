@@ -49,12 +49,15 @@ typedef struct scope_list {
   pblock *head, *tail;
   size_t n;
   uint64_t scope; /* its key in by_scope */
+  struct scope_list *spare_next; /* on lt_pool.spare */
 } scope_list;
 
 struct lt_pool {
   lt__u64map by_addr;  /* addr -> pblock (live and quarantined) */
   lt__u64map by_scope; /* scope -> scope_list */
   scope_list *last;    /* the list scope_get found last: a DDI allocates into one scope */
+  scope_list *spare;   /* emptied lists kept for the next scope, linked through spare_next */
+  size_t n_spare;
   pblock *qhead, *qtail;
   size_t qblocks, qbytes;
   /* Blocks out of the quarantine kept for reuse, by exact size (so ASan's
@@ -104,6 +107,11 @@ void lt_pool_free(lt_pool *p) {
       block_destroy(p->by_addr.slots[i].val);
   for (size_t i = 0; i < p->by_scope.cap; i++)
     lt_free(p->by_scope.slots[i].val);
+  while (p->spare) {
+    scope_list *s = p->spare;
+    p->spare = s->spare_next;
+    lt_free(s);
+  }
   lt__u64map_reset(&p->by_addr);
   lt__u64map_reset(&p->by_scope);
   if (current_pool == p)
@@ -130,6 +138,30 @@ static void report(lt_pool *p, int problem, const lt_pool_block_info *b) {
     p->cb(p->cb_data, problem, b);
 }
 
+/* Scopes come and go with every DDI (a list is freed when its last block
+ * is), so emptied lists are kept for reuse instead of a malloc/free each. */
+static scope_list *scope_list_new(lt_pool *p) {
+  scope_list *s = p->spare;
+  if (s == NULL)
+    return lt_calloc(1, sizeof *s);
+  p->spare = s->spare_next;
+  p->n_spare--;
+  memset(s, 0, sizeof *s);
+  return s;
+}
+
+static void scope_list_drop(lt_pool *p, scope_list *s) {
+  if (s == NULL)
+    return;
+  if (p->n_spare >= 64) {
+    lt_free(s);
+    return;
+  }
+  s->spare_next = p->spare;
+  p->spare = s;
+  p->n_spare++;
+}
+
 static scope_list *scope_get(lt_pool *p, uint64_t scope, int create) {
   if (p->last && p->last->scope == scope)
     return p->last;
@@ -139,12 +171,12 @@ static scope_list *scope_get(lt_pool *p, uint64_t scope, int create) {
       p->last = s;
     return s;
   }
-  s = lt_calloc(1, sizeof *s);
+  s = scope_list_new(p);
   if (s == NULL)
     return NULL;
   s->scope = scope;
   if (lt__u64map_put(&p->by_scope, scope, s)) {
-    lt_free(s);
+    scope_list_drop(p, s);
     return NULL;
   }
   p->last = s;
@@ -168,7 +200,7 @@ static void scope_unlink(lt_pool *p, pblock *b) {
   if (--s->n == 0) {
     if (p->last == s)
       p->last = NULL;
-    lt_free(lt__u64map_del(&p->by_scope, s->scope));
+    scope_list_drop(p, lt__u64map_del(&p->by_scope, s->scope));
   }
 }
 
