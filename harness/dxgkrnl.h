@@ -110,6 +110,7 @@ struct lt__alloc {
   uint64_t size, align;
   uint32_t segset, preferred, flags;
   int shared, offered, destroy_queued;
+  int kmd_destroyed; /* DxgkDdiDestroyAllocation has returned for it */
   uint32_t segment; /* 0 = not resident */
   uint64_t addr;
   lt__alloc *lru_prev, *lru_next;

@@ -148,7 +148,7 @@ static void forget_alloc(lt_replay *r, lt__alloc *a) {
   a->displayed = 0;
   a->locks = 0;
   if (a->kmd)
-    (void)lt__u64map_del_if(&r->kmd_allocs, (uintptr_t)a->kmd, a);
+    a->kmd_destroyed = 1; /* the entry stays until the object is freed */
   if (a->res) {
     if (a->res_prev)
       a->res_prev->res_next = a->res_next;
@@ -495,6 +495,12 @@ static void create_failed(lt_replay *r, struct create_state *cs) {
   }
 }
 
+/* Whether h is the KMD handle of an allocation the driver has not destroyed. */
+static int live_kmd(lt_replay *r, HANDLE h) {
+  lt__alloc *a = lt__u64map_get(&r->kmd_allocs, (uintptr_t)h);
+  return a != NULL && !a->kmd_destroyed;
+}
+
 /* Checks DxgkDdiCreateAllocation's outputs (P7, P10); returns 0 if unusable. */
 static int create_outputs_ok(lt_replay *r, struct create_state *cs, NTSTATUS st,
                              const DXGKARG_CREATEALLOCATION *args, HANDLE res_in) {
@@ -515,7 +521,7 @@ static int create_outputs_ok(lt_replay *r, struct create_state *cs, NTSTATUS st,
     } else if (lt_pool_is_freed(r->pool, h)) {
       bad_status(r, &cs->allocs[i]->o, "DxgkDdiCreateAllocation returned success with "
                  "hAllocation %p (element %d), a pool block it already freed", h, (int)i);
-    } else if (lt__u64map_get(&r->kmd_allocs, (uintptr_t)h)) {
+    } else if (live_kmd(r, h)) {
       bad_status(r, &cs->allocs[i]->o, "DxgkDdiCreateAllocation returned hAllocation %p "
                  "(element %d), which is the handle of another live allocation", h, (int)i);
       ok = 0;

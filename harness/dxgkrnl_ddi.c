@@ -274,6 +274,8 @@ static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint6
 void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi) {
   if (r->crashed)
     return;
+  if (ddi == NULL) /* between DDIs: name the event that ended the scope */
+    ddi = r->cur ? lt_op_name(r->cur->op) : "teardown";
   struct leak_scan scan;
   memset(&scan, 0, sizeof scan);
   if (lt_pool_each_live(r->pool, s->serial, 0, leak_collect, &scan) == 0)
@@ -313,7 +315,8 @@ static void stale_report(void *data, HANDLE h, const char *where) {
   struct stale_ctx *c = data;
   lt_replay *r = c->r;
   c->refs++;
-  if (h == NULL || lt__u64map_get(&r->kmd_allocs, (uintptr_t)h))
+  lt__alloc *a = h ? lt__u64map_get(&r->kmd_allocs, (uintptr_t)h) : NULL;
+  if (h == NULL || (a && !a->kmd_destroyed))
     return;
   if (lt__u64map_get(&r->stale_seen, (uintptr_t)h))
     return;
@@ -326,12 +329,16 @@ static void stale_report(void *data, HANDLE h, const char *where) {
   f.created_at = -1;
   f.object = LT_OBJ_ALLOCATION;
   f.handle = (uintptr_t)h;
-  snprintf(f.ddi, sizeof f.ddi, "%s", c->ddi ? c->ddi : "?");
+  if (a) /* a destroyed allocation the engine still remembers */
+    lt__finding_describe(&f, &a->o);
+  /* The signature names the place in the driver, not the DDI after which
+   * the walk ran: the walk is amortized, so that DDI can vary. */
+  snprintf(f.ddi, sizeof f.ddi, "LtEnumReferencedAllocations");
   snprintf(f.site, sizeof f.site, "%s", where ? where : "?");
   snprintf(f.message, sizeof f.message,
-           "after %s returned, driver state (%s) still references allocation %p, "
-           "which is not a live allocation",
-           f.ddi, f.site, h);
+           "after %s returned, driver state (%s) still references allocation %p%s",
+           c->ddi ? c->ddi : "?", f.site, h,
+           a ? ", which the driver has already destroyed" : ", which is not a live allocation");
   lt__finding_at(r, &f);
 }
 

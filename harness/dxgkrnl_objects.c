@@ -26,6 +26,8 @@ static void free_obj(lt_replay *r, lt__obj *o) {
   switch (o->type) {
   case LT_OBJ_ALLOCATION: {
     lt__alloc *a = (lt__alloc *)o;
+    if (a->kmd)
+      (void)lt__u64map_del_if(&r->kmd_allocs, (uintptr_t)a->kmd, a);
     lt__unref(r, a->res ? &a->res->o : NULL);
     lt__unref(r, a->creator ? &a->creator->o : NULL);
     break;
