@@ -11,25 +11,29 @@
 # corpus; the run ends at the first crash or after --timeout seconds (then
 # the time is censored: ">= timeout"). The seeds (corpus/seeds) replay clean
 # with every seeded bug on, so every detection is the fuzzer's. Prints a
-# Markdown table of medians over --runs runs and exec/s per configuration,
-# and keeps raw results in OUT/results.csv (a rerun skips finished runs).
+# Markdown table of medians over --runs runs, and the steady exec/s of each
+# configuration (one --throughput-second run with no bug on), and keeps raw
+# results in OUT/results.csv (a rerun skips finished runs).
 #
-#   bench/bench_fuzz.sh [--runs 3] [--timeout 300] [--bugs "1 2 ... 10"]
-#                       [--configs "sa plain afl"] [--out bench-fuzz-out] [--no-build]
+#   bench/bench_fuzz.sh [--runs 3] [--timeout 300] [--throughput 60]
+#                       [--bugs "1 2 ... 10"] [--configs "sa plain afl"]
+#                       [--out bench-fuzz-out] [--no-build]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-runs=3 timeout=300 bugs="1 2 3 4 5 6 7 8 9 10" configs="sa plain afl" out=bench-fuzz-out build=1
+runs=3 timeout=300 throughput=60 bugs="1 2 3 4 5 6 7 8 9 10" configs="sa plain afl"
+out=bench-fuzz-out build=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
   --runs) runs=$2; shift 2 ;;
   --timeout) timeout=$2; shift 2 ;;
+  --throughput) throughput=$2; shift 2 ;;
   --bugs) bugs=$2; shift 2 ;;
   --configs) configs=$2; shift 2 ;;
   --out) out=$2; shift 2 ;;
   --no-build) build=0; shift ;;
-  -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench_fuzz.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -52,6 +56,7 @@ if [ "$build" = 1 ]; then
 fi
 
 now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 
 # A crash that is not a lifetrace finding (a sanitizer report in the harness
 # itself) is not a detection: the input is kept aside (harness-crash-*) and
@@ -61,11 +66,11 @@ run_libfuzzer() { # bin bug run dir -> "found seconds execs exec_per_sec"
   mkdir -p "$dir/corpus" "$dir/art"
   t0=$(now)
   while :; do
-    left=$(echo "$timeout - ($(now) - $t0)" | bc | cut -d. -f1)
+    left=$(calc "$timeout - ($(now) - $t0)" | cut -d. -f1)
     [ "${left:-0}" -gt 0 ] || break
     k=$((k + 1))
     log=$dir/log.$k
-    LT_FUZZ_BUGS=$bug LT_FUZZ_QUIET=1 ASAN_OPTIONS=detect_leaks=0 timeout $((left + 60)) \
+    LT_FUZZ_BUGS=${bug#-} LT_FUZZ_QUIET=1 ASAN_OPTIONS=detect_leaks=0 timeout $((left + 60)) \
       "$bin" -seed=$((run * 1000 + k)) -max_total_time="$left" -max_len=16384 -dict="$DICT" \
       -print_final_stats=1 -artifact_prefix="$dir/art/" "$dir/corpus" "$SEEDS" >"$log" 2>&1 || true
     local n
@@ -82,15 +87,17 @@ run_libfuzzer() { # bin bug run dir -> "found seconds execs exec_per_sec"
     grep -aq 'Test unit written' "$log" || break # ran out of time without a crash
   done
   local secs
-  secs=$(echo "$(now) - $t0" | bc)
+  secs=$(calc "$(now) - $t0")
+  local eps
+  eps=$(calc "$execs / $secs" | cut -d. -f1)
   [ "$found" = 1 ] || secs=$timeout
-  echo "$found $secs $execs $(echo "$execs / $secs" | bc)"
+  echo "$found $secs $execs $eps"
 }
 
 run_afl() { # bug run dir
   local bug=$1 run=$2 dir=$3
   rm -rf "$dir/o"
-  LT_FUZZ_BUGS=$bug LT_FUZZ_QUIET=1 AFL_BENCH_UNTIL_CRASH=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
+  LT_FUZZ_BUGS=${bug#-} LT_FUZZ_QUIET=1 AFL_BENCH_UNTIL_CRASH=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
     AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_CUSTOM_MUTATOR_LIBRARY=$AFL_MUTATOR \
     timeout $((timeout + 60)) afl-fuzz -s "$run" -i "$SEEDS" -o "$dir/o" -V "$timeout" -x "$DICT" \
     -t 5000+ -m none -- "$AFL_BIN" >"$dir/log" 2>&1 || true
@@ -106,27 +113,40 @@ run_afl() { # bug run dir
   echo "$found $secs ${execs:-0} ${eps:-0}"
 }
 
+one_run() { # bug config run
+  local bug=$1 config=$2 run=$3 dir r found secs execs eps
+  grep -q "^$bug,$config,$run," "$results" && return 0
+  dir=$out/work/$config-bug$bug-run$run
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  case "$config" in
+  sa) r=$(run_libfuzzer "$LF/fuzz_replay" "$bug" "$run" "$dir") ;;
+  plain) r=$(run_libfuzzer "$LF/fuzz_replay_plain" "$bug" "$run" "$dir") ;;
+  afl) r=$(run_afl "$bug" "$run" "$dir") ;;
+  *) echo "unknown config $config" >&2; exit 2 ;;
+  esac
+  read -r found secs execs eps <<<"$r"
+  echo "$bug,$config,$run,$found,$secs,$execs,$eps" >>"$results"
+  printf 'bug %-3s %-6s run %s: %s in %s s (%s execs, %s exec/s)\n' "$bug" "$config" "$run" \
+    "$([ "$found" = 1 ] && echo found || echo 'NOT found')" "$secs" "$execs" "$eps"
+  rm -rf "$dir/corpus" "$dir/o/default/queue" # keep logs and crashes only
+}
+
 for bug in $bugs; do
   for config in $configs; do
     for run in $(seq 1 "$runs"); do
-      grep -q "^$bug,$config,$run," "$results" && continue
-      dir=$out/work/$config-bug$bug-run$run
-      rm -rf "$dir"
-      mkdir -p "$dir"
-      case "$config" in
-      sa) r=$(run_libfuzzer "$LF/fuzz_replay" "$bug" "$run" "$dir") ;;
-      plain) r=$(run_libfuzzer "$LF/fuzz_replay_plain" "$bug" "$run" "$dir") ;;
-      afl) r=$(run_afl "$bug" "$run" "$dir") ;;
-      *) echo "unknown config $config" >&2; exit 2 ;;
-      esac
-      read -r found secs execs eps <<<"$r"
-      echo "$bug,$config,$run,$found,$secs,$execs,$eps" >>"$results"
-      printf 'bug %-3s %-6s run %s: %s in %s s (%s execs, %s exec/s)\n' "$bug" "$config" "$run" \
-        "$([ "$found" = 1 ] && echo found || echo 'NOT found')" "$secs" "$execs" "$eps"
-      rm -rf "$dir/corpus" "$dir/o/default/queue" # keep logs and crashes only
+      one_run "$bug" "$config" "$run"
     done
   done
 done
+
+# Steady throughput: no bug on (bug "-"), so nothing stops the run.
+if [ "$throughput" -gt 0 ]; then
+  saved=$timeout
+  timeout=$throughput
+  for config in $configs; do one_run - "$config" 1; done
+  timeout=$saved
+fi
 
 python3 - "$results" "$timeout" "$configs" >"$out/table.md" <<'EOF'
 import csv, statistics, sys
@@ -134,9 +154,9 @@ path, timeout, configs = sys.argv[1], float(sys.argv[2]), sys.argv[3].split()
 names = {"sa": "libFuzzer + structure-aware mutator", "plain": "libFuzzer, byte-level",
          "afl": "AFL++ + custom mutator"}
 rows = list(csv.DictReader(open(path)))
-bugs = sorted({int(r["bug"]) for r in rows})
+bugs = sorted({int(r["bug"]) for r in rows if r["bug"] != "-"})
 def cell(bug, cfg):
-    rs = [r for r in rows if int(r["bug"]) == bug and r["config"] == cfg]
+    rs = [r for r in rows if r["bug"] == str(bug) and r["config"] == cfg]
     if not rs:
         return None, "-"
     t = statistics.median(float(r["seconds"]) if r["found"] == "1" else timeout for r in rs)
@@ -156,11 +176,15 @@ for b in bugs:
     print("| %d | %s |" % (b, " | ".join(cells)))
 print("| **median over bugs** | " + " | ".join(
     ("%.1f s" % statistics.median(med[c])) if med[c] else "-" for c in configs) + " |")
-eps = []
+eps, steady = [], []
 for c in configs:
-    v = [float(r["exec_per_sec"]) for r in rows if r["config"] == c and float(r["exec_per_sec"]) > 0]
+    v = [float(r["exec_per_sec"]) for r in rows
+         if r["config"] == c and r["bug"] != "-" and float(r["exec_per_sec"]) > 0]
     eps.append("%.0f" % statistics.median(v) if v else "-")
-print("| exec/s (median of runs) | " + " | ".join(eps) + " |")
+    w = [float(r["exec_per_sec"]) for r in rows if r["config"] == c and r["bug"] == "-"]
+    steady.append("%.0f" % w[0] if w else "-")
+print("| exec/s until detection (median of runs) | " + " | ".join(eps) + " |")
+print("| exec/s, no bug on (steady) | " + " | ".join(steady) + " |")
 if "sa" in med and "plain" in med and med["sa"] and med["plain"]:
     a, b = statistics.median(med["sa"]), statistics.median(med["plain"])
     print("\nStructure-aware vs byte-level libFuzzer, median over the bugs: %.1f s vs %.1f s "
