@@ -1,4 +1,4 @@
-/* Tests of the structure-aware trace mutator (harness/mutator.c): outputs
+/* Tests of the structure-aware trace mutator (fuzz/mutator.c): outputs
  * decode, stay within the size limit, are mostly well-formed for the kernel
  * policy, are deterministic per seed, every operation is reachable, and the
  * shapes the seeded-bug patterns need (resource-only destroys, partial

@@ -1,4 +1,4 @@
-/* Tests of the reference miniport (harness/refdrv/): driven DDI by DDI with a
+/* Tests of the reference miniport (drivers/reference/): driven DDI by DDI with a
  * hand-made DXGKRNL_INTERFACE and the real tracked pool. Every legal shape of
  * the lifecycle contract (wddm-contract.md §2) leaves no pool block behind
  * after StopDevice and no pool problem; every seeded bug, switched on, shows
@@ -20,7 +20,7 @@
 #include "kernel_shim.h"
 #include "lifetrace/miniport.h"
 #include "lifetrace/pool.h"
-#include "refdrv/refdrv_internal.h"
+#include "refdrv_internal.h"
 
 #define MAX_KHANDLES 256
 #define MAX_REFS 64

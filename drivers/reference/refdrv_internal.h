@@ -1,5 +1,5 @@
 /* lifetrace — reference miniport: the object model shared by the files of
- * harness/refdrv/ (see docs/reference-driver.md).
+ * drivers/reference/ (see docs/reference-driver.md).
  *
  * Every object lives in nonpaged pool under its own tag. The adapter owns
  * allocations and resources (adapter objects: nothing in them points at a
