@@ -109,3 +109,33 @@ static void escape(FILE *out, const char *s, int html) {
 void lt__html_escape(FILE *out, const char *s) { escape(out, s, 1); }
 
 void lt__xml_escape(FILE *out, const char *s) { escape(out, s, 0); }
+
+/* Whether s ends with suffix. */
+int lt__ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Length of the valid UTF-8 sequence of 2..4 bytes at p (NUL-terminated),
+ * or 0 if p does not start one. */
+size_t lt__utf8_len(const unsigned char *p) {
+  unsigned c = p[0];
+
+  if (c >= 0xc2 && c <= 0xdf)
+    return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+      return 0;
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
+      return 0; /* overlong, surrogate */
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+      return 0;
+    if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+      return 0; /* overlong, above U+10FFFF */
+    return 4;
+  }
+  return 0;
+}

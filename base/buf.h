@@ -19,6 +19,12 @@ void lt__buf_puts(lt__buf *b, const char *p);
 void lt__buf_printf(lt__buf *b, const char *fmt, ...) LT_PRINTF(2, 3);
 void lt__buf_reset(lt__buf *b);
 
+/* Length of the valid multi-byte UTF-8 sequence at p (NUL-terminated), or 0. */
+size_t lt__utf8_len(const unsigned char *p);
+
+/* Whether s ends with suffix. */
+int lt__ends_with(const char *s, const char *suffix);
+
 /* Writes s escaped for HTML text and attribute values (& < > " '). Bytes that
  * are not valid UTF-8 and control characters become U+FFFD, so no string
  * from a trace can open markup or break the page's encoding. */

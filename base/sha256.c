@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lifetrace/store.h"
+#include "sha256.h"
 
 typedef struct sha256_ctx {
   uint32_t h[8];

@@ -7,7 +7,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "lifetrace/replay.h"
+#include "lifetrace/replay_file.h"
 
 static double now_s(void) {
   struct timespec ts;
@@ -21,35 +21,30 @@ int main(int argc, char **argv) {
     return 2;
   }
   int policy = argc > 2 ? lt_policy_from_name(argv[2]) : LT_POLICY_AUDIT;
-  lt_diag diag;
-  lt_reader *rd = NULL;
-  if (policy < 0 || lt_reader_open(&rd, argv[1], 0, &diag)) {
-    char msg[1200];
-    lt_diag_format(&diag, msg, sizeof msg);
-    fprintf(stderr, "bench_replay: %s\n", msg);
-    return 3;
+  if (policy < 0) {
+    fprintf(stderr, "bench_replay: unknown policy '%s'\n", argv[2]);
+    return 2;
   }
-  lt_replay_opts o = {policy, NULL, 100, NULL, NULL};
-  lt_replay *r = NULL;
-  if (lt_replay_new(&r, lt_reader_header(rd), &o))
-    return 4;
+  lt_replay_opts o = {policy, lt_linked_miniport(), 100, NULL, NULL};
+  lt_replay_file_result res;
   double t0 = now_s();
-  const lt_event *ev;
-  int err;
-  while ((err = lt_reader_next(rd, &ev, &diag)) == 0)
-    if (lt_replay_event(r, ev))
-      return 4;
-  if (err != LT_EEOF || lt_replay_finish(r))
-    return 3;
+  int err = lt_replay_file(&res, argv[1], 0, &o, NULL, NULL);
+  if (err || res.read_error) {
+    char msg[1200];
+    lt_diag_format(&res.diag, msg, sizeof msg);
+    fprintf(stderr, "bench_replay: %s\n", res.reader && !res.read_error ? lt_strerror(err) : msg);
+    lt_replay_file_free(&res);
+    return res.engine_error ? 4 : 3;
+  }
   double secs = now_s() - t0;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
+  const lt_replay *r = res.replay;
   const lt_findings *fs = lt_replay_findings(r);
   printf("{\"file\":\"%s\",\"policy\":\"%s\",\"events\":%llu,\"seconds\":%.3f,"
          "\"events_per_second\":%.0f,\"peak_rss_mb\":%.1f,\"findings\":%llu}\n",
          argv[1], lt_policy_name(policy), (unsigned long long)lt_replay_events(r), secs,
          lt_replay_events(r) / secs, ru.ru_maxrss / 1024.0, (unsigned long long)fs->total);
-  lt_replay_free(r);
-  lt_reader_free(rd);
+  lt_replay_file_free(&res);
   return 0;
 }

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
+#include "lifetrace/check.h"
 #include "commands.h"
-#include "junit.h"
-#include "sarif.h"
+#include "lifetrace/junit.h"
+#include "lifetrace/sarif.h"
 
 static void usage(FILE *out) {
   fprintf(out,

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "trace_io.h"
+#include "buf.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -125,57 +125,25 @@ static int parse_args(int argc, char **argv, struct opts *o) {
   return check_args(o, argc, argv);
 }
 
-/* Where the events go: a binary writer, or JSONL lines on a stdio stream. */
+/* Where the events go: a writer of the form the output's name asks for,
+ * JSONL on stdout or into a file not named .ltrace/.zst. */
 struct sink {
   lt_writer *w;
-  FILE *f;
-  char *fbuf;
-  lt__sb line;
   int index;
 };
 
 static int sink_open(struct sink *s, const struct opts *o, const lt_header *h) {
   memset(s, 0, sizeof *s);
   s->index = o->index;
-  if (binary_out(o->out))
-    return lt_writer_open(&s->w, o->out, LT_FORMAT_AUTO, h);
-  static char stdout_buf[1u << 20]; /* stdout outlives this command */
-
-  s->f = o->out && strcmp(o->out, "-") ? fopen(o->out, "w") : stdout;
-  if (s->f == NULL)
-    return LT_EIO;
-  s->fbuf = s->f == stdout ? NULL : lt_malloc(1u << 20);
-  setvbuf(s->f, s->f == stdout ? stdout_buf : s->fbuf, _IOFBF, 1u << 20);
-  lt__jsonl_header(&s->line, h);
-  lt__sb_put(&s->line, "\n", 1);
-  fwrite(s->line.p, 1, s->line.len, s->f);
-  return s->line.err;
+  const char *out = o->out ? o->out : "-";
+  return lt_writer_open(&s->w, out, binary_out(o->out) ? LT_FORMAT_AUTO : LT_FORMAT_JSONL, h);
 }
 
 static int sink_put(struct sink *s, const lt_event *ev, uint64_t index) {
-  if (s->w)
-    return lt_writer_put(s->w, ev);
-  s->line.len = 0;
-  lt__jsonl_event(&s->line, ev, s->index ? (int64_t)index : -1);
-  lt__sb_put(&s->line, "\n", 1);
-  if (s->line.err)
-    return s->line.err;
-  return fwrite(s->line.p, 1, s->line.len, s->f) == s->line.len ? 0 : LT_EIO;
+  return lt_writer_put_indexed(s->w, ev, s->index ? (int64_t)index : -1);
 }
 
-static int sink_close(struct sink *s) {
-  int rc = 0;
-
-  if (s->w)
-    rc = lt_writer_close(s->w);
-  if (s->f && (fflush(s->f) != 0 || ferror(s->f)))
-    rc = LT_EIO;
-  if (s->f && s->f != stdout && fclose(s->f) != 0)
-    rc = LT_EIO;
-  lt_free(s->fbuf);
-  lt__sb_free(&s->line);
-  return rc;
-}
+static int sink_close(struct sink *s) { return lt_writer_close(s->w); }
 
 /* Writes the events in range; returns an exit code. */
 static int dump_events(lt_reader *r, struct sink *s, const struct opts *o) {

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "trace_io.h"
+#include "buf.h"
 
 static void usage(FILE *f) {
   fprintf(f,

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
-#include "report.h"
+#include "lifetrace/report.h"
 
 static void usage(FILE *out) {
   fprintf(out, "usage: lifetrace findings --db FILE [--status open|fixed|ignored|all] "

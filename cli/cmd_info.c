@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "trace_io.h"
+#include "buf.h"
 
 #define N_OPS 21 /* OP_NONE .. INJECT_FAULT; more are counted as "other" */
 #define MAX_PROCESS_LINES 32
@@ -356,15 +356,15 @@ static void print_header(const lt_reader *r, const char *file, uint64_t size) {
   printf("file        ");
   print_safe(file);
   printf("\nsize        %" PRIu64 " bytes\n", size);
-  printf("format      %s", lt__format_name(lt_reader_format(r)));
+  printf("format      %s", lt_format_name(lt_reader_format(r)));
   if (lt_reader_format(r) == LT_FORMAT_BINARY || lt_reader_format(r) == LT_FORMAT_BINARY_ZSTD)
     printf(", container version %u", LT_TRACE_FORMAT_VERSION);
   printf(", trace version %u\nsource      ", h->lifetrace);
   print_safe(h->source);
-  printf("\nends        %s\nsegments    %s", lt__ends_name(h->ends) ? lt__ends_name(h->ends) : "?",
+  printf("\nends        %s\nsegments    %s", lt_ends_name(h->ends) ? lt_ends_name(h->ends) : "?",
          h->n_segments ? "" : "none");
   for (size_t i = 0; i < h->n_segments; i++) {
-    const char *kind = lt__segkind_name(h->segments[i]->kind);
+    const char *kind = lt_segkind_name(h->segments[i]->kind);
     printf("%s%u %s ", i ? ", " : "", h->segments[i]->id, kind ? kind : "?");
     print_size(h->segments[i]->size);
   }
@@ -410,21 +410,21 @@ static json_t *jnum(uint64_t v) {
 /* A JSON string from untrusted text: bytes that are not UTF-8 become U+FFFD. */
 static json_t *jstr(const char *s) {
   const unsigned char *p = (const unsigned char *)(s ? s : "");
-  lt__sb b = {0};
+  lt__buf b = {0};
   json_t *j;
 
   while (*p) {
     size_t n = *p >= 0x80 ? lt__utf8_len(p) : 1;
     if (n == 0) {
-      lt__sb_put(&b, "\xef\xbf\xbd", 3);
+      lt__buf_put(&b, "\xef\xbf\xbd", 3);
       n = 1;
     } else {
-      lt__sb_put(&b, p, n);
+      lt__buf_put(&b, (const char *)p, n);
     }
     p += n;
   }
-  j = json_stringn(b.p ? b.p : "", b.len);
-  lt__sb_free(&b);
+  j = json_stringn(b.s ? b.s : "", b.n);
+  lt__buf_reset(&b);
   return j;
 }
 
@@ -440,16 +440,16 @@ static json_t *jheader(const lt_reader *r) {
   const lt_header *h = lt_reader_header(r);
   json_t *o = json_object(), *segs = json_array();
 
-  json_object_set_new(o, "format", json_string(lt__format_name(lt_reader_format(r))));
-  json_object_set_new(o, "compressed", json_boolean(lt__reader_compressed(r)));
+  json_object_set_new(o, "format", json_string(lt_format_name(lt_reader_format(r))));
+  json_object_set_new(o, "compressed", json_boolean(lt_reader_compressed(r)));
   if (lt_reader_format(r) == LT_FORMAT_BINARY || lt_reader_format(r) == LT_FORMAT_BINARY_ZSTD)
     json_object_set_new(o, "container_version", json_integer(LT_TRACE_FORMAT_VERSION));
   json_object_set_new(o, "lifetrace", json_integer(h->lifetrace));
   json_object_set_new(o, "source", jstr(h->source));
-  json_object_set_new(o, "ends", lt__ends_name(h->ends) ? json_string(lt__ends_name(h->ends))
+  json_object_set_new(o, "ends", lt_ends_name(h->ends) ? json_string(lt_ends_name(h->ends))
                                                         : json_integer(h->ends));
   for (size_t i = 0; i < h->n_segments; i++) {
-    const char *kind = lt__segkind_name(h->segments[i]->kind);
+    const char *kind = lt_segkind_name(h->segments[i]->kind);
     json_array_append_new(segs, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)h->segments[i]->id,
                                           "kind", kind ? json_string(kind) : json_integer(h->segments[i]->kind),
                                           "size", jnum(h->segments[i]->size)));

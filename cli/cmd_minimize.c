@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "triage.h"
+#include "lifetrace/triage.h"
 
 struct min_cli {
   const char *out, *driver, *bugs, *sig;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "triage_run.h"
+#include "lifetrace/triage_run.h"
 
 struct tri_cli {
   lt__triage tr;

@@ -9,7 +9,9 @@
 #     [COMPILE_OPTIONS <opt>...]
 #     [LINK_LIBRARIES <lib>...]       static helpers the driver needs (PIC)
 #     [CORPUS <dir>]                  regression corpus: CTest test <name>_regressions
-#     [NO_SANITIZE]                   no ASan/UBSan in lifetrace-<name>
+#     [TOOL_NAME <name>]              file name of the tool (default lifetrace-<name>)
+#     [NO_SANITIZE]                   no ASan/UBSan of its own in lifetrace-<name>
+#                                     (the build's own flags still apply)
 #     [NO_FUZZ])                      no libFuzzer variants
 #
 # Targets it makes:
@@ -17,9 +19,13 @@
 #                    --driver` and fuzz.sh's triage. Kernel routines
 #                    (ExAllocatePool2, spin locks, ...) stay undefined: the
 #                    loading binary provides them.
+#   <name>_static    lib<name>_static.a: the driver's objects, for binaries of
+#                    one's own (tests, fuzz targets) that add the glue
+#                    (LIFETRACE_LINKED_GLUE) to carry it as their driver.
 #   <name>_replay    lifetrace-<name>: the lifetrace tool with the driver linked
 #                    in statically (ASan + UBSan on the driver unless
-#                    NO_SANITIZE). Without --driver it runs the linked driver.
+#                    NO_SANITIZE). Without --driver it runs the linked driver
+#                    (lt_linked_miniport(), cmake/LifetraceLinkedDriver.c).
 #   <name>_fuzzer    fuzz-<name>: the libFuzzer replay target (structure-aware
 #                    mutator) with the driver linked in, instrumented for coverage,
 #                    ASan and UBSan. LT_FUZZ_BUGS etc. as in fuzz/fuzz_replay.c.
@@ -87,7 +93,7 @@ function(_lifetrace_driver_common target)
 endfunction()
 
 function(lifetrace_add_driver name)
-  cmake_parse_arguments(ARG "NO_SANITIZE;NO_FUZZ" "CORPUS"
+  cmake_parse_arguments(ARG "NO_SANITIZE;NO_FUZZ" "CORPUS;TOOL_NAME"
                         "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;COMPILE_OPTIONS;LINK_LIBRARIES"
                         ${ARGN})
   if(NOT ARG_SOURCES)
@@ -100,7 +106,9 @@ function(lifetrace_add_driver name)
   set(common INCLUDE_DIRECTORIES ${ARG_INCLUDE_DIRECTORIES}
       COMPILE_DEFINITIONS ${ARG_COMPILE_DEFINITIONS} COMPILE_OPTIONS ${ARG_COMPILE_OPTIONS})
   set(glue ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/LifetraceLinkedDriver.c)
-  set(wrap -Wl,--wrap=lt_reference_miniport)
+  if(NOT ARG_TOOL_NAME)
+    set(ARG_TOOL_NAME lifetrace-${name})
+  endif()
   # The sanitizers of the static variants. A NULL dereference in the driver
   # must reach lifetrace's crash guard as a fault (a miniport-crash finding),
   # so UBSan's null and pointer-overflow checks are left out, as for the
@@ -114,12 +122,16 @@ function(lifetrace_add_driver name)
   target_link_libraries(${name} PRIVATE ${ARG_LINK_LIBRARIES})
   set_target_properties(${name} PROPERTIES C_VISIBILITY_PRESET hidden PREFIX "lib" SUFFIX ".so")
 
+  # 1b. lib<name>_static.a, the driver's objects for binaries of one's own.
+  add_library(${name}_static STATIC ${ARG_SOURCES})
+  _lifetrace_driver_common(${name}_static ${common})
+  target_link_libraries(${name}_static PUBLIC ${ARG_LINK_LIBRARIES})
+
   # 2. lifetrace-<name>: the tool with the driver linked in.
   add_executable(${name}_replay ${ARG_SOURCES} ${glue})
   _lifetrace_driver_common(${name}_replay ${common})
   target_link_libraries(${name}_replay PRIVATE ${ARG_LINK_LIBRARIES} ${cli})
-  target_link_options(${name}_replay PRIVATE ${wrap})
-  set_target_properties(${name}_replay PROPERTIES OUTPUT_NAME lifetrace-${name} ENABLE_EXPORTS ON)
+  set_target_properties(${name}_replay PROPERTIES OUTPUT_NAME ${ARG_TOOL_NAME} ENABLE_EXPORTS ON)
   _lifetrace_check_sanitizers(have_san)
   if(NOT ARG_NO_SANITIZE AND have_san)
     target_compile_options(${name}_replay PRIVATE ${san})
@@ -137,7 +149,7 @@ function(lifetrace_add_driver name)
     _lifetrace_driver_common(${name}_fuzzer ${common})
     target_link_libraries(${name}_fuzzer PRIVATE ${ARG_LINK_LIBRARIES} ${lib})
     target_compile_options(${name}_fuzzer PRIVATE -fsanitize=fuzzer ${san})
-    target_link_options(${name}_fuzzer PRIVATE -fsanitize=fuzzer,address,undefined ${wrap})
+    target_link_options(${name}_fuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
     set_target_properties(${name}_fuzzer PROPERTIES OUTPUT_NAME fuzz-${name} ENABLE_EXPORTS ON)
 
     add_library(${name}_fuzzdrv MODULE ${ARG_SOURCES})

@@ -17,7 +17,8 @@
  *
  * Configuration comes from the environment (the same for both engines):
  *   LT_FUZZ_DRIVER      driver under test (a .so exporting lt_miniport_entry;
- *                       unset or "reference" = the reference miniport)
+ *                       unset or "reference" = the driver linked into this
+ *                       target: the reference miniport for fuzz_replay)
  *   LT_FUZZ_BUGS        seeded bugs of the reference driver ("1,3,p13", "all")
  *   LT_FUZZ_GPU=1       GPU-layer error findings abort too (off by default:
  *                       in kernel policy they also follow a UMD's false

@@ -1,5 +1,5 @@
-/* Loading a miniport: the reference one, or a user's shared object through
- * dlopen (see lifetrace/miniport.h). */
+/* Loading a miniport: the one linked into this binary, or a user's shared
+ * object through dlopen (see lifetrace/miniport.h). */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,9 +26,13 @@ static int check_abi(const LT_MINIPORT *mp, const char *path, char *err, size_t 
 int lt_miniport_load(const char *path, const LT_MINIPORT **out, void **dl, char *err,
                      size_t errlen) {
   *dl = NULL;
-  if (path == NULL || !strcmp(path, "reference")) {
-    *out = lt_reference_miniport();
-    return check_abi(*out, "reference", err, errlen);
+  if (path == NULL) {
+    if (lt_linked_miniport == NULL || (*out = lt_linked_miniport()) == NULL) {
+      snprintf(err, errlen, "this binary has no driver linked in: name one with --driver "
+                            "PATH (a shared object exporting %s)", LT_MINIPORT_ENTRY_SYMBOL);
+      return LT_ENOENT;
+    }
+    return check_abi(*out, (*out)->Name ? (*out)->Name : "linked driver", err, errlen);
   }
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (h == NULL) {

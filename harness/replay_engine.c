@@ -196,7 +196,7 @@ int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o) 
   lt__slab_init(&r->binding_slab, sizeof(lt__binding), 256);
   lt__slab_init(&r->scope_slab, sizeof(lt__scope), 256);
   lt__slab_init(&r->packet_slab, sizeof(lt__packet), 256);
-  r->mp = o->miniport ? o->miniport : lt_reference_miniport();
+  r->mp = o->miniport;
   lt_findings_init(&r->findings, o->max_findings ? o->max_findings : 10000);
   lt__ht_init(&r->kht, 1024);
   r->reported_scope = UINT64_MAX;

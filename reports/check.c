@@ -1,7 +1,7 @@
 /* The regression gate: scan a corpus, replay each trace in-process with its
  * expected policy and seeded bugs, compare findings with the expected
  * multiset of (kind, event, severity). See check.h. */
-#include "check.h"
+#include "lifetrace/check.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -422,7 +422,7 @@ static int run_case(lt_check_case *k, const LT_MINIPORT *mp) {
 }
 
 int lt__check_run(lt_check *c, const lt_check_opts *o) {
-  const LT_MINIPORT *mp = o->miniport ? o->miniport : lt_reference_miniport();
+  const LT_MINIPORT *mp = o->miniport;
   double t0 = now_s();
   int err = 0;
   for (size_t i = 0; err == 0 && i < c->n; i++) {

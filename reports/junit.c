@@ -1,5 +1,5 @@
 /* JUnit XML writer for `lifetrace check` (see junit.h). */
-#include "junit.h"
+#include "lifetrace/junit.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 
 #include "buf.h"
 #include "kinds.h"
-#include "report.h"
+#include "lifetrace/report.h"
 #include "store_internal.h"
 
 #define E(out, s) lt__html_escape(out, s)

@@ -2,7 +2,7 @@
  * comments — counts, the open findings, what the latest run found new. */
 #include <string.h>
 
-#include "report.h"
+#include "lifetrace/report.h"
 #include "store_internal.h"
 
 void lt__md_escape(FILE *out, const char *s) {

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "buf.h"
-#include "report.h"
+#include "lifetrace/report.h"
 
 #define W 640
 #define H 220

@@ -1,6 +1,6 @@
 /* SARIF 2.1.0 writer for `lifetrace check` (see sarif.h). Built with jansson
  * so every string is escaped by construction. */
-#include "sarif.h"
+#include "lifetrace/sarif.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "store_internal.h"
+#include "sha256.h"
 #include "store_priv.h"
 
 typedef struct ingest {

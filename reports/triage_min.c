@@ -4,7 +4,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <string.h>
 
-#include "triage.h"
+#include "lifetrace/triage.h"
 
 struct min {
   lt__tri_ctx *c;

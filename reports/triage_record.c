@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "triage_run.h"
+#include "lifetrace/triage_run.h"
 
 /* ---- stats samples ------------------------------------------------------------------ */
 

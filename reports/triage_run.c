@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "triage_run.h"
+#include "lifetrace/triage_run.h"
 
 /* ---- collecting files ------------------------------------------------------------ */
 

@@ -2,7 +2,7 @@
  * way the fuzz target does (see triage.h). */
 #include <string.h>
 
-#include "triage.h"
+#include "lifetrace/triage.h"
 
 lt_event *lt__tri_copy_event(const lt_event *ev) {
   size_t len = lifetrace__event__get_packed_size(ev);

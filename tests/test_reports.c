@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "junit.h"
+#include "lifetrace/check.h"
+#include "lifetrace/junit.h"
 #include "lifetrace/replay.h"
-#include "report.h"
-#include "sarif.h"
+#include "lifetrace/report.h"
+#include "lifetrace/sarif.h"
 #include "store_internal.h"
 
 #define EVIL "<script>alert(1)</script>"

@@ -15,6 +15,9 @@
 
 #include "lifetrace/miniport.h"
 
+/* The reference miniport's table, for tests that drive it directly. */
+const LT_MINIPORT *lt_reference_miniport(void);
+
 /* ---- pool tags --------------------------------------------------------------
  * Built so that the tag reads left to right in memory order ("LtAl"), which is
  * how pool tools print it. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifetrace/driver.h"
 #include "refdrv_internal.h"
 
 #ifdef LT_DEBUG
@@ -189,5 +190,10 @@ static const LT_MINIPORT reference_miniport = {
     .DmaBufferPrivateDataSize = sizeof(RD_DMA_PRIVATE),
 };
 
-/* The bundled reference miniport's entry table (static, never freed). */
+/* The bundled reference miniport's entry table (static, never freed), for
+ * tests that drive it directly. */
 const LT_MINIPORT *lt_reference_miniport(void) { return &reference_miniport; }
+
+/* The driver's entry, as any driver's adapter file has it: what --driver finds
+ * in libreference.so and what the binaries it is linked into run. */
+LT_DEFINE_MINIPORT_ENTRY(reference_miniport)

@@ -82,13 +82,16 @@ typedef struct LT_MINIPORT {
 typedef const LT_MINIPORT *(*LT_MINIPORT_ENTRY)(void);
 #define LT_MINIPORT_ENTRY_SYMBOL "lt_miniport_entry"
 
-/* The bundled reference miniport (correct unless seeded bugs are enabled). */
-const LT_MINIPORT *lt_reference_miniport(void);
+/* The driver linked into this binary, if any: defined by the glue that
+ * lifetrace_add_driver links into the binaries it makes
+ * (cmake/LifetraceLinkedDriver.c); a weak reference, NULL elsewhere. */
+const LT_MINIPORT *lt_linked_miniport(void) __attribute__((weak));
 
-/* Loads a driver: NULL or "reference" gives the reference miniport; anything
+/* Loads a driver: NULL gives the driver linked into this binary
+ * (lt_linked_miniport; LT_ENOENT with a message when there is none); anything
  * else is a shared object dlopen'ed and asked for its table through
  * lt_miniport_entry. Checks the ABI version. On success *out is the table and
- * *dl the handle to pass to lt_miniport_unload (NULL for the reference). On
+ * *dl the handle to pass to lt_miniport_unload (NULL for the linked one). On
  * failure returns LT_ENOENT / LT_EABI / LT_EINVAL with a message in err. */
 int lt_miniport_load(const char *path, const LT_MINIPORT **out, void **dl, char *err,
                      size_t errlen);

@@ -23,7 +23,7 @@ int lt_policy_from_name(const char *name); /* -1 unknown */
 
 typedef struct lt_replay_opts {
   int policy;                  /* enum lt_policy */
-  const LT_MINIPORT *miniport; /* NULL = the reference miniport */
+  const LT_MINIPORT *miniport; /* the driver under test (required) */
   size_t max_findings;         /* details kept (0 = 10000); all are counted */
   /* Called for each finding as it is made (may be NULL). Fuzz targets use it
    * to abort on the first error finding. */
@@ -34,7 +34,8 @@ typedef struct lt_replay_opts {
 typedef struct lt_replay lt_replay;
 
 /* Starts the simulated adapter (DxgkDdiStartDevice) for a trace with header
- * h (copied). Returns LT_EABI when the miniport's ABI version differs. */
+ * h (copied). Returns LT_EABI when there is no miniport or its ABI version
+ * differs. */
 LT_MUST_CHECK int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o);
 /* Replays one event; its index is the number of events replayed before it.
  * Returns 0 (findings are not errors) or an LT_E* error. */

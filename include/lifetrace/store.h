@@ -190,8 +190,22 @@ typedef struct lt_store_finding {
 LT_MUST_CHECK int lt_store_findings(lt_store *s, int status, lt_store_finding **out, size_t *n);
 void lt_store_findings_free(lt_store_finding *f, size_t n);
 
-/* Computes the SHA-256 of a file as 64 lowercase hex digits plus NUL; also
- * returns its size in *size (may be NULL). LT_EIO/LT_ENOENT when unreadable. */
-LT_MUST_CHECK int lt_sha256_file(const char *path, char hex[65], uint64_t *size);
+/* Resolves a run reference: "latest", "previous", a run id, its uuid or a
+ * unique prefix of it (4 characters or more). Returns the id, 0 if none. */
+int64_t lt_store_resolve_run(lt_store *s, const char *ref);
+
+/* One signature of a comparison of two runs, with its count in each. */
+typedef struct lt_store_diff_row {
+  char signature[17];
+  char kind[32], severity[8];
+  uint64_t count_a, count_b; /* count_a == 0: new in B; count_b == 0: gone */
+  char *message;
+} lt_store_diff_row;
+
+/* Every signature that occurred in run a or run b, errors first, then by
+ * kind and signature. The caller owns *out: lt_store_diff_free. */
+LT_MUST_CHECK int lt_store_diff(lt_store *s, int64_t a, int64_t b, lt_store_diff_row **out,
+                                size_t *n);
+void lt_store_diff_free(lt_store_diff_row *v, size_t n);
 
 #endif

@@ -88,6 +88,17 @@ typedef struct lt_writer lt_writer;
 LT_MUST_CHECK int lt_writer_open(lt_writer **out, const char *path, int format,
                                  const lt_header *h);
 LT_MUST_CHECK int lt_writer_put(lt_writer *w, const lt_event *ev);
+/* The same; a JSONL writer also gives the line the event's index in its
+ * source trace as key "i" when index >= 0 (dump --index). */
+LT_MUST_CHECK int lt_writer_put_indexed(lt_writer *w, const lt_event *ev, int64_t index);
+/* Whether a reader decompresses (zstd) what it reads. */
+int lt_reader_compressed(const lt_reader *r);
+/* Names, as in JSONL and `info`: of a detected form (enum lt_format: "binary",
+ * "binary+zstd", "jsonl", "fuzz"), of a header's ends and of a segment kind;
+ * NULL for a value without a name (lt_format_name says "unknown"). */
+const char *lt_format_name(int format);
+const char *lt_ends_name(int ends);
+const char *lt_segkind_name(int kind);
 /* Flushes and frees; returns the first error seen while writing. */
 LT_MUST_CHECK int lt_writer_close(lt_writer *w);
 

@@ -670,7 +670,7 @@ uint64_t lt_reader_size(const lt_reader *r) {
   return r->size;
 }
 
-int lt__reader_compressed(const lt_reader *r) {
+int lt_reader_compressed(const lt_reader *r) {
   READER_CHECK(r);
   return r->zs != NULL;
 }
@@ -878,21 +878,6 @@ static int put_line(lt_writer *w) {
   return 0;
 }
 
-/* Whether s ends with suffix. */
-int lt__ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), m = strlen(suffix);
-  return n >= m && !strcmp(s + n - m, suffix);
-}
-
-/* Whether a and b name one existing file, so that writing b would destroy a. */
-int lt__same_file(const char *a, const char *b) {
-  struct stat sa, sb;
-
-  if (!strcmp(a, "-") || !strcmp(b, "-"))
-    return 0;
-  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 static int writer_prologue(lt_writer *w, const lt_header *h) {
   lt_header hdr;
   uint8_t *p;
@@ -988,12 +973,16 @@ int lt_writer_open(lt_writer **out, const char *path, int format, const lt_heade
 }
 
 /* Appends one event; errors are sticky and also returned by close. */
-int lt_writer_put(lt_writer *w, const lt_event *ev) {
+int lt_writer_put(lt_writer *w, const lt_event *ev) { return lt_writer_put_indexed(w, ev, -1); }
+
+/* Appends one event, JSONL lines with its index in the source trace as "i"
+ * when index >= 0 (dump --index); see trace.h. */
+int lt_writer_put_indexed(lt_writer *w, const lt_event *ev, int64_t index) {
   WRITER_CHECK(w);
   if (w->err)
     return w->err;
   if (w->format == LT_FORMAT_JSONL) {
-    lt__jsonl_event(&w->line, ev, -1);
+    lt__jsonl_event(&w->line, ev, index);
     return put_line(w);
   }
   return put_message(w, TRACE_TAG_EVENT, &ev->base);
@@ -1018,49 +1007,3 @@ int lt_writer_close(lt_writer *w) {
   return rc;
 }
 
-/* ---- progress ------------------------------------------------------------- */
-
-static double now(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Starts a progress line; it shows only on a terminal and only after 1 s. */
-void lt__progress_init(lt__progress *p, const char *what) {
-  memset(p, 0, sizeof *p);
-  p->what = what;
-  p->enabled = isatty(STDERR_FILENO);
-  p->start = p->last = p->enabled ? now() : 0;
-}
-
-/* Updates the line at most twice a second; cheap enough to call per event. */
-void lt__progress_tick(lt__progress *p, const lt_reader *r, uint64_t events) {
-  double t, rate;
-  uint64_t size;
-
-  if (!p->enabled || (events & 0x3fff))
-    return;
-  t = now();
-  if (t - p->start < 1.0 || t - p->last < 0.5)
-    return;
-  p->last = t;
-  rate = (double)events / (t - p->start);
-  size = lt_reader_size(r);
-  if (size)
-    fprintf(stderr, "\r%s: %llu events, %.0f%% read, %.2fM events/s ", p->what,
-            (unsigned long long)events, 100.0 * (double)lt_reader_bytes(r) / (double)size,
-            rate / 1e6);
-  else
-    fprintf(stderr, "\r%s: %llu events, %.2fM events/s ", p->what, (unsigned long long)events,
-            rate / 1e6);
-  p->shown = 1;
-}
-
-/* Erases the line, so that what follows starts on a clean line. */
-void lt__progress_done(lt__progress *p) {
-  if (p->shown)
-    fprintf(stderr, "\r\033[K");
-  p->shown = 0;
-}

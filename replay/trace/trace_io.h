@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "lifetrace/trace.h"
 
 /* lt_diag.record value for an error that is not at any position (cannot open
@@ -23,14 +24,10 @@ void lt__diag_set(lt_diag *d, const char *file, uint64_t offset, uint64_t line, 
 
 /* Names of the small enums, as in JSONL; NULL for a value without a name.
  * The _from_name functions return the value or -1. */
-const char *lt__ends_name(int v);
 int lt__ends_from_name(const char *s);
-const char *lt__segkind_name(int v);
 int lt__segkind_from_name(const char *s);
 const char *lt__site_name(int v);
 int lt__site_from_name(const char *s);
-/* "binary", "binary+zstd", "jsonl", "fuzz" for an enum lt_format. */
-const char *lt__format_name(int format);
 
 /* A growable byte string. All allocation through lt_realloc; on failure err is
  * set and further appends are dropped. */
@@ -44,8 +41,6 @@ void lt__sb_reserve(lt__sb *s, size_t extra);
 void lt__sb_put(lt__sb *s, const void *data, size_t n);
 void lt__sb_free(lt__sb *s);
 
-/* Length of the valid multi-byte UTF-8 sequence at p (NUL-terminated), or 0. */
-size_t lt__utf8_len(const unsigned char *p);
 
 /* Appends one event as a JSONL line (no newline) to s. index >= 0 adds the
  * "i" key (dump --index). */
@@ -57,30 +52,5 @@ void lt__jsonl_header(lt__sb *s, const lt_header *h);
  * is anything else, and then protobuf_c_message_unpack must decide. */
 lt_event *lt__event_decode(const uint8_t *data, size_t len, ProtobufCAllocator *a);
 
-/* Compressed bytes (zstd) or raw bytes: whether the reader decompresses. */
-int lt__reader_compressed(const lt_reader *r);
-
-/* Progress line on stderr for long runs, only when stderr is a terminal. */
-typedef struct lt__progress {
-  int enabled, shown;
-  const char *what;
-  double start, last;
-} lt__progress;
-
-void lt__progress_init(lt__progress *p, const char *what);
-/* Call once per event; cheap. Prints at most twice a second, after 1 s. */
-void lt__progress_tick(lt__progress *p, const lt_reader *r, uint64_t events);
-/* Erases the line if one was shown. */
-void lt__progress_done(lt__progress *p);
-
-/* Whether s ends with suffix. */
-int lt__ends_with(const char *s, const char *suffix);
-/* Whether two paths name the same existing file ("-" never does). */
-int lt__same_file(const char *a, const char *b);
-
-/* Prints "lifetrace: " + the formatted diag on stderr. */
-void lt__print_diag(const lt_diag *d);
-/* Exit code (commands.h) for an error returned by a reader. */
-int lt__exit_for_read_error(int err);
 
 #endif

@@ -103,29 +103,6 @@ static void put_int(lt__sb *s, int v) {
   }
 }
 
-/* Length of the valid UTF-8 sequence of 2..4 bytes at p (NUL-terminated),
- * or 0 if p does not start one. */
-size_t lt__utf8_len(const unsigned char *p) {
-  unsigned c = p[0];
-
-  if (c >= 0xc2 && c <= 0xdf)
-    return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-      return 0;
-    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
-      return 0; /* overlong, surrogate */
-    return 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-      return 0;
-    if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
-      return 0; /* overlong, above U+10FFFF */
-    return 4;
-  }
-  return 0;
-}
 
 /* A JSON string. Control characters are escaped; bytes that are not valid
  * UTF-8 (untrusted capture text) become U+FFFD. */
@@ -363,7 +340,7 @@ void lt__jsonl_header(lt__sb *s, const lt_header *h) {
   put_key(s, "source");
   put_str(s, h->source);
   put_key(s, "ends");
-  put_enum(s, lt__ends_name(h->ends), h->ends);
+  put_enum(s, lt_ends_name(h->ends), h->ends);
   put_key(s, "segments");
   PUTS(s, "[");
   for (size_t i = 0; i < h->n_segments; i++) {
@@ -372,7 +349,7 @@ void lt__jsonl_header(lt__sb *s, const lt_header *h) {
     PUTS(s, "{\"id\": ");
     put_u64(s, h->segments[i]->id);
     put_key(s, "kind");
-    put_enum(s, lt__segkind_name(h->segments[i]->kind), h->segments[i]->kind);
+    put_enum(s, lt_segkind_name(h->segments[i]->kind), h->segments[i]->kind);
     put_key(s, "size");
     put_value(s, h->segments[i]->size);
     PUTS(s, "}");

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
 #include "trace_io.h"
 
 static const char *const op_names[] = {
@@ -77,15 +76,15 @@ int lt_allocflag_from_name(const char *name) {
   return value_of(NAMES(flag_names), name);
 }
 
-const char *lt__ends_name(int v) { return name_of(NAMES(ends_names), v); }
+const char *lt_ends_name(int v) { return name_of(NAMES(ends_names), v); }
 int lt__ends_from_name(const char *s) { return value_of(NAMES(ends_names), s); }
-const char *lt__segkind_name(int v) { return name_of(NAMES(segkind_names), v); }
+const char *lt_segkind_name(int v) { return name_of(NAMES(segkind_names), v); }
 int lt__segkind_from_name(const char *s) { return value_of(NAMES(segkind_names), s); }
 const char *lt__site_name(int v) { return name_of(NAMES(site_names), v); }
 int lt__site_from_name(const char *s) { return value_of(NAMES(site_names), s); }
 
 /* Name of a detected form, for info and messages. */
-const char *lt__format_name(int format) {
+const char *lt_format_name(int format) {
   switch (format) {
   case LT_FORMAT_BINARY:
     return "binary";
@@ -132,20 +131,3 @@ void lt_diag_format(const lt_diag *d, char *buf, size_t len) {
              d->record, d->msg);
 }
 
-/* Reports a read error the way every command does. */
-void lt__print_diag(const lt_diag *d) {
-  char buf[1200];
-
-  lt_diag_format(d, buf, sizeof buf);
-  fprintf(stderr, "lifetrace: %s\n", buf);
-}
-
-/* 3 for anything wrong with the input, 4 when the harness itself failed. */
-int lt__exit_for_read_error(int err) {
-  switch (err) {
-  case LT_ENOMEM:
-  case LT_EINTERNAL:
-    return LT_EXIT_INTERNAL;
-  }
-  return LT_EXIT_INPUT;
-}

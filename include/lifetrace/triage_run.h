@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "lifetrace/store.h"
-#include "triage.h"
+#include "lifetrace/triage.h"
 
 #define LT_TRI_MAX_CAND 32
 

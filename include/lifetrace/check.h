@@ -66,7 +66,7 @@ typedef struct lt_check {
 } lt_check;
 
 typedef struct lt_check_opts {
-  const LT_MINIPORT *miniport; /* NULL = the reference miniport */
+  const LT_MINIPORT *miniport; /* the driver under test (required) */
   const char *driver_name;     /* --driver as given, for reproducer commands */
   lt_store *store;             /* record the run here, or NULL */
   int64_t run;                 /* the store's run for this check */

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "check.h"
+#include "lifetrace/check.h"
 
 /* Writes the report for c; returns 0 or LT_EIO. */
 int lt__junit_write(FILE *out, const lt_check *c);

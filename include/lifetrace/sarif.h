@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "check.h"
+#include "lifetrace/check.h"
 
 /* Writes the log for every finding of every case of c. automation_id is the
  * runAutomationDetails id ("category/run-id") or NULL. Returns 0 or LT_ENOMEM
