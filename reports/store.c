@@ -12,101 +12,11 @@
 
 #define BUSY_TIMEOUT_MS 60000
 
-/* Migration i takes schema version i to i+1. */
-const char lt__store_schema_v1[] =
-    "CREATE TABLE schema_version (\n"
-    "  version INTEGER NOT NULL\n"
-    ");\n"
-    "CREATE TABLE runs (\n"
-    "  id           INTEGER PRIMARY KEY,\n"
-    "  uuid         TEXT NOT NULL UNIQUE,\n"
-    "  kind         TEXT NOT NULL CHECK (kind IN ('replay', 'fuzz', 'check', 'triage')),\n"
-    "  command      TEXT,\n"
-    "  tool_version TEXT,\n"
-    "  seed         INTEGER,\n"
-    "  driver       TEXT,\n"
-    "  policy       TEXT,\n"
-    "  engine       TEXT,\n"
-    "  host         TEXT,\n"
-    "  started_at   INTEGER NOT NULL,\n"
-    "  ended_at     INTEGER,\n"
-    "  exit_code    INTEGER\n"
-    ");\n"
-    "CREATE TABLE stats (\n"
-    "  run_id       INTEGER NOT NULL REFERENCES runs (id),\n"
-    "  t            INTEGER NOT NULL,\n"
-    "  execs        INTEGER NOT NULL DEFAULT 0,\n"
-    "  exec_per_sec REAL NOT NULL DEFAULT 0,\n"
-    "  corpus_size  INTEGER NOT NULL DEFAULT 0,\n"
-    "  coverage     INTEGER NOT NULL DEFAULT 0,\n"
-    "  features     INTEGER NOT NULL DEFAULT 0,\n"
-    "  rss_mb       REAL NOT NULL DEFAULT 0,\n"
-    "  crashes      INTEGER NOT NULL DEFAULT 0,\n"
-    "  timeouts     INTEGER NOT NULL DEFAULT 0,\n"
-    "  PRIMARY KEY (run_id, t)\n"
-    ");\n"
-    "CREATE TABLE traces (\n"
-    "  id         INTEGER PRIMARY KEY,\n"
-    "  run_id     INTEGER NOT NULL REFERENCES runs (id),\n"
-    "  path       TEXT NOT NULL,\n"
-    "  sha256     TEXT NOT NULL DEFAULT '',\n"
-    "  size       INTEGER NOT NULL DEFAULT -1,\n"
-    "  n_events   INTEGER NOT NULL DEFAULT 0,\n"
-    "  verdict    TEXT NOT NULL CHECK (verdict IN ('clean', 'warnings', 'errors', 'unreadable',\n"
-    "                                              'pass', 'fail')),\n"
-    "  diag       TEXT,\n"
-    "  n_findings INTEGER NOT NULL DEFAULT 0,\n"
-    "  seen_at    INTEGER NOT NULL,\n"
-    "  UNIQUE (run_id, path)\n"
-    ");\n"
-    "CREATE TABLE findings (\n"
-    "  signature     TEXT PRIMARY KEY,\n"
-    "  kind          TEXT NOT NULL,\n"
-    "  layer         TEXT NOT NULL,\n"
-    "  object        TEXT NOT NULL,\n"
-    "  severity      TEXT NOT NULL,\n"
-    "  ddi           TEXT NOT NULL DEFAULT '',\n"
-    "  site          TEXT NOT NULL DEFAULT '',\n"
-    "  message       TEXT NOT NULL DEFAULT '',\n"
-    "  status        TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'fixed', 'ignored')),\n"
-    "  status_at     INTEGER,\n"
-    "  first_seen    INTEGER NOT NULL,\n"
-    "  last_seen     INTEGER NOT NULL,\n"
-    "  first_run     INTEGER NOT NULL REFERENCES runs (id),\n"
-    "  last_run      INTEGER NOT NULL REFERENCES runs (id),\n"
-    "  count         INTEGER NOT NULL DEFAULT 0,\n"
-    "  repro_path    TEXT,\n"
-    "  repro_size    INTEGER,\n"
-    "  repro_command TEXT\n"
-    ");\n"
-    "CREATE TABLE occurrences (\n"
-    "  id            INTEGER PRIMARY KEY,\n"
-    "  signature     TEXT NOT NULL REFERENCES findings (signature),\n"
-    "  run_id        INTEGER NOT NULL REFERENCES runs (id),\n"
-    "  trace_id      INTEGER NOT NULL REFERENCES traces (id),\n"
-    "  seq           INTEGER NOT NULL,\n"
-    "  seen_at       INTEGER NOT NULL,\n"
-    "  severity      TEXT NOT NULL,\n"
-    "  event         INTEGER NOT NULL,\n"
-    "  origin_record INTEGER,\n"
-    "  origin_line   INTEGER,\n"
-    "  object        TEXT NOT NULL,\n"
-    "  handle        INTEGER NOT NULL,\n"
-    "  pid           INTEGER NOT NULL,\n"
-    "  process       TEXT,\n"
-    "  created_at    INTEGER,\n"
-    "  destroyed_at  TEXT NOT NULL DEFAULT '[]',\n"
-    "  history       TEXT NOT NULL DEFAULT '[]',\n"
-    "  bytes         INTEGER NOT NULL DEFAULT 0,\n"
-    "  message       TEXT NOT NULL DEFAULT '',\n"
-    "  UNIQUE (trace_id, seq)\n"
-    ");\n"
-    "CREATE INDEX occurrences_by_signature ON occurrences (signature, seen_at);\n"
-    "CREATE INDEX occurrences_by_run ON occurrences (run_id);\n"
-    "CREATE INDEX traces_by_run ON traces (run_id);\n"
-    "CREATE INDEX runs_by_start ON runs (started_at);\n";
-
-static const char *const migrations[LT_STORE_SCHEMA_VERSION] = {lt__store_schema_v1};
+/* A new database gets the whole schema at once: schemas/results.sql, compiled
+ * in at build time (lt__store_schema). An older one is brought up to date by
+ * the migrations: migrations[i] takes schema version i to i+1 (index 0, a
+ * database with no schema, is never used: it gets results.sql). */
+static const char *const migrations[LT_STORE_SCHEMA_VERSION] = {NULL};
 
 void (*lt__store_hook)(const char *point, uint64_t n);
 
@@ -215,8 +125,10 @@ static int migrate(lt_store *s) {
   }
   for (int v = version; v < LT_STORE_SCHEMA_VERSION; v++) {
     char sql[96];
-    if ((err = lt__store_exec(s, migrations[v])))
+    if ((err = lt__store_exec(s, v == 0 ? lt__store_schema : migrations[v])))
       goto out;
+    if (v == 0)
+      v = LT_STORE_SCHEMA_VERSION - 1; /* results.sql is the latest schema */
     snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d)",
              v + 1);
     if ((err = lt__store_exec(s, sql)))

@@ -20,8 +20,8 @@ extern void (*lt__store_hook)(const char *point, uint64_t n);
 /* Current time in Unix ms. */
 int64_t lt__now_ms(void);
 
-/* The schema as reports/store.c creates it (the text of schemas/results.sql
- * without comments), for the schema-drift test. */
-extern const char lt__store_schema_v1[];
+/* schemas/results.sql, compiled in at build time (cmake/EmbedText.cmake): the
+ * schema the store creates. */
+extern const char lt__store_schema[];
 
 #endif

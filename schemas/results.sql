@@ -3,12 +3,14 @@
 -- One SQLite file holds every run (replay, fuzz campaign, CI check, triage),
 -- the stats a fuzz campaign samples over time, the traces each run replayed,
 -- every finding keyed by its signature, and each occurrence of a finding.
--- The store (reports/store.c) creates this schema and migrates older files;
--- this file is the reference and must stay identical to what it creates
--- (tests/test_store.c checks that). Times are Unix milliseconds (UTC).
+-- This file is the schema: the build compiles it into the store
+-- (reports/store.c), which creates it whole in a new database.
+-- Times are Unix milliseconds (UTC).
 --
 -- Changing the schema: add a migration to reports/store.c that takes
--- version N to N+1, update this file, bump LT_STORE_SCHEMA_VERSION.
+-- version N to N+1 (ALTER/CREATE statements), update this file so that a new
+-- database and a migrated one agree (tests/test_store.c checks that), bump
+-- LT_STORE_SCHEMA_VERSION.
 
 CREATE TABLE schema_version (
   version INTEGER NOT NULL
