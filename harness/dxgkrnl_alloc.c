@@ -341,6 +341,19 @@ static int named_released(lt_replay *r, lt__obj *o) {
   return 1;
 }
 
+/* A create adding to a resource its creator released (G5): the resource is
+ * sealed (WSL refuses to add to a shared resource) and its destroy waits.
+ * Audit reports it; both policies drop the create. Returns 1 if released. */
+static int adds_to_released(lt_replay *r, lt__resource *res) {
+  if (!res->o.released)
+    return 0;
+  if (!lt__kernel(r))
+    lt__finding(r, LT_F_USE_AFTER_DESTROY, LT_SEV_ERROR, &res->o, "alloc_create adds to "
+                "resource 0x%llx, released by its creator at event %llu",
+                (unsigned long long)res->o.handle, (unsigned long long)res->o.released_at);
+  return 1;
+}
+
 /* Audit checks on each allocation about to be destroyed (G2-G4). */
 static void audit_destroy(lt_replay *r, lt__alloc *a, int assume_not_in_use) {
   for (lt__binding *b = a->bindings; b; b = b->alloc_next)
@@ -533,7 +546,8 @@ static int create_validate(lt_replay *r, const lt_event *ev, struct create_state
     }
     cs->new_res = 1;
   } else if (ev->resource) {
-    if ((cs->res = lt__want(r, LT_OBJ_RESOURCE, ev->resource, 0)) == NULL)
+    if ((cs->res = lt__want(r, LT_OBJ_RESOURCE, ev->resource, 0)) == NULL ||
+        adds_to_released(r, cs->res))
       return 0;
   }
   for (size_t i = 0; i < cs->n; i++) {
