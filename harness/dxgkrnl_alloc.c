@@ -320,6 +320,18 @@ static int shared_open_elsewhere(lt__alloc **list, size_t n) {
   return 0;
 }
 
+/* Whether a destroy takes whole objects: its resource with all members, or
+ * allocations without a resource. dxgkrnl refuses to destroy members of a
+ * shared resource one by one (WSL validate_alloc). */
+static int whole_objects(lt__alloc **list, size_t n, lt__resource *res, int destroy_res) {
+  if (destroy_res && res)
+    return 1;
+  for (size_t i = 0; i < n; i++)
+    if (list[i]->res)
+      return 0;
+  return 1;
+}
+
 /* A destroy names an object its creator already released (G5), still open
  * on another device: audit reports it (a second destroy request, or one
  * while the opener still holds it); kernel refuses. Returns 1 if released. */
@@ -384,8 +396,12 @@ static void audit_destroy(lt_replay *r, lt__alloc *a, int assume_not_in_use) {
 static void request_destroy(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
                             int destroy_res, int assume_not_in_use, int synchronous) {
   if (shared_open_elsewhere(list, n)) {
-    lt__release_shared(r, list, n, res, destroy_res, LT_RELEASED_DESTROY);
-    return;
+    if (whole_objects(list, n, res, destroy_res)) {
+      lt__release_shared(r, list, n, res, destroy_res, LT_RELEASED_DESTROY);
+      return;
+    }
+    if (lt__kernel(r))
+      return; /* members of a shared resource one by one: refused */
   }
   if (!lt__kernel(r))
     for (size_t i = 0; i < n; i++)
