@@ -56,7 +56,17 @@ struct lt__obj {
    * (device allocations and resources), walked at device teardown. */
   lt__obj *created_prev, *created_next;
   int in_created;
+  /* G5: the creator let go of this shared object (LT_RELEASED_*) while
+   * another device had it open; it lives until the last of those bindings
+   * is closed, then dxgkrnl destroys it. released_at: the event. */
+  int released;
+  uint64_t released_at;
+  /* dxgkrnl ended it on its own after the creator's teardown; the trace's
+   * record of that destroy may still follow and is then not a double one. */
+  int end_unrecorded;
 };
+
+enum { LT_RELEASED_TEARDOWN = 1, LT_RELEASED_DESTROY = 2 };
 
 /* A list of live objects created through one device (or through none). */
 typedef struct lt__created {
@@ -204,6 +214,12 @@ lt__obj *lt__lookup(lt_replay *r, int type, uint64_t handle);
 LT_MUST_CHECK int lt__register(lt_replay *r, lt__obj *o);
 void lt__kill(lt_replay *r, lt__obj *o);
 void lt__created_add(lt_replay *r, lt__device *dev, lt__obj *o);
+/* Marks a shared object released by its creator (G5): out of the creator's
+ * list, still live for the devices that have it open. how: LT_RELEASED_*. */
+void lt__release(lt_replay *r, lt__obj *o, int how);
+/* Whether a destroy naming this handle is the trace's record of a destroy
+ * dxgkrnl already did on its own (G5); consumes that record. */
+int lt__end_recorded(lt_replay *r, int type, uint64_t handle);
 void lt__fail(lt_replay *r, lt__obj *o);
 void lt__ref(lt__obj *o);
 void lt__unref(lt_replay *r, lt__obj *o);
@@ -239,6 +255,8 @@ void lt__close_bindings(lt_replay *r, lt__device *dev, lt__binding **b, size_t n
 void lt__lost_destroy(lt_replay *r, lt__obj *o);
 void lt__defer(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res, int destroy_res,
                int wait_bindings);
+void lt__release_shared(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
+                        int destroy_res, int how);
 
 /* dxgkrnl_gpu.c */
 void lt__op_submit(lt_replay *r, const lt_event *ev);

@@ -211,6 +211,21 @@ static int opened_elsewhere(lt__alloc **list, size_t n) {
   return 0;
 }
 
+/* G5: ends the released objects of a destroy that waited for their openers:
+ * they die in the trace's view now (the last binding is closed). After a
+ * creator's teardown, the trace's own record of this destroy may follow. */
+static void end_released(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
+                         int destroy_res) {
+  lt__obj *o = NULL;
+  for (size_t i = 0; i <= n; i++) {
+    o = i < n ? &list[i]->o : (destroy_res && res ? &res->o : NULL);
+    if (o == NULL || o->state != ST_LIVE || !o->released)
+      continue;
+    o->end_unrecorded = o->released == LT_RELEASED_TEARDOWN;
+    lt__kill(r, o);
+  }
+}
+
 /* Queues a destroy until the allocations are idle and not scanned out (and,
  * with wait_bindings, until no other device has them open). */
 void lt__defer(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res, int destroy_res,
@@ -220,6 +235,8 @@ void lt__defer(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res, int 
   if (d == NULL || (n && copy == NULL)) {
     lt_free(d);
     lt_free(copy);
+    if (wait_bindings)
+      end_released(r, list, n, res, destroy_res);
     lt__destroy_now(r, list, n, res, destroy_res); /* out of memory: do not lose it */
     return;
   }
@@ -252,6 +269,8 @@ void lt__run_deferred(lt_replay *r, int force) {
       continue;
     }
     *pp = d->next;
+    if (d->wait_bindings)
+      end_released(r, d->allocs, d->n, d->res, d->destroy_resource);
     lt__destroy_now(r, d->allocs, d->n, d->res, d->destroy_resource);
     for (size_t i = 0; i < d->n; i++)
       lt__unref(r, &d->allocs[i]->o);
@@ -259,6 +278,92 @@ void lt__run_deferred(lt_replay *r, int force) {
     lt_free(d->allocs);
     lt_free(d);
   }
+}
+
+/* Closes the creating device's bindings of the listed allocations (what
+ * dxgkrnl does for the requesting device when it releases a shared object). */
+static void close_creator_bindings(lt_replay *r, lt__alloc **list, size_t n) {
+  lt__binding *sel[MAX_LIST];
+  lt__device *dev = n ? list[0]->creator : NULL;
+  size_t k = 0;
+  if (dev == NULL || dev->torn_down)
+    return;
+  for (size_t i = 0; i < n; i++)
+    for (lt__binding *b = list[i]->bindings; b && k < MAX_LIST; b = b->alloc_next)
+      if (b->dev == dev)
+        sel[k++] = b;
+  lt__close_bindings(r, dev, sel, k);
+}
+
+/* G5: the creator lets go of shared allocations (and their resource) that
+ * another device still has open, by its teardown or a destroy request. They
+ * stay live for the openers; DxgkDdiDestroyAllocation follows the last
+ * CloseAllocation (lt__run_deferred), on the adapter: no device handle. */
+void lt__release_shared(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
+                        int destroy_res, int how) {
+  for (size_t i = 0; i < n; i++)
+    lt__release(r, &list[i]->o, how);
+  if (destroy_res && res)
+    lt__release(r, &res->o, how);
+  if (how == LT_RELEASED_DESTROY)
+    close_creator_bindings(r, list, n);
+  lt__defer(r, list, n, res, destroy_res, 1);
+}
+
+/* Whether a shared one of the allocations is open on a device other than
+ * its creator (then a destroy request only releases it: G5). */
+static int shared_open_elsewhere(lt__alloc **list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((list[i]->shared || (list[i]->res && list[i]->res->shared)) &&
+        opened_elsewhere(&list[i], 1))
+      return 1;
+  return 0;
+}
+
+/* Whether a destroy takes whole objects: its resource with all members, or
+ * allocations without a resource. dxgkrnl refuses to destroy members of a
+ * shared resource one by one (WSL validate_alloc). */
+static int whole_objects(lt__alloc **list, size_t n, lt__resource *res, int destroy_res) {
+  if (destroy_res && res)
+    return 1;
+  for (size_t i = 0; i < n; i++)
+    if (list[i]->res)
+      return 0;
+  return 1;
+}
+
+/* A destroy names an object its creator already released (G5), still open
+ * on another device: audit reports it (a second destroy request, or one
+ * while the opener still holds it); kernel refuses. Returns 1 if released. */
+static int named_released(lt_replay *r, lt__obj *o) {
+  if (!o->released)
+    return 0;
+  if (lt__kernel(r))
+    return 1;
+  if (o->released == LT_RELEASED_DESTROY)
+    lt__finding(r, LT_F_DOUBLE_DESTROY, LT_SEV_ERROR, o, "alloc_destroy names %s 0x%llx, whose "
+                "destroy was requested at event %llu (it lives on while another device has it "
+                "open)", lt_object_name(o->type), (unsigned long long)o->handle,
+                (unsigned long long)o->released_at);
+  else
+    lt__finding(r, LT_F_DESTROY_WHILE_OPEN, LT_SEV_ERROR, o, "%s 0x%llx destroyed while another "
+                "device still has it open (its creator was torn down at event %llu)",
+                lt_object_name(o->type), (unsigned long long)o->handle,
+                (unsigned long long)o->released_at);
+  return 1;
+}
+
+/* A create adding to a resource its creator released (G5): the resource is
+ * sealed (WSL refuses to add to a shared resource) and its destroy waits.
+ * Audit reports it; both policies drop the create. Returns 1 if released. */
+static int adds_to_released(lt_replay *r, lt__resource *res) {
+  if (!res->o.released)
+    return 0;
+  if (!lt__kernel(r))
+    lt__finding(r, LT_F_USE_AFTER_DESTROY, LT_SEV_ERROR, &res->o, "alloc_create adds to "
+                "resource 0x%llx, released by its creator at event %llu",
+                (unsigned long long)res->o.handle, (unsigned long long)res->o.released_at);
+  return 1;
 }
 
 /* Audit checks on each allocation about to be destroyed (G2-G4). */
@@ -290,6 +395,14 @@ static void audit_destroy(lt_replay *r, lt__alloc *a, int assume_not_in_use) {
  * until earlier GPU work is done and the allocation is not scanned out. */
 static void request_destroy(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
                             int destroy_res, int assume_not_in_use, int synchronous) {
+  if (shared_open_elsewhere(list, n)) {
+    if (whole_objects(list, n, res, destroy_res)) {
+      lt__release_shared(r, list, n, res, destroy_res, LT_RELEASED_DESTROY);
+      return;
+    }
+    if (lt__kernel(r))
+      return; /* members of a shared resource one by one: refused */
+  }
   if (!lt__kernel(r))
     for (size_t i = 0; i < n; i++)
       audit_destroy(r, list[i], assume_not_in_use);
@@ -314,7 +427,7 @@ static void request_destroy(lt_replay *r, lt__alloc **list, size_t n, lt__resour
 static size_t add_orphans(lt_replay *r, lt__resource *res, lt__alloc **list, size_t n) {
   size_t orphans = 0;
   for (lt__alloc *a = res->allocs; a; a = a->res_next) {
-    if (a->destroy_queued || a->o.state != ST_LIVE)
+    if (a->destroy_queued || a->o.state != ST_LIVE || a->o.released)
       continue;
     orphans++;
     if (lt__kernel(r) && n < MAX_LIST) {
@@ -335,11 +448,18 @@ void lt__op_alloc_destroy(lt_replay *r, const lt_event *ev) {
     return;
   lt__alloc *list[MAX_LIST];
   size_t n = 0;
-  int invalid = 0;
+  int invalid = 0, res_gone = 0;
   lt__resource *res = NULL;
-  if (ev->resource) {
+  if (ev->resource && ev->destroy_resource &&
+      lt__end_recorded(r, LT_OBJ_RESOURCE, ev->resource)) {
+    res_gone = 1; /* G5: the record of a destroy dxgkrnl already did */
+  } else if (ev->resource) {
     res = lt__want(r, LT_OBJ_RESOURCE, ev->resource, ev->destroy_resource);
     invalid |= res == NULL;
+    if (res && ev->destroy_resource && named_released(r, &res->o)) {
+      invalid = res_gone = 1;
+      res = NULL;
+    }
   } else if (ev->destroy_resource) {
     invalid = 1;
     if (!lt__kernel(r))
@@ -347,12 +467,14 @@ void lt__op_alloc_destroy(lt_replay *r, const lt_event *ev) {
                   "alloc_destroy sets destroy_resource but names no resource");
   }
   for (size_t i = 0; i < nh; i++) {
+    if (lt__end_recorded(r, LT_OBJ_ALLOCATION, ev->handles[i]))
+      continue;
     lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->handles[i], 1);
-    if (a == NULL || a->destroy_queued) {
+    if (a == NULL || a->destroy_queued || (a && named_released(r, &a->o))) {
       invalid = 1;
       continue;
     }
-    if (ev->resource && a->res != res) {
+    if (ev->resource && !res_gone && a->res != res) {
       invalid = 1;
       if (!lt__kernel(r))
         lt__finding(r, LT_F_RESOURCE_MISMATCH, LT_SEV_ERROR, &a->o,
@@ -385,6 +507,10 @@ void lt__lost_destroy(lt_replay *r, lt__obj *o) {
   lt__finding(r, LT_F_LOST_DESTROY, LT_SEV_WARNING, o,
               "%s 0x%llx is created again while still alive: a destroy record was lost",
               lt_object_name(o->type), (unsigned long long)o->handle);
+  if (o->released) { /* its destroy is already queued behind its openers (G5) */
+    lt__kill(r, o);
+    return;
+  }
   if (o->type == LT_OBJ_ALLOCATION) {
     lt__alloc *a = (lt__alloc *)o;
     lt__kill(r, o);
@@ -436,7 +562,8 @@ static int create_validate(lt_replay *r, const lt_event *ev, struct create_state
     }
     cs->new_res = 1;
   } else if (ev->resource) {
-    if ((cs->res = lt__want(r, LT_OBJ_RESOURCE, ev->resource, 0)) == NULL)
+    if ((cs->res = lt__want(r, LT_OBJ_RESOURCE, ev->resource, 0)) == NULL ||
+        adds_to_released(r, cs->res))
       return 0;
   }
   for (size_t i = 0; i < cs->n; i++) {

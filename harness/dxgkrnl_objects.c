@@ -123,6 +123,30 @@ static void created_remove(lt_replay *r, lt__obj *o) {
   o->in_created = 0;
 }
 
+/* Takes a shared object off its creator's list and marks it released: it
+ * stays live in the trace's view for the devices that still have it open
+ * (G5), and a deferred destroy waits for them (lt__release_shared). */
+void lt__release(lt_replay *r, lt__obj *o, int how) {
+  if (o->state != ST_LIVE || o->released)
+    return;
+  created_remove(r, o);
+  o->released = how;
+  o->released_at = r->cur_event;
+  lt__hist(r, o);
+}
+
+/* A destroy naming an object that dxgkrnl destroyed on its own when the last
+ * opener closed it, after its creator was torn down: that destroy's record
+ * (AdapterAllocation stop) arrives after the close. Accepted once. */
+int lt__end_recorded(lt_replay *r, int type, uint64_t handle) {
+  lt__obj *o = lt__lookup(r, type, handle);
+  if (o == NULL || o->state != ST_DEAD || !o->end_unrecorded)
+    return 0;
+  o->end_unrecorded = 0;
+  lt__hist(r, o);
+  return 1;
+}
+
 /* Marks an object destroyed (or failed) in the trace's view and hands its
  * registration reference to the tombstone FIFO. */
 void lt__kill(lt_replay *r, lt__obj *o) {

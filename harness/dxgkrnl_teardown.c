@@ -194,7 +194,8 @@ static void report_leak(lt_replay *r, lt__obj *o, int sev, const char *why) {
 }
 
 /* Destroys what a device created: device allocations one by one, resources
- * with all their allocations; shared ones another device has open wait. */
+ * with all their allocations. Shared ones another device has open are only
+ * released (G5): they live on until their last opener closes them. */
 static void destroy_created(lt_replay *r, lt__device *d, int sev) {
   lt__obj **v;
   lt__created *clist = d ? &d->created : &r->created_nodev;
@@ -206,13 +207,13 @@ static void destroy_created(lt_replay *r, lt__device *d, int sev) {
     int shared = 0;
     for (lt__binding *b = a->bindings; b; b = b->alloc_next)
       shared |= b->dev != d;
-    if (!shared)
-      report_leak(r, &a->o, sev, "when its device is destroyed");
+    if (shared) {
+      lt__release_shared(r, &a, 1, NULL, 0, LT_RELEASED_TEARDOWN);
+      continue;
+    }
+    report_leak(r, &a->o, sev, "when its device is destroyed");
     lt__kill(r, &a->o);
-    if (shared)
-      lt__defer(r, &a, 1, NULL, 0, 1);
-    else
-      lt__destroy_now(r, &a, 1, NULL, 0);
+    lt__destroy_now(r, &a, 1, NULL, 0);
   }
   release_all(r, v, n);
   n = collect_created(clist, LT_OBJ_RESOURCE, &v);
@@ -227,22 +228,23 @@ static void destroy_created(lt_replay *r, lt__device *d, int sev) {
         for (lt__binding *b = a->bindings; b; b = b->alloc_next)
           shared |= b->dev != d;
       }
-    if (!shared)
-      report_leak(r, &res->o, sev, "when its device is destroyed");
+    if (shared) {
+      lt__release_shared(r, list, k, res, 1, LT_RELEASED_TEARDOWN);
+      continue;
+    }
+    report_leak(r, &res->o, sev, "when its device is destroyed");
     for (size_t j = 0; j < k; j++)
       lt__kill(r, &list[j]->o);
     lt__kill(r, &res->o);
-    if (shared)
-      lt__defer(r, list, k, res, 1, 1);
-    else
-      lt__destroy_now(r, list, k, res, 1);
+    lt__destroy_now(r, list, k, res, 1);
   }
   release_all(r, v, n);
 }
 
 /* Tears a device down as dxgkrnl does (WSL dxgdevice_destroy): flush its GPU
- * work, destroy what it created, close its other bindings, destroy its
- * contexts, then DestroyDevice. sev: severity of leak findings, -1 none. */
+ * work, destroy what it created, close its other bindings (a shared object
+ * whose creator is gone dies with its last one: G5), destroy its contexts,
+ * then DestroyDevice. sev: severity of leak findings, -1 none. */
 void lt__device_teardown(lt_replay *r, lt__device *d, int sev) {
   if (d->torn_down)
     return;
@@ -261,6 +263,8 @@ void lt__device_teardown(lt_replay *r, lt__device *d, int sev) {
   if (!r->crashed)
     lt__close_bindings(r, d, sel, n);
   lt_free(sel);
+  if (n && !r->crashed)
+    lt__run_deferred(r, 0);
   while (d->contexts && !r->crashed) {
     report_leak(r, &d->contexts->o, sev, "when its device is destroyed");
     lt__context_destroy(r, d->contexts);

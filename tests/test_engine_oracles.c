@@ -9,7 +9,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+
+#include "lifetrace/pool.h"
 #include "lifetrace/replay.h"
+#include "lifetrace/trace.h"
 
 enum { MODE_OK, MODE_CRASH, MODE_HANG, MODE_LEAK, MODE_DOUBLE_FREE, MODE_NULL_HANDLE, MODE_STALE };
 static int mode;
@@ -204,6 +208,137 @@ static void abi_mismatch_is_refused(void **state) {
   assert_null(r);
 }
 
+/* ---- G5: shared allocations outlive their creator ------------------------
+ * The reference miniport, wrapped to log the DDIs that end a shared
+ * allocation's life: "cdN" CreateDevice (N: creation order), "opN"/"clN"
+ * Open/CloseAllocation on device N, "ddN" DestroyDevice, "da"
+ * DestroyAllocation. The wrapper also checks that no DDI gets the handle of
+ * a destroyed device and that every DestroyAllocation frees pool memory. */
+
+static const LT_MINIPORT *ref;
+static HANDLE devs[8];
+static int n_devs, dead_device_used, destroy_freed_nothing;
+static char ddi_log[256];
+
+static int dev_index(HANDLE h) {
+  for (int i = 0; i < n_devs; i++)
+    if (devs[i] == h)
+      return i + 1;
+  dead_device_used = 1;
+  return 0;
+}
+
+static void log_ddi(const char *what, int dev) {
+  size_t len = strlen(ddi_log);
+  snprintf(ddi_log + len, sizeof ddi_log - len, len ? " %s%.0d" : "%s%.0d", what, dev);
+}
+
+static NTSTATUS g5_create_device(HANDLE a, DXGKARG_CREATEDEVICE *d) {
+  NTSTATUS st = ref->DxgkDdiCreateDevice(a, d);
+  if (NT_SUCCESS(st) && n_devs < 8)
+    devs[n_devs++] = d->hDevice;
+  log_ddi("cd", n_devs);
+  return st;
+}
+static NTSTATUS g5_destroy_device(HANDLE d) {
+  int i = dev_index(d);
+  log_ddi("dd", i);
+  if (i)
+    devs[i - 1] = NULL; /* a later DDI naming it is a dead-device use */
+  return ref->DxgkDdiDestroyDevice(d);
+}
+static NTSTATUS g5_open(HANDLE d, const DXGKARG_OPENALLOCATION *o) {
+  log_ddi("op", dev_index(d));
+  return ref->DxgkDdiOpenAllocation(d, o);
+}
+static NTSTATUS g5_close(HANDLE d, const DXGKARG_CLOSEALLOCATION *c) {
+  log_ddi("cl", dev_index(d));
+  return ref->DxgkDdiCloseAllocation(d, c);
+}
+static NTSTATUS g5_destroy(HANDLE a, const DXGKARG_DESTROYALLOCATION *d) {
+  size_t before = lt_pool_live_blocks(lt_pool_current());
+  NTSTATUS st = ref->DxgkDdiDestroyAllocation(a, d);
+  destroy_freed_nothing |= lt_pool_live_blocks(lt_pool_current()) >= before;
+  log_ddi("da", 0);
+  return st;
+}
+static NTSTATUS g5_create_context(HANDLE d, DXGKARG_CREATECONTEXT *c) {
+  (void)dev_index(d);
+  return ref->DxgkDdiCreateContext(d, c);
+}
+
+/* Replays corpus/regressions/<name>.jsonl in one policy against the wrapped
+ * reference miniport; returns the number of findings. */
+static size_t replay_g5(const char *name, int policy) {
+  char path[1024];
+  const char *src = getenv("LT_SOURCE_DIR");
+  snprintf(path, sizeof path, "%s/corpus/regressions/%s.jsonl", src ? src : ".", name);
+  ref = lt_reference_miniport();
+  LT_MINIPORT mp = *ref;
+  mp.DxgkDdiCreateDevice = g5_create_device;
+  mp.DxgkDdiDestroyDevice = g5_destroy_device;
+  mp.DxgkDdiOpenAllocation = g5_open;
+  mp.DxgkDdiCloseAllocation = g5_close;
+  mp.DxgkDdiDestroyAllocation = g5_destroy;
+  mp.DxgkDdiCreateContext = g5_create_context;
+  n_devs = dead_device_used = destroy_freed_nothing = 0;
+  ddi_log[0] = 0;
+  lt_reader *rd = NULL;
+  lt_diag diag;
+  memset(&diag, 0, sizeof diag);
+  assert_int_equal(lt_reader_open(&rd, path, 1, &diag), 0);
+  lt_replay_opts o = {policy, &mp, 0, NULL, NULL};
+  lt_replay *r = NULL;
+  assert_int_equal(lt_replay_new(&r, lt_reader_header(rd), &o), 0);
+  const lt_event *ev = NULL;
+  while (lt_reader_next(rd, &ev, &diag) == 0 && ev)
+    assert_int_equal(lt_replay_event(r, ev), 0);
+  assert_int_equal(lt_replay_finish(r), 0);
+  const lt_findings *fs = lt_replay_findings(r);
+  for (size_t i = 0; i < fs->n; i++)
+    lt_finding_write_text(stderr, &fs->items[i], name);
+  size_t n = fs->total;
+  lt_replay_free(r);
+  lt_reader_free(rd);
+  return n;
+}
+
+/* Each G5 shape is clean in both policies, the opener's CloseAllocation gets
+ * the opener's device, and DestroyAllocation (adapter-level: no device
+ * handle) comes after the last binding is closed, frees the driver's pool
+ * memory, and precedes the opener's own DestroyDevice. */
+static void check_g5(const char *name, const char *want_log) {
+  for (int policy = LT_POLICY_AUDIT; policy <= LT_POLICY_KERNEL; policy++) {
+    long before = lt_alloc_live();
+    assert_int_equal(replay_g5(name, policy), 0);
+    assert_string_equal(ddi_log, want_log);
+    assert_int_equal(dead_device_used, 0);
+    assert_int_equal(destroy_freed_nothing, 0);
+    assert_int_equal(lt_alloc_live(), before);
+  }
+}
+
+static void shared_outlives_creator_until_opener_closes(void **state) {
+  check_g5("clean/shared-creator-torn-down-opener-closes", "cd1 cd2 op1 op2 cl1 dd1 cl2 da dd2");
+}
+
+static void shared_ends_with_the_opener_teardown(void **state) {
+  check_g5("clean/shared-creator-torn-down-opener-torn-down",
+           "cd1 cd2 op1 op2 cl1 dd1 cl2 da dd2");
+}
+
+static void shared_survives_creator_process_exit(void **state) {
+  check_g5("clean/shared-both-processes-exit", "cd1 cd2 op1 op2 cl1 dd1 cl2 da dd2");
+}
+
+static void shared_destroy_request_waits_for_opener(void **state) {
+  check_g5("clean/shared-destroyed-while-open-then-closed", "cd1 cd2 op1 op2 cl1 cl2 da dd2 dd1");
+}
+
+static void shared_opener_torn_down_before_creator(void **state) {
+  check_g5("clean/shared-opener-torn-down-first", "cd1 cd2 op1 op2 cl2 dd2 cl1 da dd1");
+}
+
 int main(void) {
   setenv("LIFETRACE_DDI_TIMEOUT", "1", 1);
   const struct CMUnitTest tests[] = {
@@ -215,6 +350,11 @@ int main(void) {
       cmocka_unit_test(null_handle_on_success_is_bad_status),
       cmocka_unit_test(stale_reference_after_destroy_is_reported),
       cmocka_unit_test(abi_mismatch_is_refused),
+      cmocka_unit_test(shared_outlives_creator_until_opener_closes),
+      cmocka_unit_test(shared_ends_with_the_opener_teardown),
+      cmocka_unit_test(shared_survives_creator_process_exit),
+      cmocka_unit_test(shared_destroy_request_waits_for_opener),
+      cmocka_unit_test(shared_opener_torn_down_before_creator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
