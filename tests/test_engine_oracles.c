@@ -273,7 +273,7 @@ static size_t replay_g5(const char *name, int policy) {
   char path[1024];
   const char *src = getenv("LT_SOURCE_DIR");
   snprintf(path, sizeof path, "%s/corpus/regressions/%s.jsonl", src ? src : ".", name);
-  ref = lt_reference_miniport();
+  ref = lt_linked_miniport();
   LT_MINIPORT mp = *ref;
   mp.DxgkDdiCreateDevice = g5_create_device;
   mp.DxgkDdiDestroyDevice = g5_destroy_device;
