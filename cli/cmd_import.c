@@ -19,6 +19,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "commands.h"
+#include "varint.h"
 #include "lifetrace/import.h"
 #include "lifetrace/trace.h"
 
@@ -84,29 +85,22 @@ static void on_warn(void *data, const lt_diag *d) {
 }
 
 static int put_varint(FILE *f, uint64_t v) {
-  uint8_t b[10];
-  size_t n = 0;
-  do {
-    b[n] = (uint8_t)(v & 0x7f);
-    v >>= 7;
-    if (v)
-      b[n] |= 0x80;
-    n++;
-  } while (v);
+  uint8_t b[LT__VARINT_MAX];
+  size_t n = lt__varint_put(b, v);
   return fwrite(b, 1, n, f) == n ? 0 : -1;
 }
 
+/* Reads a varint from f: 0 read, 1 at a clean end of file, -1 malformed. */
 static int get_varint(FILE *f, uint64_t *v) {
-  *v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    int c = getc(f);
-    if (c == EOF)
-      return shift == 0 ? 1 : -1;
-    *v |= (uint64_t)(c & 0x7f) << shift;
-    if (!(c & 0x80))
-      return 0;
-  }
-  return -1;
+  uint8_t b[LT__VARINT_MAX];
+  size_t n = 0;
+  int c;
+  do {
+    if ((c = getc(f)) == EOF)
+      return n == 0 ? 1 : -1;
+    b[n++] = (uint8_t)c;
+  } while ((c & 0x80) && n < LT__VARINT_MAX);
+  return lt__varint_get(b, n, v) > 0 ? 0 : -1;
 }
 
 static int spool_put(void *data, const lt_event *ev) {

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "lifetrace/replay.h"
+#include "varint.h"
 
 struct seeds {
   const LT_MINIPORT *mp;
@@ -108,17 +109,10 @@ static int load(struct seeds *s, const char *path, lt_reader **rd) {
   return err;
 }
 
+/* The varint at p[i]; returns the index after it, 0 when malformed. */
 static size_t read_varint(const uint8_t *p, size_t len, size_t i, uint64_t *v) {
-  uint64_t x = 0;
-  for (unsigned shift = 0; i < len && shift < 64; shift += 7) {
-    uint8_t byte = p[i++];
-    x |= (uint64_t)(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) {
-      *v = x;
-      return i;
-    }
-  }
-  return 0;
+  int n = i < len ? lt__varint_get(p + i, len - i, v) : 0;
+  return n > 0 ? i + (size_t)n : 0;
 }
 
 static void add_token(struct seeds *s, const uint8_t *b, size_t len) {

@@ -11,6 +11,7 @@
 
 #include "lifetrace/trace.h"
 #include "mutator_internal.h"
+#include "varint.h"
 
 struct lt_mutator {
   mtrace t, t2;
@@ -176,15 +177,6 @@ static void encode_event(lt_mutator *m, size_t k, const mev *e) {
   m->pevp[k] = p;
 }
 
-static size_t varint_len(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    n++;
-  }
-  return n;
-}
-
 /* Encodes t without events [skip_from, skip_from + skip_n), dropping trailing
  * events until it fits max. Returns the size, or 0 if not even the header
  * fits. */
@@ -207,7 +199,7 @@ static size_t encode(lt_mutator *m, const mtrace *t, size_t skip_from, size_t sk
   h.segments = m->psegp;
   tr.header = &h;
   size_t hs = lifetrace__trace_header__get_packed_size(&h);
-  total = 1 + varint_len(hs) + hs;
+  total = 1 + lt__varint_len(hs) + hs;
   if (total > max)
     return 0;
   for (size_t i = 0; i < t->n; i++) {
@@ -215,11 +207,11 @@ static size_t encode(lt_mutator *m, const mtrace *t, size_t skip_from, size_t sk
       continue;
     encode_event(m, n, &t->ev[i]);
     size_t es = lifetrace__event__get_packed_size(&m->pev[n]);
-    if (total + 1 + varint_len(es) + es > max) {
+    if (total + 1 + lt__varint_len(es) + es > max) {
       m->stats.truncated++;
       break;
     }
-    total += 1 + varint_len(es) + es;
+    total += 1 + lt__varint_len(es) + es;
     n++;
   }
   tr.n_events = n;

@@ -14,6 +14,7 @@
  * against protobuf-c on valid and mutated events.
  */
 #include "trace_io.h"
+#include "varint.h"
 
 typedef struct cur {
   const uint8_t *p, *end;
@@ -22,44 +23,22 @@ typedef struct cur {
 /* Every helper returns 0, or GIVE_UP for "let protobuf-c decide". */
 #define GIVE_UP (-1)
 
-/* The varint at c->p. Bits past 64 drop, as in protobuf-c. */
+/* The varint at c->p. Bits past 64 drop, as in protobuf-c; a cut or
+ * over-long one gives up. */
 static inline int varint(cur *c, uint64_t *v) {
-  const uint8_t *p = c->p;
-  uint64_t x = 0;
-
-  if (c->end - p >= 10) { /* no bounds checks needed: unrolled */
-    uint64_t b;
-#define STEP(i)                                                                                    \
-  b = p[i];                                                                                        \
-  x |= (b & 0x7f) << (7 * (i));                                                                    \
-  if (b < 0x80) {                                                                                  \
-    c->p = p + (i) + 1;                                                                            \
-    *v = x;                                                                                        \
-    return 0;                                                                                      \
-  }
-    STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7) STEP(8) STEP(9)
-#undef STEP
+  int n = lt__varint_get(c->p, (size_t)(c->end - c->p), v);
+  if (n == LT__VARINT_OVERFLOW)
+    n = LT__VARINT_MAX;
+  if (n <= 0)
     return GIVE_UP;
-  }
-  for (int i = 0; i < 10 && p + i < c->end; i++) {
-    x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-    if (!(p[i] & 0x80)) {
-      c->p = p + i + 1;
-      *v = x;
-      return 0;
-    }
-  }
-  return GIVE_UP;
+  c->p += n;
+  return 0;
 }
 
-/* Steps over a varint without decoding it. */
+/* Steps over a varint without keeping it. */
 static inline int skip_varint(cur *c) {
-  for (int i = 0; i < 10 && c->p + i < c->end; i++)
-    if (!(c->p[i] & 0x80)) {
-      c->p += i + 1;
-      return 0;
-    }
-  return GIVE_UP;
+  uint64_t unused;
+  return varint(c, &unused);
 }
 
 /* A one- or two-byte tag (fields 1..2047). */

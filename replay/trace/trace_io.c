@@ -22,6 +22,7 @@
 #include <zstd.h>
 
 #include "trace_io.h"
+#include "varint.h"
 
 #define READ_BUFFER (1u << 20)
 #define WRITE_BUFFER (1u << 20)
@@ -269,30 +270,20 @@ static int fill(lt_reader *r, size_t need) {
 
 /* Decodes the varint at buf[pos] without consuming it. */
 static int get_varint(lt_reader *r, uint64_t off, const char *what, uint64_t *v, size_t *n) {
-  const uint8_t *p;
-  size_t avail;
-  uint64_t x = 0;
-  int rc = fill(r, 10);
+  int rc = fill(r, LT__VARINT_MAX);
 
   if (rc)
     return rc;
-  p = r->buf + r->pos;
-  avail = r->end - r->pos;
-  for (size_t i = 0; i < 10; i++) {
-    if (i >= avail)
-      return rerr(r, LT_ECORRUPT, off, "truncated %s", what);
-    if (i == 9 && (p[i] & 0x80))
-      return rerr(r, LT_ECORRUPT, off, "%s is longer than 10 bytes", what);
-    if (i == 9 && p[i] > 1)
-      return rerr(r, LT_ECORRUPT, off, "%s overflows 64 bits", what);
-    x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-    if (!(p[i] & 0x80)) {
-      *v = x;
-      *n = i + 1;
-      return 0;
-    }
+  int len = lt__varint_get(r->buf + r->pos, r->end - r->pos, v);
+  if (len > 0) {
+    *n = (size_t)len;
+    return 0;
   }
-  return rerr(r, LT_ECORRUPT, off, "%s is longer than 10 bytes", what);
+  return rerr(r, LT_ECORRUPT, off,
+              len == LT__VARINT_SHORT      ? "truncated %s"
+              : len == LT__VARINT_OVERFLOW ? "%s overflows 64 bits"
+                                           : "%s is longer than 10 bytes",
+              what);
 }
 
 /* Reads one length-delimited message. LT_EEOF at a clean end. */
@@ -834,17 +825,6 @@ static int reserve(lt_writer *w, size_t n) {
   return 0;
 }
 
-static size_t put_varint(uint8_t *p, uint64_t v) {
-  size_t n = 0;
-
-  while (v >= 0x80) {
-    p[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  p[n++] = (uint8_t)v;
-  return n;
-}
-
 /* Appends a length-delimited message, preceded by a field tag in the fuzz form. */
 static int put_message(lt_writer *w, int tag, const ProtobufCMessage *msg) {
   size_t size = protobuf_c_message_get_packed_size(msg);
@@ -857,7 +837,7 @@ static int put_message(lt_writer *w, int tag, const ProtobufCMessage *msg) {
   p = w->out + w->len;
   if (w->format == LT_FORMAT_FUZZ)
     *p++ = (uint8_t)tag;
-  p += put_varint(p, size);
+  p += lt__varint_put(p, size);
   p += protobuf_c_message_pack(msg, p);
   w->total += (size_t)(p - (w->out + w->len));
   w->len = (size_t)(p - w->out);
@@ -897,7 +877,7 @@ static int writer_prologue(lt_writer *w, const lt_header *h) {
       return w->err;
     p = w->out + w->len;
     memcpy(p, LT_TRACE_MAGIC, 4);
-    w->len += 4 + put_varint(p + 4, LT_TRACE_FORMAT_VERSION);
+    w->len += 4 + lt__varint_put(p + 4, LT_TRACE_FORMAT_VERSION);
   }
   return put_message(w, TRACE_TAG_HEADER, &hdr.base);
 }

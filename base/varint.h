@@ -1,0 +1,59 @@
+/* lifetrace base kit — the protobuf varint (base-128, little-endian groups of
+ * seven bits), the one codec every reader and writer of lifetrace uses: the
+ * binary trace container, the fast event decoder, the mutator's size
+ * arithmetic, the seed dictionary builder and the import spool. */
+#ifndef LT_VARINT_H
+#define LT_VARINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LT__VARINT_MAX 10 /* bytes of the longest 64-bit varint */
+
+/* lt__varint_get results besides a length of 1..10. */
+enum {
+  LT__VARINT_SHORT = 0,     /* cut short: the buffer ends inside it */
+  LT__VARINT_TOO_LONG = -1, /* no end within 10 bytes */
+  LT__VARINT_OVERFLOW = -2, /* the 10th byte carries bits past 64 */
+};
+
+/* Bytes the varint of v takes. */
+static inline size_t lt__varint_len(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+
+/* Writes v at p (room for LT__VARINT_MAX bytes); returns the bytes written. */
+static inline size_t lt__varint_put(uint8_t *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (uint8_t)v;
+  return n;
+}
+
+/* Decodes the varint at p, of which avail bytes are readable. Returns its
+ * length (1..10) with the value in *v, or LT__VARINT_SHORT / _TOO_LONG (*v
+ * untouched) or LT__VARINT_OVERFLOW (10 bytes; *v holds the low 64 bits, which
+ * is what protobuf-c keeps). */
+static inline int lt__varint_get(const uint8_t *p, size_t avail, uint64_t *v) {
+  uint64_t x = 0;
+  size_t lim = avail < LT__VARINT_MAX ? avail : LT__VARINT_MAX;
+
+  for (size_t i = 0; i < lim; i++) {
+    x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    if (p[i] < 0x80) {
+      *v = x;
+      return i == LT__VARINT_MAX - 1 && p[i] > 1 ? LT__VARINT_OVERFLOW : (int)i + 1;
+    }
+  }
+  return avail < LT__VARINT_MAX ? LT__VARINT_SHORT : LT__VARINT_TOO_LONG;
+}
+
+#endif
