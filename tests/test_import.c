@@ -126,6 +126,13 @@ static void test_parsers(void **state) {
   assert_int_equal(lt__parse_iso_time("2018-11-12T16:12:13.5Z", 22, &t2), 0);
   assert_true(t2 - t1 == 913871200ull);
   assert_int_equal(lt__parse_iso_time("2018-13-12T16:12:13Z", 20, &t2), -1);
+  /* An open quote: the fields before it are usable (quoted ones too). */
+  struct lt__fields f = {0};
+  assert_int_equal(lt__split_csv(&f, "\"a,b\", c, \"d", 13), LT_ECORRUPT);
+  assert_int_equal(f.n, 2);
+  assert_int_equal(f.len[0], 3);
+  assert_memory_equal(f.v[0], "a,b", 3);
+  lt__fields_free(&f);
 }
 
 /* The joins on the clean sample: ownership from the payload, resources,

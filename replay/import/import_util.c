@@ -351,7 +351,7 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
   f->n = 0;
   f->unq.len = 0;
   size_t i = 0;
-  int rc;
+  int rc, open = 0;
   enum { MAXQ = 64 };
   size_t qidx[MAXQ], qoff[MAXQ], nq = 0;
   for (;;) {
@@ -374,8 +374,10 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
         if ((rc = lt__ibuf_append(&f->unq, s + j, 1)))
           return rc;
       }
-      if (j >= n) /* no closing quote: f->n is the field's index */
-        return LT_ECORRUPT;
+      if (j >= n) { /* no closing quote: f->n is the field's index */
+        open = 1;
+        break;
+      }
       size_t flen = f->unq.len - off;
       if ((rc = lt__ibuf_append(&f->unq, "", 0)))
         return rc;
@@ -407,7 +409,7 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
     f->v[qidx[k]] = p;
     f->len[qidx[k]] = len;
   }
-  return 0;
+  return open ? LT_ECORRUPT : 0; /* the fields before an open quote are usable */
 }
 
 void lt__fields_free(struct lt__fields *f) {
