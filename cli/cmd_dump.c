@@ -155,8 +155,11 @@ static int dump_events(lt_reader *r, struct sink *s, const struct opts *o) {
 
   lt__progress_init(&prog, "dump");
   while (i <= o->last && (rc = lt_reader_next(r, &ev, &d)) == 0) {
-    if (i >= o->first && sink_put(s, ev, i))
-      break;
+    if (i >= o->first && (rc = sink_put(s, ev, i)) != 0) {
+      fprintf(stderr, "lifetrace: %s: record %" PRIu64 ": cannot write it as JSONL: %s\n", o->in,
+              i, rc == LT_ETOOBIG ? "line over the 16 MiB limit" : lt_strerror(rc));
+      return rc == LT_ETOOBIG ? LT_EXIT_INPUT : LT_EXIT_INTERNAL;
+    }
     lt__progress_tick(&prog, r, ++i);
   }
   lt__progress_done(&prog);

@@ -133,8 +133,20 @@ awk '/<EventID>33<\/EventID>/ { n++ } n == 1 && /Name="hDevice"/ && !done { done
   "$corpus/double-destroy.xml" >"$work/missing.xml"
 expect_exit 3 "missing field" "$tool" import "$work/missing.xml" -o "$work/t.ltrace"
 expect_err "missing.xml: line [0-9]+: record 4: .*'hDevice' is missing"
+# Issue 10: a dumper line shorter than its first payload column (a heap
+# use-after-free before), an unterminated quote, a Clock-Time over 64 bits.
+regress=$src/corpus/fuzz-regressions
+cp "$regress/fuzz_read_dumper/issue10-short-line-stale-fields.txt" "$work/stale.txt"
+expect_exit 3 "short dumper line" "$tool" import "$work/stale.txt" -o "$work/t.ltrace"
+expect_err "stale.txt: line 7: record 2: .*fewer values than the header's columns"
+cp "$regress/fuzz_read_csv/issue10-open-quote.csv" "$work/quote.csv"
+expect_exit 3 "open quote" "$tool" import "$work/quote.csv" -o "$work/t.ltrace"
+expect_err "quote.csv: line 2: record 0: field 22: quoted field has no closing quote"
+cp "$regress/fuzz_read_csv/issue10-clock-time-over-64-bits.csv" "$work/clock.csv"
+expect_exit 3 "clock over 64 bits" "$tool" import "$work/clock.csv" -o "$work/t.ltrace"
+expect_err "clock.csv: line 2: record 0: Clock-Time '1335905280000020001335905280000020000'"
 # --keep-going: each is skipped and counted, the rest imported.
-for f in truncated.xml short.csv badnum.txt missing.xml; do
+for f in truncated.xml short.csv badnum.txt missing.xml stale.txt quote.csv clock.csv; do
   expect_exit 0 "keep-going $f" "$tool" import -k --summary-json "$work/$f.sum.json" \
     "$work/$f" -o "$work/$f.ltrace" || continue
   python3 -c "import json,sys; s=json.load(open(sys.argv[1])); sys.exit(s['malformed'] < 1)" \

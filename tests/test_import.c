@@ -126,6 +126,13 @@ static void test_parsers(void **state) {
   assert_int_equal(lt__parse_iso_time("2018-11-12T16:12:13.5Z", 22, &t2), 0);
   assert_true(t2 - t1 == 913871200ull);
   assert_int_equal(lt__parse_iso_time("2018-13-12T16:12:13Z", 20, &t2), -1);
+  /* An open quote: the fields before it are usable (quoted ones too). */
+  struct lt__fields f = {0};
+  assert_int_equal(lt__split_csv(&f, "\"a,b\", c, \"d", 13), LT_ECORRUPT);
+  assert_int_equal(f.n, 2);
+  assert_int_equal(f.len[0], 3);
+  assert_memory_equal(f.v[0], "a,b", 3);
+  lt__fields_free(&f);
 }
 
 /* The joins on the clean sample: ownership from the payload, resources,
@@ -383,6 +390,131 @@ static void test_garbage(void **state) {
   assert_int_equal(lt_alloc_live(), live);
 }
 
+/* Replaces the first occurrence of `from` after `after` in buf (a malloc'd
+ * string) by `to`; returns the new string and frees buf. */
+static char *edit(char *buf, const char *after, const char *from, const char *to, size_t *len) {
+  char *a = strstr(buf, after);
+  assert_non_null(a);
+  char *at = strstr(a, from);
+  assert_non_null(at);
+  size_t head = (size_t)(at - buf), flen = strlen(from), tlen = strlen(to);
+  char *out = malloc(*len - flen + tlen + 1);
+  assert_non_null(out);
+  memcpy(out, buf, head);
+  memcpy(out + head, to, tlen);
+  memcpy(out + head + tlen, at + flen, *len - head - flen + 1);
+  *len = *len - flen + tlen;
+  free(buf);
+  return out;
+}
+
+/* Imports buf; expects the error at line/record with msg containing needle,
+ * then (keep-going) one malformed record and the rest imported. */
+static void expect_malformed(const char *buf, size_t len, uint64_t line, int64_t record,
+                             const char *needle) {
+  struct sink s = {0};
+  lt_import_stats st;
+  lt_diag d;
+  memset(&d, 0, sizeof d);
+  assert_int_equal(import_chunked(buf, len, 0, 0, &s, NULL, &d), LT_ECORRUPT);
+  if (!strstr(d.msg, needle) || d.line != line || d.record != record)
+    fail_msg("got line %llu record %lld: %s", (unsigned long long)d.line, (long long)d.record,
+             d.msg);
+  assert_string_equal(d.file, "sample");
+  sink_reset(&s);
+  assert_int_equal(import_chunked(buf, len, 7, 1, &s, &st, &d), 0);
+  assert_int_equal(st.malformed, 1);
+  assert_true(st.imported > 0);
+  sink_reset(&s);
+}
+
+/* Issue 10: a dumper line shorter than its type's first payload column read
+ * field pointers left from earlier lines (a heap use-after-free). */
+static void test_dumper_short_line(void **state) {
+  (void)state;
+  long live = lt_alloc_live();
+  size_t len;
+  char *buf = slurp("clean-lifecycle.txt", &len);
+  /* Line 32: the type and a time only, before the first Device Start. */
+  buf = edit(buf, "\n  FirstReliable", "\nMicrosoft-Windows-DxgKrnl/Device/win:Start,  ",
+             "\nMicrosoft-Windows-DxgKrnl/Device/win:Start, 100\n"
+             "Microsoft-Windows-DxgKrnl/Device/win:Start,  ",
+             &len);
+  expect_malformed(buf, len, 32, 2, "fewer values than the header's columns (1 values");
+  free(buf);
+  assert_int_equal(lt_alloc_live(), live);
+}
+
+/* Issue 10: an unterminated quoted field was ended at the end of the line. */
+static void test_open_quote(void **state) {
+  (void)state;
+  long live = lt_alloc_live();
+  size_t len;
+  char *buf = slurp("clean-lifecycle.csv", &len);
+  buf = edit(buf, "\nMicrosoft-Windows-DxgKrnl, Start , 27,", "USER ", "\"USER ", &len);
+  expect_malformed(buf, len, 4, 2, "field 22: quoted field has no closing quote");
+  free(buf);
+  /* Another provider's row is skipped as ever: its payload is never read. */
+  buf = slurp("clean-lifecycle.csv", &len);
+  buf = edit(buf, "\nEventTrace, Header ,", " 65536,", " \"65536,", &len);
+  struct sink s = {0};
+  lt_import_stats st;
+  lt_diag d;
+  assert_int_equal(import_chunked(buf, len, 0, 0, &s, &st, &d), 0);
+  assert_int_equal(st.malformed, 0);
+  assert_true(st.skipped > 0 && st.imported > 0);
+  sink_reset(&s);
+  free(buf);
+  buf = slurp("clean-lifecycle.txt", &len);
+  buf = edit(buf, "\nMicrosoft-Windows-DxgKrnl/Device/win:Start,  ", "game.exe (", "\"game.exe (",
+             &len);
+  expect_malformed(buf, len, 32, 2, "field 3: quoted field has no closing quote");
+  free(buf);
+  assert_int_equal(lt_alloc_live(), live);
+}
+
+/* Issue 10: a time or thread id that does not parse (here over 64 bits) was
+ * dropped silently, and the record lost its time. */
+static void test_bad_header_numbers(void **state) {
+  (void)state;
+  long live = lt_alloc_live();
+  static const struct {
+    const char *file, *after, *from, *to, *needle;
+    uint64_t line;
+    int64_t record;
+  } cases[] = {
+      {"clean-lifecycle.csv", "\nMicrosoft-Windows-DxgKrnl, Start , 27,", "133590528000002000",
+       "133590528000002000133590528000002000", "Clock-Time '133590528000002000133590528", 4, 2},
+      {"clean-lifecycle.csv", "\nMicrosoft-Windows-DxgKrnl, Start , 27,", "0x00001A30",
+       "0x100001A30000000000", "TID '0x100001A30000000000'", 4, 2},
+      {"clean-lifecycle.txt", "\nMicrosoft-Windows-DxgKrnl/Device/win:Start,  ", "350,",
+       "350000000000000000000000,", "TimeStamp '350000000000000000000000'", 32, 2},
+      {"clean-lifecycle.txt", "\nMicrosoft-Windows-DxgKrnl/Device/win:Start,  ", "6704,",
+       "67x04,", "ThreadID '67x04'", 32, 2},
+      {"clean-lifecycle.xml", "<EventID>27</EventID>", "SystemTime=\"2024", "SystemTime=\"99999",
+       "TimeCreated SystemTime '99999", 0, 2},
+      {"clean-lifecycle.xml", "<EventID>27</EventID>", "ThreadID=\"0x1A30\"",
+       "ThreadID=\"0x10000000000001A30\"", "Execution ThreadID '0x10000000000001A30'", 0, 2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t len;
+    char *buf = slurp(cases[i].file, &len);
+    buf = edit(buf, cases[i].after, cases[i].from, cases[i].to, &len);
+    struct sink s = {0};
+    lt_diag d;
+    memset(&d, 0, sizeof d);
+    uint64_t line = cases[i].line;
+    if (line == 0) { /* XML: the record's line, whatever it is */
+      assert_int_equal(import_chunked(buf, len, 0, 0, &s, NULL, &d), LT_ECORRUPT);
+      line = d.line;
+      sink_reset(&s);
+    }
+    expect_malformed(buf, len, line, cases[i].record, cases[i].needle);
+    free(buf);
+  }
+  assert_int_equal(lt_alloc_live(), live);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_detect),         cmocka_unit_test(test_parsers),
@@ -390,7 +522,8 @@ int main(void) {
       cmocka_unit_test(test_utf16),          cmocka_unit_test(test_keep_going_xml),
       cmocka_unit_test(test_held_back),      cmocka_unit_test(test_many_handles),
       cmocka_unit_test(test_alloc_failures),
-      cmocka_unit_test(test_garbage),
+      cmocka_unit_test(test_garbage),        cmocka_unit_test(test_dumper_short_line),
+      cmocka_unit_test(test_open_quote),     cmocka_unit_test(test_bad_header_numbers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -338,6 +342,158 @@ static void test_out_of_memory(void **state) {
   lt_event_free(ev);
 }
 
+/* ---- the line limit: 16 MiB, without the line end (docs/trace-format.md) ---- */
+
+#define LIMIT (16u * 1024u * 1024u)
+#define HEADER "{\"lifetrace\": 1, \"source\": \"limit\", \"ends\": \"window\", \"segments\": []}\n"
+
+static char tmpdir[64];
+
+/* A path in this test's directory; valid for the next three calls. */
+static const char *tmp_path(const char *name) {
+  static char bufs[4][128];
+  static unsigned next;
+  char *buf = bufs[next++ % 4];
+  if (!tmpdir[0]) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/lt-test-jsonl-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+  }
+  snprintf(buf, sizeof bufs[0], "%s/%s", tmpdir, name);
+  return buf;
+}
+
+/* Writes HEADER and one event line of exactly len bytes, then eol. */
+static const char *write_padded(size_t len, const char *eol) {
+  const char *file = tmp_path("limit.jsonl");
+  FILE *f = fopen(file, "wb");
+  assert_non_null(f);
+  fputs(HEADER, f);
+  fputs("{\"op\": \"tdr\"", f);
+  for (size_t i = strlen("{\"op\": \"tdr\"") + 1; i < len; i++)
+    fputc(' ', f);
+  fputs("}", f);
+  fputs(eol, f);
+  assert_int_equal(fclose(f), 0);
+  return file;
+}
+
+/* Reads file to the end: 0 when every line was read, else the error. */
+static int read_file(const char *file, uint64_t *events, lt_diag *d) {
+  lt_reader *r = NULL;
+  const lt_event *ev;
+  int rc = lt_reader_open(&r, file, 1, d);
+
+  *events = 0;
+  while (rc == 0 && (rc = lt_reader_next(r, &ev, d)) == 0)
+    ++*events;
+  lt_reader_free(r);
+  return rc == LT_EEOF ? 0 : rc;
+}
+
+/* A line of exactly the limit is read, with "\n", "\r\n" or none; one byte
+ * more is refused, naming the line. */
+static void test_line_limit_read(void **state) {
+  static const char *const eols[] = {"\n", "\r\n", ""};
+  uint64_t n;
+  lt_diag d;
+  (void)state;
+
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(read_file(write_padded(LIMIT, eols[i]), &n, &d), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(read_file(write_padded(LIMIT + 1, eols[i]), &n, &d), LT_ECORRUPT);
+    assert_int_equal(d.line, 2);
+    assert_non_null(strstr(d.msg, "line longer than 16777216 bytes"));
+  }
+  unlink(tmp_path("limit.jsonl"));
+}
+
+/* An alloc_destroy whose JSONL line is exactly len bytes (handles 10..1000:
+ * one byte each in binary for most, so the binary form stays far smaller). */
+static void sized_event(lt_event *ev, size_t len) {
+  char *buf = NULL;
+  size_t got = 0, n = len / 5 - 20; /* "100, " each, and room for the keys */
+
+  lifetrace__event__init(ev);
+  ev->op = LIFETRACE__OP__ALLOC_DESTROY;
+  ev->n_handles = n;
+  ev->handles = lt_calloc(n, sizeof *ev->handles);
+  assert_non_null(ev->handles);
+  for (size_t i = 0; i < n; i++)
+    ev->handles[i] = 100;
+  assert_int_equal(lt_jsonl_format_event(ev, &buf, &got), 0);
+  lt_free(buf);
+  for (size_t i = 0; got < len && i < n; i++, got++)
+    ev->handles[i] = 1000;
+  for (size_t i = 0; got > len && i < n; i++, got--)
+    ev->handles[i] = 10;
+}
+
+/* Runs LT_TOOL with args; returns its exit code. */
+static int tool(const char *args) {
+  char cmd[1024];
+  const char *t = getenv("LT_TOOL");
+  if (!t)
+    skip();
+  snprintf(cmd, sizeof cmd, "%s %s", t, args);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The writers refuse a line the readers would refuse: the JSONL formatter
+ * and writer, and `lifetrace dump` of a binary trace (which holds such an
+ * event without trouble) exits 3 naming the record. At the limit, binary ->
+ * JSONL -> reader works. */
+static void test_line_limit_write(void **state) {
+  char *buf = NULL, args[512];
+  size_t len = 0;
+  lt_writer *w = NULL;
+  lt_header h;
+  lt_event at, over;
+  uint64_t n;
+  lt_diag d;
+  (void)state;
+
+  lifetrace__trace_header__init(&h);
+  sized_event(&at, LIMIT);
+  sized_event(&over, LIMIT + 1);
+  assert_int_equal(lt_jsonl_format_event(&at, &buf, &len), 0);
+  assert_int_equal(len, LIMIT);
+  lt_free(buf);
+  assert_int_equal(lt_jsonl_format_event(&over, &buf, &len), LT_ETOOBIG);
+  assert_int_equal(lt_writer_open(&w, tmp_path("w.jsonl"), LT_FORMAT_JSONL, &h), 0);
+  assert_int_equal(lt_writer_put(w, &over), LT_ETOOBIG);
+  assert_int_equal(lt_writer_close(w), LT_ETOOBIG);
+  for (int k = 0; k < 2; k++) {
+    const char *bin = tmp_path(k ? "over.ltrace" : "at.ltrace");
+    assert_int_equal(lt_writer_open(&w, bin, LT_FORMAT_BINARY, &h), 0);
+    assert_int_equal(lt_writer_put(w, &at), 0);
+    if (k)
+      assert_int_equal(lt_writer_put(w, &over), 0);
+    assert_int_equal(lt_writer_close(w), 0);
+    snprintf(args, sizeof args, "dump %s -o %s 2>%s", bin, tmp_path("out.jsonl"),
+             tmp_path("err.txt"));
+    assert_int_equal(tool(args), k ? 3 : 0);
+    unlink(bin);
+    if (!k) { /* what dump wrote at the limit reads back */
+      assert_int_equal(read_file(tmp_path("out.jsonl"), &n, &d), 0);
+      assert_int_equal(n, 1);
+    }
+  }
+  FILE *f = fopen(tmp_path("err.txt"), "r");
+  char msg[512] = "";
+  assert_non_null(f);
+  assert_non_null(fgets(msg, sizeof msg, f));
+  fclose(f);
+  assert_non_null(strstr(msg, "record 1: cannot write it as JSONL: line over the 16 MiB limit"));
+  lt_free(at.handles);
+  lt_free(over.handles);
+  unlink(tmp_path("w.jsonl"));
+  unlink(tmp_path("err.txt"));
+  unlink(tmp_path("out.jsonl"));
+  rmdir(tmpdir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_canonical_lines_round_trip, setup, teardown),
@@ -354,6 +510,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_errors_name_the_key, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unknown_keys_ignored_unless_strict, setup, teardown),
       cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_line_limit_read, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_line_limit_write, setup, teardown),
   };
   return cmocka_run_group_tests_name("jsonl", tests, NULL, NULL);
 }

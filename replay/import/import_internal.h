@@ -229,7 +229,9 @@ LT_MUST_CHECK int lt__lines_finish(struct lt__lines *l, lt__line_cb cb, void *st
 void lt__lines_free(struct lt__lines *l);
 
 /* Splits a comma-separated line into trimmed fields (double quotes group,
- * "" escapes). Fields point into s, or into b when unquoting was needed. */
+ * "" escapes). Fields point into s, or into b when unquoting was needed.
+ * LT_ECORRUPT for a quoted field without its closing quote on the line;
+ * f->n is then that field's 0-based index. */
 struct lt__fields {
   const char **v;
   size_t *len;

@@ -80,6 +80,26 @@ static int opt_num(const struct lt__fields *f, int i, uint64_t *v) {
   return lt__parse_u64(f->v[i], f->len[i], v);
 }
 
+/* TID and Clock-Time: absent or blank leaves them unset; a value that does
+ * not parse (not a number, over 64 bits) is an error, not a record without
+ * its time. Returns the bad column or -1. */
+static int header_facts(const struct csv *c, struct lt__rec *r) {
+  const struct lt__fields *f = &c->f;
+  uint64_t v;
+  if (c->c_tid >= 0 && (size_t)c->c_tid < f->n && f->len[c->c_tid]) {
+    if (opt_num(f, c->c_tid, &v))
+      return c->c_tid;
+    r->tid = v;
+  }
+  if (c->c_clock >= 0 && (size_t)c->c_clock < f->n && f->len[c->c_clock]) {
+    if (opt_num(f, c->c_clock, &v) || v > UINT64_MAX / 100)
+      return c->c_clock;
+    r->has_ts = 1;
+    r->ts_ns = v * 100;
+  }
+  return -1;
+}
+
 static int row(struct csv *c, uint64_t line, uint64_t off, lt_diag *diag) {
   const struct lt__fields *f = &c->f;
   uint64_t rec = c->records++;
@@ -115,12 +135,11 @@ static int row(struct csv *c, uint64_t line, uint64_t off, lt_diag *diag) {
     r.opcode = lt__opcode_from_name(f->v[c->c_opcode], f->len[c->c_opcode]);
   if (r.opcode < 0 && r.evname)
     r.opcode = lt__opcode_from_name(r.evname, r.evname_len);
-  if (opt_num(f, c->c_tid, &v) == 0)
-    r.tid = v;
-  if (opt_num(f, c->c_clock, &v) == 0) {
-    r.has_ts = 1;
-    r.ts_ns = v * 100;
-  }
+  int bad = header_facts(c, &r);
+  if (bad >= 0)
+    return lt__import_malformed(c->imp, 1, rec, line, off, diag,
+                                "%s '%.*s' is not a number (or over 64 bits)",
+                                bad == c->c_tid ? "TID" : "Clock-Time", (int)f->len[bad], f->v[bad]);
   r.n = f->n - (size_t)c->c_user;
   r.vals = f->v + c->c_user;
   r.val_lens = f->len + c->c_user;
@@ -128,6 +147,33 @@ static int row(struct csv *c, uint64_t line, uint64_t off, lt_diag *diag) {
   if (r.n == 1 && r.val_lens[0] == 0)
     r.n = 0;
   return lt__import_record(c->imp, &r, diag);
+}
+
+/* A line whose quoted field has no closing quote. The header is fatal; a
+ * DxgKrnl row (or one whose Event Name is in that field) is malformed;
+ * another provider's row is skipped as ever (tracerpt may write a string
+ * with a line break in it, and such payloads are never read). */
+static int open_quote(struct csv *c, uint64_t line, uint64_t off, lt_diag *diag) {
+  const struct lt__fields *f = &c->f;
+  if (!c->have_header) {
+    int rc = lt__import_malformed(c->imp, 0, 0, line, off, diag,
+                                  "header: column %zu: quoted field has no closing quote",
+                                  f->n + 1);
+    return rc ? rc : LT_ECORRUPT;
+  }
+  struct lt__rec r = {0};
+  r.record = c->records++;
+  r.line = line;
+  r.offset = off;
+  r.id = r.version = r.task = r.opcode = -1;
+  if ((size_t)c->c_name < f->n) {
+    r.provider = f->v[c->c_name];
+    r.provider_len = f->len[c->c_name];
+  }
+  if (r.provider && !lt__eq_ci(r.provider, r.provider_len, LT__DXGKRNL_NAME))
+    return lt__import_record(c->imp, &r, diag);
+  return lt__import_malformed(c->imp, 1, r.record, line, off, diag,
+                              "field %zu: quoted field has no closing quote", f->n + 1);
 }
 
 static int on_line(void *st, const char *s, size_t n, uint64_t line, uint64_t off, lt_diag *diag) {
@@ -138,6 +184,8 @@ static int on_line(void *st, const char *s, size_t n, uint64_t line, uint64_t of
   if (tn == 0)
     return 0;
   int rc = lt__split_csv(&c->f, s, n);
+  if (rc == LT_ECORRUPT)
+    return open_quote(c, line, off, diag);
   if (rc)
     return rc;
   return c->have_header ? row(c, line, off, diag) : header(c, line, off, diag);

@@ -37,6 +37,8 @@ struct xml {
   struct span prov, num[4], cur;
   int is_dxg, has_ts;
   uint64_t ts_ns, tid, line, offset;
+  const char *bad; /* a System attribute that does not parse, or NULL */
+  char badval[64];
   struct span *fname, *fval;
   size_t nf, capf;
   const char **names, **vals;
@@ -85,11 +87,21 @@ static void begin_event(struct xml *x) {
   x->is_dxg = 0;
   x->has_ts = 0;
   x->tid = 0;
+  x->bad = NULL;
   memset(&x->prov, 0, sizeof x->prov);
   memset(x->num, 0, sizeof x->num);
   x->line = XML_GetCurrentLineNumber(x->p) + x->line_base;
   x->offset = (uint64_t)XML_GetCurrentByteIndex(x->p) + x->byte_base;
   x->records++;
+}
+
+/* Notes the first System attribute of the record that does not parse: the
+ * record is malformed rather than imported without its time or thread. */
+static void bad_attr(struct xml *x, const char *what, const char *v) {
+  if (x->bad)
+    return;
+  x->bad = what;
+  snprintf(x->badval, sizeof x->badval, "%s", v);
 }
 
 static void system_attrs(struct xml *x, const char *el, const XML_Char **atts) {
@@ -104,11 +116,13 @@ static void system_attrs(struct xml *x, const char *el, const XML_Char **atts) {
     if (show && arena_add(x, show, strlen(show), &x->prov))
       fail(x, LT_ENOMEM);
   } else if (!strcmp(el, "TimeCreated")) {
-    if ((v = attr(atts, "SystemTime")) && !lt__parse_iso_time(v, strlen(v), &x->ts_ns))
+    if ((v = attr(atts, "SystemTime")) && *v && lt__parse_iso_time(v, strlen(v), &x->ts_ns))
+      bad_attr(x, "TimeCreated SystemTime", v);
+    else if (v && *v)
       x->has_ts = 1;
   } else if (!strcmp(el, "Execution")) {
-    if ((v = attr(atts, "ThreadID")))
-      (void)lt__parse_u64(v, strlen(v), &x->tid);
+    if ((v = attr(atts, "ThreadID")) && *v && lt__parse_u64(v, strlen(v), &x->tid))
+      bad_attr(x, "Execution ThreadID", v);
   } else if (!strcmp(el, "EventID")) {
     x->collect = T_ID;
   } else if (!strcmp(el, "Version")) {
@@ -268,7 +282,10 @@ static void end_event(struct xml *x) {
   r.name_lens = x->nlens;
   r.vals = x->vals;
   r.val_lens = x->vlens;
-  if (x->is_dxg && (r.id < 0 || r.version < 0)) {
+  if (x->bad) {
+    rc = lt__import_malformed(x->imp, 1, rec, x->line, x->offset, x->diag,
+                              "%s '%s' does not parse", x->bad, x->badval);
+  } else if (x->is_dxg && (r.id < 0 || r.version < 0)) {
     rc = lt__import_malformed(x->imp, 1, rec, x->line, x->offset, x->diag,
                               "DxgKrnl record without a numeric EventID and Version");
   } else {

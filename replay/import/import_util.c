@@ -344,12 +344,14 @@ static int push_field(struct lt__fields *f, const char *p, size_t n) {
 
 /* A quoted field is unquoted into f->unq; since that buffer may move while
  * the line is split, such fields hold an offset (tagged by a NULL base plus
- * the index in qidx) and are fixed up at the end. */
+ * the index in qidx) and are fixed up at the end. A quoted field must end
+ * with its quote on the same line: otherwise LT_ECORRUPT, and f->n is the
+ * 0-based index of that field (its value is not read). */
 int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
   f->n = 0;
   f->unq.len = 0;
   size_t i = 0;
-  int rc;
+  int rc, open = 0;
   enum { MAXQ = 64 };
   size_t qidx[MAXQ], qoff[MAXQ], nq = 0;
   for (;;) {
@@ -371,6 +373,10 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
         }
         if ((rc = lt__ibuf_append(&f->unq, s + j, 1)))
           return rc;
+      }
+      if (j >= n) { /* no closing quote: f->n is the field's index */
+        open = 1;
+        break;
       }
       size_t flen = f->unq.len - off;
       if ((rc = lt__ibuf_append(&f->unq, "", 0)))
@@ -403,7 +409,7 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
     f->v[qidx[k]] = p;
     f->len[qidx[k]] = len;
   }
-  return 0;
+  return open ? LT_ECORRUPT : 0; /* the fields before an open quote are usable */
 }
 
 void lt__fields_free(struct lt__fields *f) {

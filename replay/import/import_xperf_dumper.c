@@ -223,7 +223,7 @@ static int payload(struct dumper *d, const struct evtype *t, const char *line, s
     uint64_t count = 1;
     if (expand && array_count(t, f, c, &count) < 0)
       return *why = "array count column missing or not a number", LT_ECORRUPT;
-    if (count > nv - v)
+    if (v > nv || count > nv - v) /* v > nv: the row ends before the payload */
       return *why = "fewer values than the header's columns", LT_ECORRUPT;
     for (uint64_t i = 0; i < count; i++, v++, k++) {
       d->names[k] = t->cols[c];
@@ -245,16 +245,28 @@ static int payload(struct dumper *d, const struct evtype *t, const char *line, s
   return 0;
 }
 
-static void header_facts(struct dumper *d, const struct evtype *t, struct lt__rec *r) {
+/* A header column's value as a number: 0 (set), 1 (column absent or empty)
+ * or -1 (present but not a number, e.g. more than 64 bits). */
+static int header_num(const struct lt__fields *f, int col, uint64_t *v) {
+  if (col < 0 || (size_t)col + 1 >= f->n || f->len[col + 1] == 0)
+    return 1;
+  return lt__parse_u64(f->v[col + 1], f->len[col + 1], v);
+}
+
+/* TimeStamp and ThreadID (a value that does not parse is an error, not a
+ * record without time: -1 and *bad the column), and the process name. */
+static int header_facts(struct dumper *d, const struct evtype *t, struct lt__rec *r, int *bad) {
   const struct lt__fields *f = &d->f;
   uint64_t v;
-  if (t->c_ts >= 0 && (size_t)t->c_ts + 1 < f->n &&
-      !lt__parse_u64(f->v[t->c_ts + 1], f->len[t->c_ts + 1], &v)) {
+  int rc = header_num(f, t->c_ts, &v);
+  if (rc < 0 || (rc == 0 && v > UINT64_MAX / 1000))
+    return *bad = t->c_ts, -1;
+  if (rc == 0) {
     r->has_ts = 1;
     r->ts_ns = v * 1000;
   }
-  if (t->c_tid >= 0 && (size_t)t->c_tid + 1 < f->n)
-    (void)lt__parse_u64(f->v[t->c_tid + 1], f->len[t->c_tid + 1], &r->tid);
+  if (header_num(f, t->c_tid, &r->tid) < 0)
+    return *bad = t->c_tid, -1;
   if (t->c_proc >= 0 && (size_t)t->c_proc + 1 < f->n) {
     /* "game.exe (1234)": a name for the pid (not the event's owner). */
     const char *s = f->v[t->c_proc + 1], *open = NULL;
@@ -273,6 +285,7 @@ static void header_facts(struct dumper *d, const struct evtype *t, struct lt__re
         lt__import_process_name(d->imp, v, name, nlen);
     }
   }
+  return 0;
 }
 
 static int event_line(struct dumper *d, const char *s, size_t n, uint64_t line, uint64_t off,
@@ -298,7 +311,12 @@ static int event_line(struct dumper *d, const char *s, size_t n, uint64_t line, 
                                   "no header line for event type '%.*s'", (int)f->len[0], f->v[0]);
     return lt__import_record(d->imp, &r, diag);
   }
-  header_facts(d, t, &r);
+  int bad = -1;
+  if (header_facts(d, t, &r, &bad))
+    return lt__import_malformed(d->imp, 1, rec, line, off, diag,
+                                "%.*s: %s '%.*s' is not a number (or over 64 bits)",
+                                (int)f->len[0], f->v[0], t->cols[bad], (int)f->len[bad + 1],
+                                f->v[bad + 1]);
   r.def = t->def;
   if (t->def) {
     const char *why = NULL;
@@ -318,6 +336,33 @@ static int event_line(struct dumper *d, const char *s, size_t n, uint64_t line, 
     r.val_lens = d->vlens;
   }
   return lt__import_record(d->imp, &r, diag);
+}
+
+/* A line whose quoted field has no closing quote (the fields before it are
+ * split). A header line is fatal; a DxgKrnl record (or one whose type is in
+ * that field) is malformed; another provider's record is read as far as it
+ * goes, which is its type and header columns: it is skipped all the same. */
+static int open_quote(struct dumper *d, const char *s, size_t n, uint64_t line, uint64_t off,
+                      lt_diag *diag) {
+  const struct lt__fields *f = &d->f;
+  const char *slash = f->n ? memchr(f->v[0], '/', f->len[0]) : NULL;
+  int other = f->n && !lt__eq_ci(f->v[0], slash ? (size_t)(slash - f->v[0]) : f->len[0],
+                                 LT__DXGKRNL_NAME);
+  if (d->phase == PH_HEADER) {
+    int rc = lt__import_malformed(d->imp, 0, 0, line, off, diag,
+                                  "header line: column %zu: quoted field has no closing quote",
+                                  f->n + 1);
+    return rc ? rc : LT_ECORRUPT; /* nothing can be read without the header */
+  }
+  if (d->phase == PH_INFO) {
+    d->phase = PH_EVENTS;
+    if (other && !find_type(d, f->v[0], f->len[0]))
+      return 0; /* the trace-info line */
+  }
+  if (other)
+    return event_line(d, s, n, line, off, diag);
+  return lt__import_malformed(d->imp, 1, d->records++, line, off, diag,
+                              "field %zu: quoted field has no closing quote", f->n + 1);
 }
 
 static int on_line(void *st, const char *s, size_t n, uint64_t line, uint64_t off, lt_diag *diag) {
@@ -347,6 +392,8 @@ static int on_line(void *st, const char *s, size_t n, uint64_t line, uint64_t of
     break;
   }
   int rc = lt__split_csv(&d->f, s, n);
+  if (rc == LT_ECORRUPT)
+    return open_quote(d, s, n, line, off, diag);
   if (rc)
     return rc;
   if (d->f.n && d->f.len[0] >= 3 && !memcmp(d->f.v[0], "\xEF\xBB\xBF", 3))

@@ -364,9 +364,11 @@ static int next_line(lt_reader *r, const char **line, size_t *len, uint64_t *off
       r->pos += nl ? n + 1 : n;
       r->line++;
       *len = n > 0 && start[n - 1] == '\r' ? n - 1 : n;
+      if (*len > LT__JSONL_MAX_LINE)
+        return rerr(r, LT_ECORRUPT, *off, "line longer than %u bytes", LT__JSONL_MAX_LINE);
       return 0;
     }
-    if (avail >= LT__JSONL_MAX_LINE && ++r->line)
+    if (avail > LT__JSONL_MAX_LINE + 1 && ++r->line) /* over even if it ends in "\r" */
       return rerr(r, LT_ECORRUPT, r->base + r->pos, "line longer than %u bytes",
                   LT__JSONL_MAX_LINE);
     scanned = avail;
@@ -514,8 +516,8 @@ static int open_stream(lt_reader *r) {
   r->in_cap = 4;
   r->in = lt_malloc(r->in_cap);
   r->cap = r->size && r->size < READ_BUFFER ? (size_t)r->size + 64 : READ_BUFFER;
-  r->limit = LT_TRACE_MAX_MESSAGE + 16 > LT__JSONL_MAX_LINE + 1 ? LT_TRACE_MAX_MESSAGE + 16
-                                                                : LT__JSONL_MAX_LINE + 1;
+  r->limit = LT_TRACE_MAX_MESSAGE + 16 > LT__JSONL_MAX_LINE + 2 ? LT_TRACE_MAX_MESSAGE + 16
+                                                                : LT__JSONL_MAX_LINE + 2;
   r->buf = lt_malloc(r->cap);
   if (r->in == NULL || r->buf == NULL)
     return rerr(r, LT_ENOMEM, 0, "out of memory");

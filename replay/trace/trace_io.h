@@ -15,8 +15,10 @@
  * the file): lt_diag_format then prints "FILE: MSG". */
 #define LT__DIAG_NOPOS INT64_MIN
 
-/* Longest JSONL line a reader accepts (a line is one header or event). */
-#define LT__JSONL_MAX_LINE (4u * LT_TRACE_MAX_MESSAGE)
+/* Longest JSONL line, in bytes without its line end ("\n" or "\r\n"): a
+ * reader refuses a longer one, a writer refuses to write one (LT_ETOOBIG).
+ * 16 MiB, as docs/trace-format.md says; a line is one header or event. */
+#define LT__JSONL_MAX_LINE (16u * 1024u * 1024u)
 
 /* Fills *d (file, position, message). file NULL keeps d->file. */
 void lt__diag_set(lt_diag *d, const char *file, uint64_t offset, uint64_t line, int64_t record,
@@ -43,7 +45,8 @@ void lt__sb_free(lt__sb *s);
 
 
 /* Appends one event as a JSONL line (no newline) to s. index >= 0 adds the
- * "i" key (dump --index). */
+ * "i" key (dump --index). A line longer than LT__JSONL_MAX_LINE sets
+ * s->err to LT_ETOOBIG (the header's too). */
 void lt__jsonl_event(lt__sb *s, const lt_event *ev, int64_t index);
 void lt__jsonl_header(lt__sb *s, const lt_header *h);
 

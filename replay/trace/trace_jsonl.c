@@ -285,9 +285,13 @@ static void put_odd_lists(lt__sb *s, const lt_event *ev) {
   }
 }
 
-/* The canonical event line: fixed key order, defaults omitted (see the
- * table in docs/trace-format.md). */
-void lt__jsonl_event(lt__sb *s, const lt_event *ev, int64_t index) {
+/* A line a reader would refuse is not written: LT_ETOOBIG (sticky). */
+static void check_length(lt__sb *s, size_t start) {
+  if (!s->err && s->len - start > LT__JSONL_MAX_LINE)
+    s->err = LT_ETOOBIG;
+}
+
+static void event_line(lt__sb *s, const lt_event *ev, int64_t index) {
   PUTS(s, "{");
   if (index >= 0) {
     PUTS(s, "\"i\": ");
@@ -332,9 +336,17 @@ void lt__jsonl_event(lt__sb *s, const lt_event *ev, int64_t index) {
   PUTS(s, "}");
 }
 
-/* The canonical header line: lifetrace, source, ends and segments always,
- * processes when there are any. */
-void lt__jsonl_header(lt__sb *s, const lt_header *h) {
+/* The canonical event line: fixed key order, defaults omitted (see the
+ * table in docs/trace-format.md); LT_ETOOBIG in s->err when it is longer
+ * than LT__JSONL_MAX_LINE. */
+void lt__jsonl_event(lt__sb *s, const lt_event *ev, int64_t index) {
+  size_t start = s->len;
+
+  event_line(s, ev, index);
+  check_length(s, start);
+}
+
+static void header_line(lt__sb *s, const lt_header *h) {
   PUTS(s, "{\"lifetrace\": ");
   put_u64(s, h->lifetrace);
   put_key(s, "source");
@@ -370,6 +382,15 @@ void lt__jsonl_header(lt__sb *s, const lt_header *h) {
     PUTS(s, "]");
   }
   PUTS(s, "}");
+}
+
+/* The canonical header line: lifetrace, source, ends and segments always,
+ * processes when there are any; LT_ETOOBIG as for an event. */
+void lt__jsonl_header(lt__sb *s, const lt_header *h) {
+  size_t start = s->len;
+
+  header_line(s, h);
+  check_length(s, start);
 }
 
 static int finish(lt__sb *s, char **buf, size_t *len) {

@@ -1,0 +1,41 @@
+/* lifetrace — fuzz target for the reader of `check`'s expected verdicts
+ * (NAME.expected.json beside each regression trace: {"policy", "bugs",
+ * "findings": [{"kind", "event", "severity"}]}), through
+ * lt__check_parse_expected (reports/check.c) on a memfd path. Any outcome
+ * is fine except a sanitizer report, a hang or a leak.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lifetrace/check.h"
+
+static int memfd = -1;
+static char path[64];
+
+static int put(const uint8_t *data, size_t size) {
+  if (memfd < 0) {
+    memfd = memfd_create("lt-fuzz-expected", 0);
+    if (memfd < 0)
+      return -1;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
+  }
+  if (ftruncate(memfd, 0) != 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
+    return -1;
+  return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  lt_check_case k;
+  char msg[1024];
+  if (put(data, size))
+    return 0;
+  memset(&k, 0, sizeof k);
+  (void)lt__check_parse_expected(&k, path, msg, sizeof msg);
+  lt_free(k.bugs);
+  lt_free(k.expected);
+  return 0;
+}
