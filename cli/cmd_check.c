@@ -25,6 +25,8 @@ static void usage(FILE *out) {
           "  --run-id ID     the run's unique key in the database (e.g. the CI job id): a\n"
           "                  retried job with the same ID records nothing twice\n"
           "  --driver LIB    replay against a miniport shared object (default: reference)\n"
+          "  --special-pool  replay with the special pool (see lifetrace replay --help): a\n"
+          "                  driver touching freed pool memory faults\n"
           "  --repo DIR      paths in JUnit/SARIF are relative to DIR (default: the git\n"
           "                  work tree around the corpus)\n"
           "  -q, --quiet     print only failures and the summary\n"
@@ -34,7 +36,7 @@ static void usage(FILE *out) {
 
 typedef struct args {
   const char *dir, *junit, *sarif, *db, *driver, *repo, *run_id;
-  int quiet;
+  int quiet, special_pool;
 } args;
 
 static int parse(int argc, char **argv, args *a) {
@@ -42,7 +44,7 @@ static int parse(int argc, char **argv, args *a) {
       {"junit", required_argument, 0, 'j'}, {"sarif", required_argument, 0, 's'},
       {"db", required_argument, 0, 'd'},    {"driver", required_argument, 0, 'D'},
       {"repo", required_argument, 0, 'r'},  {"quiet", no_argument, 0, 'q'},
-      {"run-id", required_argument, 0, 'u'},
+      {"run-id", required_argument, 0, 'u'}, {"special-pool", no_argument, 0, 'S'},
       {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
   int c;
   optind = 1;
@@ -55,6 +57,7 @@ static int parse(int argc, char **argv, args *a) {
     case 'r': a->repo = optarg; break;
     case 'q': a->quiet = 1; break;
     case 'u': a->run_id = optarg; break;
+    case 'S': a->special_pool = 1; break;
     case 'h': usage(stdout); return -1;
     default: usage(stderr); return LT_EXIT_USAGE;
     }
@@ -147,7 +150,8 @@ int lt_cmd_check(int argc, char **argv) {
     rc = LT_EXIT_INTERNAL;
     goto out;
   }
-  lt_check_opts o = {.miniport = mp, .driver_name = a.driver, .store = db, .run = run};
+  lt_check_opts o = {.miniport = mp, .driver_name = a.driver, .store = db, .run = run,
+                     .special_pool = a.special_pool};
   if ((err = lt__check_run(&c, &o))) {
     fprintf(stderr, "lifetrace check: %s%s%s\n", lt_strerror(err), db ? ": " : "",
             db ? lt_store_errmsg(db) : "");

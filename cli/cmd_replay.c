@@ -14,7 +14,7 @@
 #include "lifetrace/store.h"
 
 struct replay_cli {
-  int json, quiet, werror, strict, policy;
+  int json, quiet, werror, strict, policy, special_pool;
   const char *driver, *bugs, *db;
   size_t max_findings;
   const LT_MINIPORT *mp;
@@ -38,6 +38,11 @@ static void usage(FILE *out) {
         "  --json                 print one JSON verdict object per trace on stdout\n"
         "  --werror               warnings count as errors for the exit code\n"
         "  --strict               reject unknown keys in JSONL input\n"
+        "  --special-pool         Driver Verifier-style special pool: each pool block on\n"
+        "                         pages of its own, freed blocks made inaccessible while\n"
+        "                         in quarantine, so a driver reading or writing freed pool\n"
+        "                         memory faults (miniport-use-after-free, with the block's\n"
+        "                         tag and owner); slower\n"
         "  --max-findings N       keep details of at most N findings per trace (default\n"
         "                         10000; all are counted)\n"
         "  --db FILE              record the run, the traces and their findings in a\n"
@@ -155,7 +160,7 @@ static int replay_file(struct replay_cli *c, const char *path) {
     fprintf(stderr, "lifetrace: %s\n", msg);
     return err == LT_ENOMEM ? LT_EXIT_INTERNAL : LT_EXIT_INPUT;
   }
-  lt_replay_opts o = {c->policy, c->mp, c->max_findings, NULL, NULL};
+  lt_replay_opts o = {c->policy, c->mp, c->max_findings, NULL, NULL, c->special_pool};
   lt_replay *r = NULL;
   if ((err = lt_replay_new(&r, lt_reader_header(rd), &o))) {
     fprintf(stderr, "lifetrace: %s: cannot start the replay: %s\n", path, lt_strerror(err));
@@ -208,7 +213,7 @@ static int parse_args(struct replay_cli *c, int argc, char **argv) {
       {"werror", no_argument, 0, 'w'},       {"strict", no_argument, 0, 's'},
       {"max-findings", required_argument, 0, 'm'}, {"db", required_argument, 0, 'D'},
       {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+      {"special-pool", no_argument, 0, 'S'}, {0, 0, 0, 0}};
   int ch;
   optind = 1;
   while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
@@ -224,6 +229,7 @@ static int parse_args(struct replay_cli *c, int argc, char **argv) {
     case 'j': c->json = 1; break;
     case 'w': c->werror = 1; break;
     case 's': c->strict = 1; break;
+    case 'S': c->special_pool = 1; break;
     case 'm': c->max_findings = strtoull(optarg, NULL, 10); break;
     case 'D': c->db = optarg; break;
     case 'q': c->quiet = 1; break;

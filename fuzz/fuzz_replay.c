@@ -32,6 +32,15 @@
  *                       a new crash appends its keys to FILE first (every
  *                       worker re-reads it when it changes)
  *   LT_FUZZ_MAX_EVENTS  longer inputs are skipped (default 1024)
+ *   LT_FUZZ_SPECIAL_POOL=1  replay with the special pool: a driver touching
+ *                       freed pool memory faults (miniport-use-after-free),
+ *                       with or without ASan; slower
+ *   LT_FUZZ_ASAN_POISON=0|1  in an ASan build, poison quarantined pool
+ *                       blocks for ASan, so a read after free is an ASan
+ *                       report (a crash the engine saves; triage replays it
+ *                       in the special pool). Default: on, except in
+ *                       known-crash mode, where a report (which ends the
+ *                       process) would bypass the known-crash filter
  *   LT_FUZZ_QUIET=1     no start-up banner
  */
 #include <fcntl.h>
@@ -57,6 +66,7 @@ static char cand[MAX_CAND][48];
 static int ncand;
 static int gpu_aborts;
 static size_t max_events = 1024;
+static int special_pool, asan_poison;
 static struct sigaction abort_action; /* SIGABRT as the engine installed it */
 static int abort_saved;
 
@@ -125,10 +135,14 @@ static void setup(void) {
   known_path = getenv("LT_FUZZ_KNOWN");
   if (known_path && !*known_path)
     known_path = NULL;
+  special_pool = getenv("LT_FUZZ_SPECIAL_POOL") && atoi(getenv("LT_FUZZ_SPECIAL_POOL")) > 0;
+  asan_poison = getenv("LT_FUZZ_ASAN_POISON") ? atoi(getenv("LT_FUZZ_ASAN_POISON")) > 0
+                                              : known_path == NULL;
   if (!getenv("LT_FUZZ_QUIET"))
-    fprintf(stderr, "==lifetrace-fuzz== driver %s %s, seeded bugs: %s, policy kernel%s\n",
+    fprintf(stderr, "==lifetrace-fuzz== driver %s %s, seeded bugs: %s, policy kernel%s%s\n",
             driver->Name ? driver->Name : "?", driver->Version ? driver->Version : "",
-            bug_list && *bug_list ? bug_list : "none", known_path ? ", known-crash mode" : "");
+            bug_list && *bug_list ? bug_list : "none", known_path ? ", known-crash mode" : "",
+            special_pool ? ", special pool" : "");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -175,7 +189,7 @@ static void on_finding(void *data, const lt_finding *f) {
 
 static void replay(const lt_trace *t, struct run *run) {
   lt_header none = LIFETRACE__TRACE_HEADER__INIT;
-  lt_replay_opts o = {LT_POLICY_KERNEL, driver, 64, on_finding, run};
+  lt_replay_opts o = {LT_POLICY_KERNEL, driver, 64, on_finding, run, special_pool, asan_poison};
   lt_replay *r = NULL;
   if (lt_replay_new(&r, t->header ? t->header : &none, &o) == 0) {
     for (size_t i = 0; i < t->n_events; i++)

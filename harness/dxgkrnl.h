@@ -208,6 +208,7 @@ void lt__finding_at(lt_replay *r, lt_finding *f);
 void lt__finding_describe(lt_finding *f, const lt__obj *o);
 void lt__hist(lt_replay *r, lt__obj *o);
 uint64_t lt__serial(lt_replay *r);
+int lt__pool_fault(lt_replay *r, const char *ddi, int sig, uintptr_t fault_addr);
 
 /* dxgkrnl_objects.c */
 lt__obj *lt__lookup(lt_replay *r, int type, uint64_t handle);

@@ -15,6 +15,7 @@
 
 static _Thread_local sigjmp_buf *guard;
 static _Thread_local volatile int guard_sig;
+static _Thread_local volatile uintptr_t guard_addr; /* si_addr of the fault */
 
 /* Hang watchdog: a thread that interrupts a DDI running longer than the
  * limit (LIFETRACE_DDI_TIMEOUT seconds, default 10; 0 disables). The DDI
@@ -64,6 +65,7 @@ static struct sigaction previous[NSIG];
 static void on_fault(int sig, siginfo_t *si, void *uc) {
   if (guard) {
     guard_sig = sig;
+    guard_addr = si ? (uintptr_t)si->si_addr : 0;
     siglongjmp(*guard, 1);
   }
   if (sig == SIGUSR2)
@@ -149,8 +151,9 @@ NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, ui
     guard = saved;
     r->crashed = 1;
     lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
-    lt__finding(r, LT_F_MINIPORT_CRASH, LT_SEV_ERROR, o, "the miniport %s in %s: %s",
-                guard_sig == SIGUSR2 ? "hung" : "crashed", name, sig_name(guard_sig));
+    if (!lt__pool_fault(r, name, guard_sig, guard_addr))
+      lt__finding(r, LT_F_MINIPORT_CRASH, LT_SEV_ERROR, o, "the miniport %s in %s: %s",
+                  guard_sig == SIGUSR2 ? "hung" : "crashed", name, sig_name(guard_sig));
     st = LT_DDI_CRASHED;
   }
   lt__kernel_set_irql(PASSIVE_LEVEL);

@@ -1,10 +1,15 @@
 /* The tracked kernel pool behind ExAllocatePool2 / ExFreePoolWithTag (see
  * lifetrace/pool.h). Blocks are indexed by address and by scope; freed blocks
  * are poisoned and held in a bounded quarantine so that double frees are
- * recognized and writes after free are detected when the block is checked. */
+ * recognized and writes after free are detected when the block is checked.
+ * Under ASan a quarantined block is also poisoned for ASan, so a read is
+ * reported at the access; in special-pool mode each block has pages of its
+ * own, made inaccessible while it is in quarantine, so an access faults. */
 #include "lifetrace/pool.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LT_POOL_ASAN 1
@@ -39,6 +44,10 @@ struct scope_list;
 typedef struct pblock {
   lt_pool_block_info info;
   int state;
+  /* Special pool: the block's own mapping (data pages, then a guard page),
+   * with mem at the end of the data pages; NULL for an ordinary block. */
+  unsigned char *map;
+  size_t map_len;
   struct scope_list *sl; /* the list it is on (live blocks), so release needs no lookup */
   struct pblock *prev, *next; /* scope list (live blocks) */
   struct pblock *qnext, *qprev; /* quarantine FIFO (freed blocks) */
@@ -68,6 +77,9 @@ struct lt_pool {
   uint64_t serial;
   lt_pool_owner owner;
   unsigned fail_countdown;
+  int special;      /* special-pool mode (lt_pool_set_special) */
+  int asan_poison;  /* quarantined blocks poisoned for ASan (lt_pool_set_asan_poison) */
+  size_t page_size;
   lt_pool_problem_cb cb;
   void *cb_data;
 };
@@ -84,7 +96,16 @@ int lt_pool_new(lt_pool **out) {
   return 0;
 }
 
-static void block_destroy(pblock *b) { lt_free(b); }
+static void block_destroy(pblock *b) {
+  if (b->map) {
+    munmap(b->map, b->map_len);
+    lt_free(b);
+    return;
+  }
+  if (b->state == BLOCK_FREED) /* may still be poisoned for ASan */
+    UNPOISON_REGION(b->mem, b->info.size);
+  lt_free(b);
+}
 
 /* Frees the recycled blocks. */
 static void recycled_free(lt_pool *p) {
@@ -248,16 +269,50 @@ static void block_retire(lt_pool *p, pblock *b) {
   POISON_REGION(b, hdr + (size ? size : 1));
 }
 
+/* A special-pool block: the header apart, the driver's bytes at the end of
+ * pages of their own (16-byte aligned, as ExAllocatePool2 guarantees), an
+ * inaccessible guard page after them, so an overrun past the aligned end
+ * faults. NULL when the mapping cannot be made (e.g. the process's map
+ * count is used up): the caller falls back to an ordinary block, as Driver
+ * Verifier does when its special pool is exhausted. */
+static pblock *special_block(lt_pool *p, size_t size) {
+  size_t ps = p->page_size;
+  size_t span = (size + 15) & ~(size_t)15;
+  size_t data = span ? (span + ps - 1) / ps * ps : ps;
+  pblock *b = lt_malloc(sizeof *b);
+  if (b == NULL)
+    return NULL;
+  void *map = mmap(NULL, data + ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) {
+    lt_free(b);
+    return NULL;
+  }
+  if (mprotect((unsigned char *)map + data, ps, PROT_NONE) != 0) {
+    munmap(map, data + ps);
+    lt_free(b);
+    return NULL;
+  }
+  memset(b, 0, sizeof *b);
+  b->map = map;
+  b->map_len = data + ps;
+  b->mem = (unsigned char *)map + data - span;
+  return b;
+}
+
 void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
   if (p->fail_countdown && --p->fail_countdown == 0)
     return NULL;
   /* One allocation: the header, then the driver's bytes (16-byte aligned). */
   size_t hdr = (sizeof(pblock) + 15) & ~(size_t)15;
-  pblock *b = recycled_take(p, size);
-  if (b == NULL && (b = lt_malloc(hdr + (size ? size : 1))) == NULL)
+  pblock *b = p->special ? special_block(p, size) : NULL;
+  unsigned char *mem = b ? b->mem : NULL;
+  if (b == NULL && (b = recycled_take(p, size)) == NULL &&
+      (b = lt_malloc(hdr + (size ? size : 1))) == NULL)
     return NULL;
-  memset(b, 0, sizeof *b);
-  unsigned char *mem = (unsigned char *)b + hdr;
+  if (mem == NULL) {
+    memset(b, 0, sizeof *b);
+    mem = (unsigned char *)b + hdr;
+  }
   memset(mem, (flags & POOL_FLAG_UNINITIALIZED) ? 0xCD : 0, size);
   b->mem = mem;
   b->state = BLOCK_LIVE;
@@ -276,23 +331,46 @@ void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
   p->live_bytes += size;
   return mem;
 fail:
+  if (b->map)
+    munmap(b->map, b->map_len);
   lt_free(b);
   return NULL;
 }
 
 static unsigned char poison_ref[4096];
 
+/* Checks a quarantined block's pattern (the harness's own access: ASan's
+ * poison is lifted for it and put back). A special-pool block needs no
+ * check: its pages are inaccessible, so a write faulted. */
 static void check_poison(lt_pool *p, pblock *b) {
+  if (b->map)
+    return;
   if (poison_ref[0] != POISON)
     memset(poison_ref, POISON, sizeof poison_ref);
+  if (p->asan_poison)
+    UNPOISON_REGION(b->mem, b->info.size);
   for (size_t off = 0; off < b->info.size; off += sizeof poison_ref) {
     size_t n = b->info.size - off < sizeof poison_ref ? b->info.size - off : sizeof poison_ref;
     if (memcmp(b->mem + off, poison_ref, n) != 0) {
       report(p, LT_POOL_WRITE_AFTER_FREE, &b->info);
       memset(b->mem, POISON, b->info.size);
-      return;
+      break;
     }
   }
+  if (p->asan_poison)
+    POISON_REGION(b->mem, b->info.size);
+}
+
+/* Puts a freed block into quarantine: ordinary blocks get the pattern (and
+ * ASan's poison), special-pool blocks lose access to their pages. */
+static void quarantine_seal(lt_pool *p, pblock *b) {
+  if (b->map) {
+    mprotect(b->map, b->map_len, PROT_NONE);
+    return;
+  }
+  memset(b->mem, POISON, b->info.size);
+  if (p->asan_poison)
+    POISON_REGION(b->mem, b->info.size);
 }
 
 static void quarantine_evict(lt_pool *p) {
@@ -306,6 +384,11 @@ static void quarantine_evict(lt_pool *p) {
   p->qbytes -= b->info.size;
   check_poison(p, b);
   lt__u64map_del(&p->by_addr, b->info.addr);
+  if (b->map) {
+    block_destroy(b);
+    return;
+  }
+  UNPOISON_REGION(b->mem, b->info.size);
   block_retire(p, b);
 }
 
@@ -330,7 +413,7 @@ void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
   p->live_blocks--;
   p->live_bytes -= b->info.size;
   b->state = BLOCK_FREED;
-  memset(b->mem, POISON, b->info.size);
+  quarantine_seal(p, b);
   b->qnext = NULL;
   b->qprev = p->qtail;
   if (p->qtail)
@@ -403,6 +486,49 @@ void lt_pool_check_recent(lt_pool *p, size_t n) {
 }
 
 void lt_pool_fail_nth(lt_pool *p, unsigned nth) { p->fail_countdown = nth; }
+
+int lt_pool_set_special(lt_pool *p, int on) {
+  if (p->serial != 0)
+    return LT_EBUSY;
+  long ps = sysconf(_SC_PAGESIZE);
+  p->page_size = ps > 0 ? (size_t)ps : 4096;
+  p->special = on != 0;
+  return 0;
+}
+
+int lt_pool_special(const lt_pool *p) { return p->special; }
+
+int lt_pool_set_asan_poison(lt_pool *p, int on) {
+#ifdef LT_POOL_ASAN
+  p->asan_poison = on != 0;
+  return p->asan_poison;
+#else
+  (void)p;
+  (void)on;
+  return 0;
+#endif
+}
+
+/* Whether addr falls in block b: a special-pool block's whole mapping (its
+ * page slack and guard page too), an ordinary block's bytes. */
+static int block_covers(const pblock *b, uintptr_t addr) {
+  if (b->map)
+    return addr >= (uintptr_t)b->map && addr - (uintptr_t)b->map < b->map_len;
+  return addr >= b->info.addr && addr - b->info.addr < (b->info.size ? b->info.size : 1);
+}
+
+int lt_pool_find(const lt_pool *p, uintptr_t addr, lt_pool_block_info *out, int *freed) {
+  /* A crash path: a walk of every block is cheap enough. */
+  for (size_t i = 0; addr && i < p->by_addr.cap; i++) {
+    const pblock *b = p->by_addr.slots[i].val;
+    if (b == NULL || !block_covers(b, addr))
+      continue;
+    *out = b->info;
+    *freed = b->state == BLOCK_FREED;
+    return 1;
+  }
+  return 0;
+}
 
 /* ---- the kernel routines a driver calls ---------------------------------- */
 

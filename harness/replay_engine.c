@@ -1,8 +1,20 @@
 /* The replay engine: lifecycle, event dispatch, findings plumbing and the
  * DXGKRNL_INTERFACE callbacks (see lifetrace/replay.h and dxgkrnl.h). */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LT_ENGINE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LT_ENGINE_ASAN 1
+#endif
+#endif
+#ifdef LT_ENGINE_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "dxgkrnl.h"
 #include "kernel_shim.h"
@@ -93,6 +105,82 @@ void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, .
   vsnprintf(f.message, sizeof f.message, fmt, ap);
   va_end(ap);
   lt__finding_at(r, &f);
+}
+
+/* ---- faults in pool memory ---------------------------------------------------------- */
+
+static void tag_chars(uint32_t tag, char out[5]) {
+  for (int i = 0; i < 4; i++) {
+    unsigned char c = (unsigned char)(tag >> (8 * i));
+    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+  }
+  out[4] = 0;
+}
+
+/* The address a crash touched: si_addr of a fault, or, when ASan stopped the
+ * driver (a report, then abort with abort_on_error=1), the address of the
+ * access ASan reported. 0 when unknown. */
+static uintptr_t fault_address(int sig, uintptr_t si_address) {
+  if (sig == SIGSEGV || sig == SIGBUS)
+    return si_address;
+#ifdef LT_ENGINE_ASAN
+  if (sig == SIGABRT && __asan_report_present())
+    return (uintptr_t)__asan_get_report_address();
+#endif
+  return 0;
+}
+
+/* Fills the owner part of a pool fault finding: the object the block served
+ * (its history when the engine still knows it), or the pool itself. */
+static void describe_owner(lt_replay *r, lt_finding *f, const lt_pool_block_info *b) {
+  lt__obj *o = NULL;
+  if (b->owner.object != LT_OBJ_NONE)
+    o = lt__lookup(r, b->owner.object, b->owner.handle);
+  if (o) {
+    lt__finding_describe(f, o);
+    return;
+  }
+  f->object = b->owner.object != LT_OBJ_NONE ? b->owner.object : LT_OBJ_POOL;
+  f->handle = b->owner.object != LT_OBJ_NONE ? b->owner.handle : 0;
+}
+
+/* Turns a crash inside DDI `ddi` whose address lies in a pool block into a
+ * finding about that block: miniport-use-after-free when the block is in
+ * quarantine (a special-pool page fault or an ASan report), miniport-crash
+ * naming the block when it is live (a special-pool guard page: an overrun).
+ * Returns 1 when it recorded a finding, 0 when the address is no pool
+ * block's (the caller reports a plain crash). */
+int lt__pool_fault(lt_replay *r, const char *ddi, int sig, uintptr_t fault_addr) {
+  uintptr_t addr = fault_address(sig, fault_addr);
+  lt_pool_block_info b;
+  int freed = 0;
+  if (addr == 0 || !lt_pool_find(r->pool, addr, &b, &freed) || (sig == SIGABRT && !freed))
+    return 0;
+  lt_finding f;
+  memset(&f, 0, sizeof f);
+  f.kind = freed ? LT_F_MINIPORT_USE_AFTER_FREE : LT_F_MINIPORT_CRASH;
+  f.severity = LT_SEV_ERROR;
+  f.created_at = -1;
+  describe_owner(r, &f, &b);
+  f.pool_tag = b.tag;
+  f.bytes = b.size;
+  char tag[5], owner[64];
+  tag_chars(b.tag, tag);
+  snprintf(f.site, sizeof f.site, "tag:%s", tag);
+  snprintf(f.ddi, sizeof f.ddi, "%s", ddi);
+  if (b.owner.object != LT_OBJ_NONE)
+    snprintf(owner, sizeof owner, "%s 0x%llx", lt_object_name(b.owner.object),
+             (unsigned long long)b.owner.handle);
+  else
+    snprintf(owner, sizeof owner, "the adapter");
+  long long off = (long long)(addr - b.addr);
+  snprintf(f.message, sizeof f.message,
+           "%s touched pool block (tag '%s', %zu bytes, made for %s) at offset %lld, %s (%s)",
+           ddi, tag, b.size, owner, off,
+           freed ? "after it was freed" : "outside its bytes: an overrun into the guard page",
+           sig == SIGABRT ? "ASan report on the quarantined block" : "special pool page fault");
+  lt__finding_at(r, &f);
+  return 1;
 }
 
 /* ---- DXGKRNL_INTERFACE callbacks --------------------------------------------- */
@@ -204,9 +292,11 @@ int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o) 
   if (r->mp == NULL || r->mp->AbiVersion != LT_MINIPORT_ABI_VERSION ||
       r->mp->Size != sizeof(LT_MINIPORT))
     goto fail;
-  if ((err = copy_header(r, h)) || (err = make_gpu(r)) || (err = lt_pool_new(&r->pool)))
+  if ((err = copy_header(r, h)) || (err = make_gpu(r)) || (err = lt_pool_new(&r->pool)) ||
+      (err = lt_pool_set_special(r->pool, o->special_pool)))
     goto fail;
   r->window = r->header->ends == LIFETRACE__ENDS__ENDS_WINDOW;
+  (void)lt_pool_set_asan_poison(r->pool, o->asan_poison);
   lt_pool_set_problem_cb(r->pool, lt__pool_problem, r);
   r->iface.Size = sizeof r->iface;
   r->iface.Version = LT_MINIPORT_ABI_VERSION;

@@ -320,14 +320,15 @@ static int copy_processes(lt_check_case *k, const lt_header *h) {
 }
 
 /* Replays one trace; read errors and engine errors become the case's diag. */
-static int replay_case(lt_check_case *k, const LT_MINIPORT *mp) {
+static int replay_case(lt_check_case *k, const LT_MINIPORT *mp, int special_pool) {
   lt_reader *rd = NULL;
   lt_replay *rp = NULL;
   lt_diag diag;
   const lt_event *ev;
   int err;
   memset(&diag, 0, sizeof diag);
-  lt_replay_opts ro = {.policy = k->policy, .miniport = mp, .max_findings = 100000};
+  lt_replay_opts ro = {.policy = k->policy, .miniport = mp, .max_findings = 100000,
+                       .special_pool = special_pool};
   if ((err = lt_reader_open(&rd, k->path, 0, &diag))) {
     lt_diag_format(&diag, k->diag, sizeof k->diag);
     goto out;
@@ -380,8 +381,10 @@ static int record_case(const lt_check_opts *o, lt_check_case *k) {
                                               : LT_VERDICT_UNREADABLE;
   lt_store_trace t = {.path = k->path, .n_events = k->n_events, .verdict = verdict,
                       .diag = k->diag[0] ? k->diag : NULL, .header = &h};
-  char *argv[9] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(k->policy)};
+  char *argv[10] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(k->policy)};
   int argc = 4;
+  if (o->special_pool)
+    argv[argc++] = "--special-pool";
   if (o->driver_name && strchr(o->driver_name, '/')) {
     argv[argc++] = "--driver";
     argv[argc++] = (char *)o->driver_name;
@@ -400,13 +403,13 @@ static int record_case(const lt_check_opts *o, lt_check_case *k) {
 
 /* Runs one case: expected file, bugs, replay, comparison. Only OOM and store
  * errors are returned; everything else is the case's outcome. */
-static int run_case(lt_check_case *k, const LT_MINIPORT *mp) {
+static int run_case(lt_check_case *k, const LT_MINIPORT *mp, int special_pool) {
   double t0 = now_s();
   int err = lt__check_parse_expected(k, k->expected_path, k->diag, sizeof k->diag);
   if (err == 0)
     err = lt_miniport_set_bugs(mp, k->bugs, k->diag, sizeof k->diag);
   if (err == 0)
-    err = replay_case(k, mp);
+    err = replay_case(k, mp, special_pool);
   if (err == 0)
     err = lt__check_compare(k);
   else if (err != LT_ENOMEM) {
@@ -427,7 +430,7 @@ int lt__check_run(lt_check *c, const lt_check_opts *o) {
   int err = 0;
   for (size_t i = 0; err == 0 && i < c->n; i++) {
     lt_check_case *k = &c->cases[i];
-    if ((err = run_case(k, mp)))
+    if ((err = run_case(k, mp, o->special_pool)))
       break;
     c->passed += k->outcome == LT_CHECK_PASS;
     c->failed += k->outcome == LT_CHECK_FAIL;

@@ -88,9 +88,10 @@ int lt__tri_counts(const lt__tri_ctx *c, const lt_finding *f) {
   return f->layer != LT_LAYER_GPU || c->gpu || c->policy == LT_POLICY_AUDIT;
 }
 
-int lt__tri_replay(lt__tri_ctx *c, const lt__tri_trace *t, const size_t *keep, size_t nkeep,
-                   uint64_t target, lt__tri_verdict *v, lt_findings *fs) {
-  lt_replay_opts o = {c->policy, c->mp, fs ? 0 : 256, NULL, NULL};
+/* One replay, in the ordinary pool or (special) in the special pool. */
+static int replay_once(lt__tri_ctx *c, const lt__tri_trace *t, const size_t *keep, size_t nkeep,
+                       uint64_t target, lt__tri_verdict *v, lt_findings *fs, int special) {
+  lt_replay_opts o = {c->policy, c->mp, fs ? 0 : 256, NULL, NULL, special, 0};
   lt_replay *r = NULL;
   int err;
   memset(v, 0, sizeof *v);
@@ -117,4 +118,20 @@ int lt__tri_replay(lt__tri_ctx *c, const lt__tri_trace *t, const size_t *keep, s
     err = lt_findings_add(fs, &all->items[i]);
   lt_replay_free(r);
   return err;
+}
+
+/* A crash that the ordinary pool does not reproduce is replayed again in the
+ * special pool: a read of freed pool memory, which the ASan fuzz build
+ * reports (quarantine poisoning) but a Release triage build would not see,
+ * then faults and is signed as miniport-use-after-free. */
+int lt__tri_replay(lt__tri_ctx *c, const lt__tri_trace *t, const size_t *keep, size_t nkeep,
+                   uint64_t target, lt__tri_verdict *v, lt_findings *fs) {
+  int err = replay_once(c, t, keep, nkeep, target, v, fs, 0);
+  if (err || v->crashed)
+    return err;
+  if (fs) { /* keep only the second replay's findings */
+    lt_findings_reset(fs);
+    lt_findings_init(fs, 0);
+  }
+  return replay_once(c, t, keep, nkeep, target, v, fs, 1);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -36,7 +38,9 @@ static NTSTATUS destroy_device(HANDLE d) {
 }
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) {
-  return "handle_segv=0:allow_user_segv_handler=1";
+  /* abort_on_error: an ASan report inside a DDI reaches the crash guard
+   * (asan_poison_reports_read_after_free). */
+  return "handle_segv=0:allow_user_segv_handler=1:abort_on_error=1";
 }
 
 __attribute__((no_sanitize("null"))) static void null_store(volatile int *p) { *p = 1; }
@@ -338,6 +342,182 @@ static void shared_destroy_request_waits_for_opener(void **state) {
 static void shared_opener_torn_down_before_creator(void **state) {
   check_g5("clean/shared-opener-torn-down-first", "cd1 cd2 op1 op2 cl2 dd2 cl1 da dd1");
 }
+/* ---- a driver that reads freed pool memory ------------------------------------------ */
+
+/* DestroyAllocation frees the allocation's block but keeps the pointer;
+ * DestroyDevice then reads through it (a read after free: the fill pattern
+ * stays intact, so the quarantine's pattern check cannot see it). In
+ * UAF_OVERRUN mode CreateAllocation writes one byte past its 64-byte block. */
+#define UAF_TAG 0x41666155u /* 'UafA' */
+#if defined(__SANITIZE_ADDRESS__)
+#define UAF_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UAF_ASAN 1
+#endif
+#endif
+enum { UAF_READ, UAF_OVERRUN };
+static int uaf_mode;
+static volatile uint32_t *uaf_freed;
+static uint32_t uaf_seen;
+
+static NTSTATUS uaf_create_allocation(HANDLE a, DXGKARG_CREATEALLOCATION *c) {
+  for (UINT i = 0; i < c->NumAllocations; i++) {
+    volatile uint32_t *blk = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, UAF_TAG);
+    if (blk == NULL)
+      return STATUS_NO_MEMORY;
+    blk[0] = 0x600d;
+    if (uaf_mode == UAF_OVERRUN)
+      ((volatile unsigned char *)blk)[64] = 1;
+    c->pAllocationInfo[i].hAllocation = (HANDLE)blk;
+  }
+  return STATUS_SUCCESS;
+}
+static NTSTATUS uaf_destroy_allocation(HANDLE a, const DXGKARG_DESTROYALLOCATION *d) {
+  for (UINT i = 0; i < d->NumAllocations; i++) {
+    ExFreePoolWithTag(d->pAllocationList[i], UAF_TAG);
+    uaf_freed = d->pAllocationList[i];
+  }
+  return STATUS_SUCCESS;
+}
+static NTSTATUS uaf_destroy_device(HANDLE d) {
+  if (uaf_freed)
+    uaf_seen = uaf_freed[0]; /* the bug */
+  ExFreePoolWithTag(d, TAG);
+  return STATUS_SUCCESS;
+}
+
+static LT_MINIPORT uaf_miniport = {
+    .AbiVersion = LT_MINIPORT_ABI_VERSION,
+    .Size = sizeof(LT_MINIPORT),
+    .Name = "uaf-miniport",
+    .DxgkDdiStartDevice = start,
+    .DxgkDdiStopDevice = stop,
+    .DxgkDdiCreateDevice = create_device,
+    .DxgkDdiDestroyDevice = uaf_destroy_device,
+    .DxgkDdiCreateAllocation = uaf_create_allocation,
+    .DxgkDdiDestroyAllocation = uaf_destroy_allocation,
+    .DxgkDdiOpenAllocation = open_allocation,
+    .DxgkDdiCloseAllocation = close_allocation,
+};
+
+/* The clean trace of run() against the read-after-free driver. */
+static lt_replay *run_uaf(int m, int special_pool, int asan_poison) {
+  uaf_mode = m;
+  uaf_freed = NULL;
+  uaf_seen = 0;
+  lt_header h = LIFETRACE__TRACE_HEADER__INIT;
+  lt_replay_opts o = {LT_POLICY_KERNEL, &uaf_miniport, 0, NULL, NULL, special_pool, asan_poison};
+  lt_replay *r = NULL;
+  assert_int_equal(lt_replay_new(&r, &h, &o), 0);
+  lt_allocinfo ai = LIFETRACE__ALLOC_INFO__INIT;
+  ai.alloc = 0x100;
+  ai.size = 4096;
+  lt_allocinfo *aip = &ai;
+  uint64_t hnd = 0x100;
+  lt_event ev[4];
+  for (int i = 0; i < 4; i++)
+    lifetrace__event__init(&ev[i]);
+  ev[0].op = LIFETRACE__OP__DEVICE_CREATE;
+  ev[0].device = 1;
+  ev[0].pid = 7;
+  ev[1].op = LIFETRACE__OP__ALLOC_CREATE;
+  ev[1].device = 1;
+  ev[1].n_allocs = 1;
+  ev[1].allocs = &aip;
+  ev[2].op = LIFETRACE__OP__ALLOC_DESTROY;
+  ev[2].n_handles = 1;
+  ev[2].handles = &hnd;
+  ev[3].op = LIFETRACE__OP__DEVICE_DESTROY;
+  ev[3].device = 1;
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(lt_replay_event(r, &ev[i]), 0);
+  assert_int_equal(lt_replay_finish(r), 0);
+  return r;
+}
+
+/* Documents the blind spot the special pool closes: the ordinary pool
+ * (Release, or ASan without quarantine poisoning) lets the read through,
+ * and it returns the fill pattern. */
+static void plain_pool_misses_read_after_free(void **state) {
+  lt_replay *r = run_uaf(UAF_READ, 0, 0);
+  assert_int_equal(lt_replay_findings(r)->total, 0);
+  assert_int_equal(uaf_seen, 0xDFDFDFDFu);
+  lt_replay_free(r);
+}
+
+static void special_pool_reports_read_after_free_with_tag_and_owner(void **state) {
+  long before = lt_alloc_live();
+  lt_replay *r = run_uaf(UAF_READ, 1, 0);
+  const lt_finding *f = only(r, LT_F_MINIPORT_USE_AFTER_FREE);
+  assert_int_equal(f->event, 3);
+  assert_string_equal(f->ddi, "DxgkDdiDestroyDevice");
+  assert_int_equal(f->pool_tag, UAF_TAG);
+  assert_string_equal(f->site, "tag:UafA");
+  assert_int_equal(f->bytes, 64);
+  assert_int_equal(f->object, LT_OBJ_ALLOCATION); /* the owner: allocation 0x100 */
+  assert_int_equal(f->handle, 0x100);
+  assert_int_equal(f->created_at, 1);
+  assert_non_null(strstr(f->message, "allocation 0x100"));
+  assert_non_null(strstr(f->message, "after it was freed"));
+  lt_replay_free(r);
+  assert_int_equal(lt_alloc_live(), before);
+}
+
+static void special_pool_overrun_hits_the_guard_page(void **state) {
+  lt_replay *r = run_uaf(UAF_OVERRUN, 1, 0);
+  const lt_finding *f = only(r, LT_F_MINIPORT_CRASH);
+  assert_int_equal(f->event, 1);
+  assert_string_equal(f->ddi, "DxgkDdiCreateAllocation");
+  assert_string_equal(f->site, "tag:UafA");
+  assert_non_null(strstr(f->message, "offset 64"));
+  assert_non_null(strstr(f->message, "guard page"));
+  lt_replay_free(r);
+}
+
+#ifdef UAF_ASAN
+/* Under ASan with quarantine poisoning, the read is an ASan report (which
+ * ends the process: run in a child). With abort_on_error the report reaches
+ * the crash guard, which names the block like the special pool does. */
+static void asan_poison_reports_read_after_free(void **state) {
+  int out[2], err[2];
+  assert_int_equal(pipe(out), 0);
+  assert_int_equal(pipe(err), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(err[1], 2);
+    close(out[0]);
+    close(err[0]);
+    lt_replay *r = run_uaf(UAF_READ, 0, 1);
+    const lt_findings *fs = lt_replay_findings(r);
+    char line[600];
+    int n = snprintf(line, sizeof line, "%zu %s %s %s", fs->n,
+                     fs->n ? lt_finding_kind_name(fs->items[0].kind) : "-",
+                     fs->n ? fs->items[0].site : "-", fs->n ? fs->items[0].message : "-");
+    (void)!write(out[1], line, (size_t)n);
+    _exit(0); /* no leak check: ASan's report left its locks held */
+  }
+  close(out[1]);
+  close(err[1]);
+  static char report[1 << 16], line[600];
+  size_t len = 0;
+  ssize_t k;
+  while ((k = read(err[0], report + len, sizeof report - 1 - len)) > 0)
+    len += (size_t)k;
+  report[len] = 0;
+  k = read(out[0], line, sizeof line - 1);
+  line[k > 0 ? k : 0] = 0;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(out[0]);
+  close(err[0]);
+  assert_non_null(strstr(report, "use-after-poison"));
+  assert_non_null(strstr(line, "1 miniport-use-after-free tag:UafA"));
+  assert_non_null(strstr(line, "allocation 0x100"));
+  assert_non_null(strstr(line, "ASan report"));
+}
+#endif
 
 int main(void) {
   setenv("LIFETRACE_DDI_TIMEOUT", "1", 1);
@@ -355,6 +535,12 @@ int main(void) {
       cmocka_unit_test(shared_survives_creator_process_exit),
       cmocka_unit_test(shared_destroy_request_waits_for_opener),
       cmocka_unit_test(shared_opener_torn_down_before_creator),
+      cmocka_unit_test(plain_pool_misses_read_after_free),
+      cmocka_unit_test(special_pool_reports_read_after_free_with_tag_and_owner),
+      cmocka_unit_test(special_pool_overrun_hits_the_guard_page),
+#ifdef UAF_ASAN
+      cmocka_unit_test(asan_poison_reports_read_after_free),
+#endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lifetrace/finding.h"
@@ -126,6 +128,95 @@ static void injected_failure_returns_null_once(void **state) {
   lt_pool_free(p);
 }
 
+/* Special pool: a block ends at its page's end (16-byte aligned), is found
+ * by any address in its pages, guard page included, and its pages are
+ * inaccessible once freed. */
+static void special_pool_places_and_finds_blocks(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  assert_int_equal(lt_pool_set_special(p, 1), 0);
+  assert_true(lt_pool_special(p));
+  size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+  unsigned char *a = ExAllocatePool2(POOL_FLAG_NON_PAGED, 40, TAG('S', 'p', 'c', 'l'));
+  assert_non_null(a);
+  assert_int_equal((uintptr_t)a % 16, 0);
+  assert_int_equal(((uintptr_t)a + 48) % ps, 0); /* 40 rounded to 16, at the page end */
+  memset(a, 1, 40);
+  assert_int_equal(lt_pool_set_special(p, 0), LT_EBUSY);
+  lt_pool_block_info b;
+  int freed = -1;
+  assert_int_equal(lt_pool_find(p, (uintptr_t)a + 3, &b, &freed), 1);
+  assert_int_equal(freed, 0);
+  assert_int_equal(b.addr, (uintptr_t)a);
+  assert_int_equal(b.size, 40);
+  assert_int_equal(lt_pool_find(p, (uintptr_t)a + 48, &b, &freed), 1); /* the guard page */
+  ExFreePoolWithTag(a, TAG('S', 'p', 'c', 'l'));
+  assert_int_equal(lt_pool_find(p, (uintptr_t)a + 8, &b, &freed), 1);
+  assert_int_equal(freed, 1);
+  assert_int_equal(b.tag, TAG('S', 'p', 'c', 'l'));
+  assert_int_equal(lt_pool_find(p, (uintptr_t)&s, &b, &freed), 0);
+  /* The pages are gone from the process's readable memory: a write(2) from
+   * them fails with EFAULT instead of faulting the test. */
+  int fd[2];
+  assert_int_equal(pipe(fd), 0);
+  assert_int_equal(write(fd[1], a, 8), -1);
+  close(fd[0]);
+  close(fd[1]);
+  ExFreePoolWithTag(a, TAG('S', 'p', 'c', 'l'));
+  assert_int_equal(s.problems[LT_POOL_DOUBLE_FREE], 1);
+  lt_pool_check_quarantine(p); /* must not touch the inaccessible pages */
+  assert_int_equal(s.problems[LT_POOL_WRITE_AFTER_FREE], 0);
+  lt_pool_free(p);
+}
+
+/* An ordinary block is found by its bytes only. */
+static void find_locates_ordinary_blocks_by_their_bytes(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  unsigned char *a = ExAllocatePool2(POOL_FLAG_NON_PAGED, 24, 7);
+  lt_pool_block_info b;
+  int freed = -1;
+  assert_int_equal(lt_pool_find(p, (uintptr_t)a + 23, &b, &freed), 1);
+  assert_int_equal(lt_pool_find(p, (uintptr_t)a + 24, &b, &freed), 0);
+  ExFreePoolWithTag(a, 7);
+  assert_int_equal(lt_pool_find(p, (uintptr_t)a, &b, &freed), 1);
+  assert_int_equal(freed, 1);
+  lt_pool_free(p);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_TEST_ASAN 1
+#endif
+#endif
+#ifdef POOL_TEST_ASAN
+#include <sanitizer/asan_interface.h>
+/* Quarantine poisoning for ASan: on only when asked; the pattern check and
+ * the eviction lift it for the harness's own access. */
+static void asan_poison_covers_the_quarantine(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  unsigned char *a = ExAllocatePool2(POOL_FLAG_NON_PAGED, 32, 9);
+  ExFreePoolWithTag(a, 9);
+  assert_false(__asan_address_is_poisoned(a)); /* off by default */
+  assert_int_equal(lt_pool_set_asan_poison(p, 1), 1);
+  unsigned char *c = ExAllocatePool2(POOL_FLAG_NON_PAGED, 32, 9);
+  assert_false(__asan_address_is_poisoned(c));
+  ExFreePoolWithTag(c, 9);
+  assert_true(__asan_address_is_poisoned(c));
+  assert_true(__asan_address_is_poisoned(c + 31));
+  lt_pool_check_quarantine(p); /* no ASan report: the check unpoisons */
+  assert_int_equal(s.problems[LT_POOL_WRITE_AFTER_FREE], 0);
+  assert_true(__asan_address_is_poisoned(c));
+  for (int i = 0; i < 600; i++) /* push both blocks out of the quarantine */
+    ExFreePoolWithTag(ExAllocatePool2(POOL_FLAG_NON_PAGED, 1000, 9), 9);
+  assert_int_equal(s.problems[LT_POOL_WRITE_AFTER_FREE], 0);
+  lt_pool_free(p);
+}
+#endif
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(alloc_free_roundtrip_is_clean),
@@ -133,6 +224,11 @@ int main(void) {
       cmocka_unit_test(write_after_free_is_detected),
       cmocka_unit_test(scopes_attribute_and_move),
       cmocka_unit_test(injected_failure_returns_null_once),
+      cmocka_unit_test(special_pool_places_and_finds_blocks),
+      cmocka_unit_test(find_locates_ordinary_blocks_by_their_bytes),
+#ifdef POOL_TEST_ASAN
+      cmocka_unit_test(asan_poison_covers_the_quarantine),
+#endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,7 @@ typedef struct lt_check_opts {
   const char *driver_name;     /* --driver as given, for reproducer commands */
   lt_store *store;             /* record the run here, or NULL */
   int64_t run;                 /* the store's run for this check */
+  int special_pool;            /* replay with the special pool (lt_replay_opts) */
 } lt_check_opts;
 
 /* Finds the traces under dir and their expected verdicts, sorted by group and

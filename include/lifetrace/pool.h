@@ -7,6 +7,14 @@
  * in a quarantine so that a write after free is detected when the block is
  * checked, and a second free is recognized. Problems are reported to a
  * callback as miniport findings; the pool never crashes on driver misuse.
+ *
+ * A read of a freed block leaves the pattern intact, so two modes catch it
+ * at the access: under ASan, quarantined blocks are poisoned for ASan (an
+ * access is an ASan report); in special-pool mode (Driver Verifier's special
+ * pool) each block lives at the end of pages of its own with a guard page
+ * after them, and a freed block's pages are inaccessible while it is in
+ * quarantine, so an access faults. lt_pool_find maps the faulting address
+ * back to its block.
  */
 #ifndef LIFETRACE_POOL_H
 #define LIFETRACE_POOL_H
@@ -79,6 +87,23 @@ void lt_pool_check_quarantine(lt_pool *p);
 void lt_pool_check_recent(lt_pool *p, size_t n);
 /* Makes the nth next allocation fail (1 = next); 0 disables. */
 void lt_pool_fail_nth(lt_pool *p, unsigned nth);
+
+/* Turns special-pool mode on or off; only before the first allocation
+ * (LT_EBUSY after). A block whose pages cannot be mapped falls back to an
+ * ordinary one. */
+LT_MUST_CHECK int lt_pool_set_special(lt_pool *p, int on);
+int lt_pool_special(const lt_pool *p);
+/* Under ASan, poisons quarantined blocks for ASan (off by default): a driver
+ * access to one is then an ASan report at the access, which ends the
+ * process (a crash that a fuzz engine saves); the harness's own pattern
+ * checks lift the poison while they look. Without ASan it does nothing.
+ * Returns whether poisoning is now on. */
+int lt_pool_set_asan_poison(lt_pool *p, int on);
+/* Finds the block that addr falls in, live or still in quarantine: an
+ * ordinary block by its bytes, a special-pool block by its pages (guard page
+ * included). Fills *out (a copy) and *freed; returns 1, or 0 when no block
+ * holds addr. Walks every block: meant for a crash, not a hot path. */
+int lt_pool_find(const lt_pool *p, uintptr_t addr, lt_pool_block_info *out, int *freed);
 
 /* Direct calls (what ExAllocatePool2 / ExFreePoolWithTag do). */
 void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag);

@@ -29,6 +29,16 @@ typedef struct lt_replay_opts {
    * to abort on the first error finding. */
   void (*on_finding)(void *data, const lt_finding *f);
   void *on_finding_data;
+  /* Driver Verifier-style special pool (lt_pool_set_special): every pool
+   * block on pages of its own, freed blocks inaccessible while in
+   * quarantine, so a read after free faults and becomes a
+   * miniport-use-after-free finding. Slower; off by default. */
+  int special_pool;
+  /* Under ASan, quarantined pool blocks are poisoned for ASan
+   * (lt_pool_set_asan_poison): a driver touching freed pool memory is an
+   * ASan report, which ends the process. For fuzz targets; off by default,
+   * since a replay that must go on (check, triage) cannot survive one. */
+  int asan_poison;
 } lt_replay_opts;
 
 typedef struct lt_replay lt_replay;
