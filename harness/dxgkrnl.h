@@ -97,6 +97,7 @@ struct lt__resource {
   lt__alloc *allocs; /* live member allocations, via res_next */
   uint32_t n_live;
   int shared;
+  int kmd_destroyed; /* a DestroyAllocation with DestroyResource returned for it */
 };
 
 struct lt__alloc {

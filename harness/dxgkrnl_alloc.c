@@ -236,6 +236,10 @@ void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res
     return;
   for (size_t i = 0; i < n; i++)
     h[i] = list[i]->kmd;
+  /* A deferred destroy that runs after its resource was destroyed (device
+   * teardown) names no resource: the driver's resource object is gone. */
+  if (res && res->kmd_destroyed && !destroy_resource)
+    res = NULL;
   DXGKARG_DESTROYALLOCATION args = {(UINT)n, h, res ? res->kmd : NULL, {{0}}};
   args.Flags.DestroyResource = destroy_resource && res != NULL;
   uint64_t scope = res ? res->o.serial : (n && list[0]->group ? list[0]->group->serial : 0);
@@ -248,6 +252,8 @@ void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res
     forget_alloc(r, list[i]);
   if (res && !args.Flags.DestroyResource && !r->crashed)
     resource_readback(r, res, args.hResource, ddi);
+  if (args.Flags.DestroyResource)
+    res->kmd_destroyed = 1;
   if (args.Flags.DestroyResource && res->n_live == 0) {
     lt__scope s = {res->o.serial, 0, LT_OBJ_RESOURCE, res->o.handle};
     lt__check_scope(r, &s, ddi);
@@ -610,6 +616,8 @@ static void create_unmake(lt_replay *r, struct create_state *cs) {
   d.Flags.DestroyResource = cs->new_res;
   (void)lt__ddi(r, "DxgkDdiDestroyAllocation", LT_OBJ_ALLOCATION, cs->allocs[0]->o.handle,
                 cs->res ? cs->res->o.serial : cs->group->serial, ddi_destroy, &d);
+  if (cs->res && !cs->new_res && !r->crashed)
+    resource_readback(r, cs->res, d.hResource, "DxgkDdiDestroyAllocation");
 }
 
 /* Publishes the created allocations: kernel handles, maps, resource lists.
