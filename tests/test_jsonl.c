@@ -492,6 +492,8 @@ static void test_line_limit_write(void **state) {
   unlink(tmp_path("err.txt"));
   unlink(tmp_path("out.jsonl"));
   rmdir(tmpdir);
+}
+
 /* The resource-level private data size of alloc_create (resource_data):
  * parsed, written in its canonical place, omitted when 0 (none), and kept
  * byte for byte through the binary form and back. */
