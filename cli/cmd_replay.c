@@ -86,6 +86,24 @@ static void summary_counts(FILE *out, const lt_findings *fs) {
     fputs(")", out);
 }
 
+/* Notes (not findings): what the driver relies on that a reviewer should see. */
+static void print_notes_json(const lt_replay *r) {
+  size_t n = 0;
+  const lt_note *nt = lt_replay_notes(r, &n);
+  printf("\"notes\":[");
+  for (size_t i = 0; i < n; i++) {
+    printf("%s{\"kind\":", i ? "," : "");
+    lt_json_write_string(stdout, nt[i].kind);
+    printf(",\"ddi\":");
+    lt_json_write_string(stdout, nt[i].ddi);
+    printf(",\"event\":%" PRIu64 ",\"count\":%" PRIu64 ",\"message\":", nt[i].event,
+           nt[i].count);
+    lt_json_write_string(stdout, nt[i].message);
+    putchar('}');
+  }
+  printf("],");
+}
+
 static void print_json(const struct replay_cli *c, const char *path, const lt_reader *rd,
                        const lt_replay *r, const char *diag, double secs) {
   const lt_header *h = lt_reader_header(rd);
@@ -108,7 +126,9 @@ static void print_json(const struct replay_cli *c, const char *path, const lt_re
       putchar(',');
     lt_finding_write_json(stdout, &fs->items[i]);
   }
-  printf("],\"summary\":{\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64 ",\"total\":%" PRIu64
+  printf("],");
+  print_notes_json(r);
+  printf("\"summary\":{\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64 ",\"total\":%" PRIu64
          ",\"kept\":%zu,\"seconds\":%.3f,\"events_per_second\":%.0f",
          fs->errors, fs->warnings, fs->total, fs->n, secs, secs > 0 ? events / secs : 0.0);
   if (diag) {
@@ -123,6 +143,11 @@ static void print_text(const struct replay_cli *c, const char *path, const lt_re
   if (!c->quiet)
     for (size_t i = 0; i < fs->n; i++)
       lt_finding_write_text(stdout, &fs->items[i], path);
+  size_t n = 0;
+  const lt_note *nt = lt_replay_notes(r, &n);
+  for (size_t i = 0; !c->quiet && i < n; i++)
+    printf("NOTE: lifetrace: %s [event %" PRIu64 ", %" PRIu64 " time(s)]\n", nt[i].message,
+           nt[i].event, nt[i].count);
   printf("SUMMARY: lifetrace: %" PRIu64 " error(s), %" PRIu64 " warning(s) in %s [%s policy, %s]",
          fs->errors, fs->warnings, path, lt_policy_name(c->policy),
          c->mp->Name ? c->mp->Name : "?");

@@ -84,6 +84,7 @@ static void decode_event(const Lifetrace__Event *p, mev *e) {
   e->source = p->source;
   e->site = p->site;
   e->nth = p->nth;
+  e->resource_data = p->resource_data;
   e->new_resource = p->new_resource != 0;
   e->shared = p->shared != 0;
   e->rundown = p->rundown != 0;
@@ -144,6 +145,7 @@ static void encode_event(lt_mutator *m, size_t k, const mev *e) {
   p->source = e->source;
   p->site = (Lifetrace__FaultSite)e->site;
   p->nth = e->nth;
+  p->resource_data = e->resource_data;
   p->new_resource = e->new_resource;
   p->shared = e->shared;
   p->rundown = e->rundown;
@@ -475,6 +477,19 @@ static void tweak_alloc(mrng *r, mallocinfo *a) {
   }
 }
 
+/* Sets, clears or resizes the resource-level private data of a create. */
+static void tweak_resource_data(mrng *r, mev *e) {
+  static const uint32_t sizes[] = {8, 16, 64, 256, 4096, 65536, 65537};
+  if (e->resource_data == 0)
+    e->resource_data = sizes[mrng_below(r, sizeof sizes / sizeof sizes[0])];
+  else if (mrng_pct(r, 30))
+    e->resource_data = 0;
+  else if (mrng_pct(r, 50))
+    e->resource_data = e->resource_data * 2 + 1;
+  else
+    e->resource_data = e->resource_data / 2;
+}
+
 static int op_tweak(lt_mutator *m, mtrace *t) {
   mrng *r = &m->rng;
   long i = pick_event(t, r, NULL);
@@ -483,7 +498,9 @@ static int op_tweak(lt_mutator *m, mtrace *t) {
   mev *e = &t->ev[i];
   switch (e->op) {
   case LIFETRACE__OP__ALLOC_CREATE:
-    if (e->n_allocs && mrng_pct(r, 85))
+    if (mrng_pct(r, 20))
+      tweak_resource_data(r, e);
+    else if (e->n_allocs && mrng_pct(r, 85))
       tweak_alloc(r, &e->allocs[mrng_below(r, e->n_allocs)]);
     else if (e->n_allocs > 1)
       e->n_allocs--;

@@ -33,6 +33,7 @@ typedef struct mev {
   int op;
   uint64_t pid, device, context, resource, fence, alloc;
   uint32_t node, segment, source, site, nth;
+  uint32_t resource_data; /* alloc_create: resource-level private data bytes */
   uint8_t new_resource, shared, rundown, destroy_resource, assume_not_in_use, synchronous;
   uint8_t n_allocs, n_handles, n_refs;
   mallocinfo allocs[MX_LIST];

@@ -400,6 +400,8 @@ static int gen_alloc_create(mmodel *m, mrng *r, mev *e) {
   } else if (mode >= 80 && (res = lt__mm_pick_live(m, r, MK_RESOURCE, 0)) != NULL) {
     e->resource = res->handle; /* add allocations to an existing resource */
   }
+  if (e->resource && mrng_pct(r, 30)) /* resource-level private data */
+    e->resource_data = 16u << mrng_below(r, 8);
   e->n_allocs = (uint8_t)pick_count(r);
   for (size_t i = 0; i < e->n_allocs; i++)
     gen_allocinfo(m, r, &e->allocs[i]);

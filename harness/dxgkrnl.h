@@ -107,6 +107,7 @@ struct lt__resource {
   lt__alloc *allocs; /* live member allocations, via res_next */
   uint32_t n_live;
   int shared;
+  int kmd_destroyed; /* a DestroyAllocation with DestroyResource returned for it */
 };
 
 struct lt__alloc {
@@ -173,6 +174,8 @@ struct lt_replay {
   lt_pool *pool;
   lt_gpu *gpu;
   lt_findings findings;
+  lt_note notes[LT_REPLAY_MAX_NOTES];
+  size_t n_notes;
   lt__handle_table kht;
   lt__u64map devices, contexts, resources, allocs;
   lt__u64map kmd_allocs; /* KMD hAllocation -> live lt__alloc */
@@ -206,6 +209,8 @@ void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, .
     LT_PRINTF(5, 6);
 void lt__finding_at(lt_replay *r, lt_finding *f);
 void lt__finding_describe(lt_finding *f, const lt__obj *o);
+void lt__note(lt_replay *r, const char *kind, const char *ddi, const char *fmt, ...)
+    LT_PRINTF(4, 5);
 void lt__hist(lt_replay *r, lt__obj *o);
 uint64_t lt__serial(lt_replay *r);
 int lt__pool_fault(lt_replay *r, const char *ddi, int sig, uintptr_t fault_addr);

@@ -8,6 +8,9 @@
 
 #define MAX_LIST 256 /* allocations per call the simulator accepts */
 #define SMALL_LIST 16 /* handle arrays up to this size live on the stack */
+/* Largest resource-level private data the simulated runtime sends (bytes); a
+ * create asking for more is refused like one with too many allocations. */
+#define MAX_RESOURCE_DATA (1u << 20)
 
 /* ---- DDI thunks ------------------------------------------------------------ */
 
@@ -137,6 +140,64 @@ static void close_all_bindings(lt_replay *r, lt__alloc **list, size_t n) {
   }
 }
 
+/* ---- hResource read back (in/out in CreateAllocation and DestroyAllocation) -- */
+
+/* What h is, if it is the driver handle of a live object other than res. */
+static const char *other_live_object(lt_replay *r, const lt__resource *res, HANDLE h) {
+  lt__alloc *a = lt__u64map_get(&r->kmd_allocs, (uintptr_t)h);
+  if (a != NULL && !a->kmd_destroyed)
+    return "allocation";
+  const lt__u64map *maps[] = {&r->resources, &r->devices, &r->contexts};
+  const char *names[] = {"resource", "device", "context"};
+  for (int m = 0; m < 3; m++)
+    for (size_t i = 0; i < maps[m]->cap; i++) {
+      lt__obj *o = maps[m]->slots[i].val;
+      if (o == NULL || o->state != ST_LIVE || o == &res->o)
+        continue;
+      HANDLE kmd = m == 0 ? ((lt__resource *)o)->kmd
+                          : m == 1 ? ((lt__device *)o)->kmd : ((lt__context *)o)->kmd;
+      if (kmd == h)
+        return names[m];
+    }
+  return NULL;
+}
+
+/* Reads back hResource after a call that leaves the resource alive (a
+ * DestroyAllocation without DestroyResource, a CreateAllocation adding to
+ * it): the driver may change it (the DDI pages allow it), and the new value
+ * is the resource's driver handle from now on. A write is a cast-away-const
+ * (DestroyAllocation) the driver relies on: a note. The value is checked as
+ * any published handle: NULL (once there was one), a freed pool block or
+ * another live object's handle is miniport-bad-status. A freed block is
+ * reported even when the value did not change: the driver released the
+ * object that dxgkrnl still names. */
+static void resource_readback(lt_replay *r, lt__resource *res, HANDLE out, const char *ddi) {
+  HANDLE old = res->kmd;
+  const char *other = NULL, *outer = r->cur_ddi;
+  r->cur_ddi = ddi;
+  if (out != old) {
+    lt__note(r, "hresource-changed", ddi,
+             "%s changed hResource of a resource it keeps (%s): dxgkrnl uses the new value "
+             "from now on", ddi, strcmp(ddi, "DxgkDdiDestroyAllocation") == 0
+                                     ? "a write through the const DXGKARG_DESTROYALLOCATION"
+                                     : "allowed when allocations are added");
+    res->kmd = out;
+    if (out == NULL && old != NULL)
+      lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, &res->o,
+                  "%s changed hResource to NULL for resource 0x%llx, which it keeps", ddi,
+                  (unsigned long long)res->o.handle);
+    else if (out != NULL && (other = other_live_object(r, res, out)) != NULL)
+      lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, &res->o,
+                  "%s changed hResource of resource 0x%llx to the handle of another live %s",
+                  ddi, (unsigned long long)res->o.handle, other);
+  }
+  if (out != NULL && other == NULL && lt_pool_is_freed(r->pool, out))
+    lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, &res->o,
+                "after %s returned, hResource of resource 0x%llx (which dxgkrnl keeps) is a pool "
+                "block the driver already freed", ddi, (unsigned long long)res->o.handle);
+  r->cur_ddi = outer;
+}
+
 /* ---- the destroy engine ----------------------------------------------------------- */
 
 static void forget_alloc(lt_replay *r, lt__alloc *a) {
@@ -175,6 +236,10 @@ void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res
     return;
   for (size_t i = 0; i < n; i++)
     h[i] = list[i]->kmd;
+  /* A deferred destroy that runs after its resource was destroyed (device
+   * teardown) names no resource: the driver's resource object is gone. */
+  if (res && res->kmd_destroyed && !destroy_resource)
+    res = NULL;
   DXGKARG_DESTROYALLOCATION args = {(UINT)n, h, res ? res->kmd : NULL, {{0}}};
   args.Flags.DestroyResource = destroy_resource && res != NULL;
   uint64_t scope = res ? res->o.serial : (n && list[0]->group ? list[0]->group->serial : 0);
@@ -185,6 +250,10 @@ void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res
   r->cur_ddi = ddi;
   for (size_t i = 0; i < n; i++)
     forget_alloc(r, list[i]);
+  if (res && !args.Flags.DestroyResource && !r->crashed)
+    resource_readback(r, res, args.hResource, ddi);
+  if (args.Flags.DestroyResource)
+    res->kmd_destroyed = 1;
   if (args.Flags.DestroyResource && res->n_live == 0) {
     lt__scope s = {res->o.serial, 0, LT_OBJ_RESOURCE, res->o.handle};
     lt__check_scope(r, &s, ddi);
@@ -549,7 +618,7 @@ struct create_state {
  * resolved; returns 0 when the event must be dropped. */
 static int create_validate(lt_replay *r, const lt_event *ev, struct create_state *cs) {
   cs->n = ev->n_allocs;
-  if (cs->n == 0 || cs->n > MAX_LIST)
+  if (cs->n == 0 || cs->n > MAX_LIST || ev->resource_data > MAX_RESOURCE_DATA)
     return 0;
   if (ev->device && (cs->dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0)) == NULL)
     return 0;
@@ -674,6 +743,8 @@ static void create_unmake(lt_replay *r, struct create_state *cs) {
   d.Flags.DestroyResource = cs->new_res;
   (void)lt__ddi(r, "DxgkDdiDestroyAllocation", LT_OBJ_ALLOCATION, cs->allocs[0]->o.handle,
                 cs->res ? cs->res->o.serial : cs->group->serial, ddi_destroy, &d);
+  if (cs->res && !cs->new_res && !r->crashed)
+    resource_readback(r, cs->res, d.hResource, "DxgkDdiDestroyAllocation");
 }
 
 /* Publishes the created allocations: kernel handles, maps, resource lists.
@@ -744,6 +815,21 @@ static int create_open(lt_replay *r, struct create_state *cs, lt__alloc **made) 
   return 0;
 }
 
+/* The resource-level private driver data the UMD sends with a create
+ * (resource_data bytes): deterministic content, different per resource and
+ * per call, so a driver that keeps a stale copy holds different bytes. */
+static unsigned char *resource_blob(const lt_event *ev, uint64_t call) {
+  unsigned char *blob = lt_malloc(ev->resource_data);
+  if (blob == NULL)
+    return NULL;
+  uint64_t x = ev->resource * 0x9e3779b97f4a7c15ull + call;
+  for (uint32_t i = 0; i < ev->resource_data; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    blob[i] = (unsigned char)(x >> 56);
+  }
+  return blob;
+}
+
 static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs) {
   for (size_t i = 0; i < cs->n; i++) {
     if ((cs->allocs[i] = new_alloc(r, ev, ev->allocs[i], cs->dev)) == NULL)
@@ -752,7 +838,10 @@ static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs
     cs->info[i].pPrivateDriverData = a->priv;
     cs->info[i].PrivateDriverDataSize = sizeof a->priv;
   }
-  DXGKARG_CREATEALLOCATION args = {NULL, 0, (UINT)cs->n, cs->info, NULL, {{0}}};
+  unsigned char *blob = NULL;
+  if (ev->resource_data && (blob = resource_blob(ev, r->cur_event)) == NULL)
+    return LT_ENOMEM;
+  DXGKARG_CREATEALLOCATION args = {blob, ev->resource_data, (UINT)cs->n, cs->info, NULL, {{0}}};
   args.Flags.Resource = ev->resource != 0;
   HANDLE res_in = cs->res ? cs->res->kmd : NULL;
   args.hResource = res_in;
@@ -761,11 +850,14 @@ static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs
                         cs->res ? LT_OBJ_RESOURCE : LT_OBJ_ALLOCATION,
                         cs->res ? cs->res->o.handle : cs->allocs[0]->o.handle, scope, ddi_create,
                         &args);
+  lt_free(blob);
   if (st == LT_DDI_CRASHED)
     return LT_EINVAL;
   if (!create_outputs_ok(r, cs, st, &args, res_in))
     return LT_EINVAL;
-  if (cs->res)
+  if (cs->res && !cs->new_res)
+    resource_readback(r, cs->res, args.hResource, "DxgkDdiCreateAllocation");
+  else if (cs->res)
     cs->res->kmd = args.hResource;
   return 0;
 }

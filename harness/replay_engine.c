@@ -383,6 +383,32 @@ int lt_replay_finish(lt_replay *r) {
 }
 
 const lt_findings *lt_replay_findings(const lt_replay *r) { return &r->findings; }
+
+const lt_note *lt_replay_notes(const lt_replay *r, size_t *n) {
+  *n = r->n_notes;
+  return r->notes;
+}
+
+/* Records a note (see lt_note) at the current event: the first of each
+ * (kind, DDI) keeps its event and message, later ones only count. */
+void lt__note(lt_replay *r, const char *kind, const char *ddi, const char *fmt, ...) {
+  for (size_t i = 0; i < r->n_notes; i++)
+    if (strcmp(r->notes[i].kind, kind) == 0 && strcmp(r->notes[i].ddi, ddi) == 0) {
+      r->notes[i].count++;
+      return;
+    }
+  if (r->n_notes == LT_REPLAY_MAX_NOTES)
+    return;
+  lt_note *nt = &r->notes[r->n_notes++];
+  nt->kind = kind;
+  snprintf(nt->ddi, sizeof nt->ddi, "%s", ddi);
+  nt->event = r->cur_event;
+  nt->count = 1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(nt->message, sizeof nt->message, fmt, ap);
+  va_end(ap);
+}
 uint64_t lt_replay_events(const lt_replay *r) { return r->n_events; }
 
 void lt_replay_free(lt_replay *r) {

@@ -494,6 +494,48 @@ static void test_line_limit_write(void **state) {
   rmdir(tmpdir);
 }
 
+/* The resource-level private data size of alloc_create (resource_data):
+ * parsed, written in its canonical place, omitted when 0 (none), and kept
+ * byte for byte through the binary form and back. */
+static void test_resource_data_round_trip(void **state) {
+  const char *line = "{\"op\": \"alloc_create\", \"device\": 1, \"resource\": 32, "
+                     "\"resource_data\": 4097, \"allocs\": [{\"alloc\": 256, \"size\": 4096}]}";
+  char path[] = "/tmp/lt-test-resdata-XXXXXX";
+  lt_event *ev = parse_ok(line, 1);
+  lt_header *h = NULL;
+  lt_writer *w = NULL;
+  lt_reader *rd = NULL;
+  const lt_event *back = NULL;
+  lt_diag diag;
+  char err[256];
+  (void)state;
+
+  assert_int_equal(ev->resource_data, 4097);
+  assert_formats(ev, line);
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  const char *hl = "{\"lifetrace\": 1, \"source\": \"t\", \"ends\": \"teardown\", \"segments\": []}";
+  assert_int_equal(lt_jsonl_parse_header(hl, strlen(hl), 1, &h, err, sizeof err), 0);
+  assert_int_equal(lt_writer_open(&w, path, LT_FORMAT_BINARY, h), 0);
+  assert_int_equal(lt_writer_put(w, ev), 0);
+  assert_int_equal(lt_writer_close(w), 0);
+  assert_int_equal(lt_reader_open(&rd, path, 1, &diag), 0);
+  assert_int_equal(lt_reader_format(rd), LT_FORMAT_BINARY);
+  assert_int_equal(lt_reader_next(rd, &back, &diag), 0);
+  assert_int_equal(back->resource_data, 4097);
+  assert_formats(back, line);
+  lt_reader_free(rd);
+  unlink(path);
+  lt_header_free(h);
+  ev->resource_data = 0;
+  assert_formats(ev, "{\"op\": \"alloc_create\", \"device\": 1, \"resource\": 32, "
+                     "\"allocs\": [{\"alloc\": 256, \"size\": 4096}]}");
+  lt_event_free(ev);
+  (void)parse_err("{\"op\": \"alloc_create\", \"resource_data\": -1}", 1, err, sizeof err);
+  assert_non_null(strstr(err, "resource_data"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_canonical_lines_round_trip, setup, teardown),
@@ -512,6 +554,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_line_limit_read, setup, teardown),
       cmocka_unit_test_setup_teardown(test_line_limit_write, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_resource_data_round_trip, setup, teardown),
   };
   return cmocka_run_group_tests_name("jsonl", tests, NULL, NULL);
 }

@@ -196,6 +196,43 @@ static void test_bug_shapes_appear(void **state) {
   assert_true(fault_before_create);
 }
 
+/* The resource-level private data of alloc_create is set (a blob the seed
+ * lacks), changed, cleared, and reaches a create that adds to a resource
+ * (where a driver replaces its old blob). */
+static void test_resource_data_is_mutated(void **state) {
+  static uint8_t a[MAXLEN], out[MAXLEN];
+  int set_on_add = 0, cleared = 0, input_had = 0;
+  uint32_t sizes_seen = 0;
+  size_t n = seed_len;
+  memcpy(a, seed_buf, n);
+  for (uint32_t seed = 1; seed < 20000; seed++) {
+    size_t m = lt_mutator_mutate(*state, a, n, out, sizeof out, seed);
+    lt_trace *t = lt_trace_unpack(out, m);
+    if (t == NULL)
+      continue;
+    int had = 0;
+    for (size_t i = 0; i < t->n_events; i++) {
+      const lt_event *e = t->events[i];
+      if (e->op != LIFETRACE__OP__ALLOC_CREATE)
+        continue;
+      had |= e->resource_data != 0;
+      set_on_add |= e->resource && !e->new_resource && e->resource_data;
+      if (e->resource_data)
+        sizes_seen |= 1u << (__builtin_ctz(e->resource_data) & 31);
+    }
+    lt_trace_free(t);
+    cleared |= input_had && !had; /* an input with a blob lost it */
+    if (seed % 4 == 0 && m < sizeof a) {
+      memcpy(a, out, m);
+      n = m;
+      input_had = had;
+    }
+  }
+  assert_true(set_on_add);
+  assert_true(cleared);
+  assert_true(__builtin_popcount(sizes_seen) >= 3);
+}
+
 static void test_trim_drops_one_event(void **state) {
   static uint8_t out[MAXLEN];
   size_t events, accepted;
@@ -237,6 +274,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_trim_drops_one_event, setup, teardown),
       cmocka_unit_test_setup_teardown(test_check_flags_refused_events, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_leaks, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_resource_data_is_mutated, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

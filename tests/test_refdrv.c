@@ -963,9 +963,134 @@ static void test_bug10_off(void **state) { bug10_scenario(0, 0); }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- modes and named variants (move-resource, resource-blob-leak) ------------ */
+
+/* The named switches share the bugs list but are not numbered and not in
+ * "all"; move-resource-freed implies move-resource. */
+static void test_mode_option_names(void **state) {
+  NTSTATUS (*set)(const char *, const char *) = g->mp->LtSetOption;
+  (void)state;
+  assert_int_equal(set("bugs", "Move-Resource"), STATUS_SUCCESS);
+  assert_true(lt__rd_mode(RD_MODE_MOVE_RESOURCE));
+  assert_false(lt__rd_mode(RD_VARIANT_MOVE_RESOURCE_FREED));
+  for (int i = 1; i <= RD_BUG__MAX; i++)
+    assert_false(lt__rd_bug(i));
+  assert_int_equal(set("bugs", "4,move-resource-freed"), STATUS_SUCCESS);
+  assert_true(lt__rd_bug(4) && lt__rd_mode(RD_MODE_MOVE_RESOURCE) &&
+              lt__rd_mode(RD_VARIANT_MOVE_RESOURCE_FREED));
+  assert_int_equal(set("bugs", "all"), STATUS_SUCCESS);
+  for (int m = 0; m < RD_MODE__COUNT; m++)
+    assert_false(lt__rd_mode(m));
+  assert_int_equal(set("bugs", "resource-blob-leak"), STATUS_SUCCESS);
+  assert_true(lt__rd_mode(RD_VARIANT_RESOURCE_BLOB_LEAK));
+  assert_int_equal(set("bugs", "move-resources"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(set("bugs", "none"), STATUS_SUCCESS);
+  assert_int_equal(g->mp->DxgkDdiStopDevice(g->adapter), STATUS_SUCCESS);
+}
+
+/* move-resource: a group destroy does not move anything. */
+static void test_move_resource_mode_is_clean(void **state) {
+  (void)state;
+  HANDLE hRes = NULL, a[2];
+  bugs("move-resource");
+  assert_int_equal(create(1, &hRes, 2, a, 0), STATUS_SUCCESS);
+  assert_int_equal(destroy(2, a, hRes, 1), STATUS_SUCCESS);
+  stop_clean();
+}
+
+/* move-resource: a partial destroy and an add each move the resource object;
+ * the new handle comes back in hResource (through the const destroy
+ * arguments), the old block is freed, the blob moves along, and the resource
+ * is destroyed through the newest handle with nothing left. */
+static void test_move_resource_moves(void **state) {
+  (void)state;
+  HANDLE hRes = NULL, a[3], b[1], before;
+  DXGKARG_DESTROYALLOCATION da = {0};
+  bugs("move-resource");
+  assert_int_equal(create(1, &hRes, 3, a, 0), STATUS_SUCCESS);
+  before = hRes;
+  da.NumAllocations = 1;
+  da.pAllocationList = a;
+  da.hResource = hRes;
+  assert_int_equal(g->mp->DxgkDdiDestroyAllocation(g->adapter, &da), STATUS_SUCCESS);
+  assert_ptr_not_equal(da.hResource, before);
+  assert_true(lt_pool_is_freed(g->pool, before));
+  assert_true(lt_pool_is_live(g->pool, da.hResource));
+  hRes = da.hResource;
+  before = hRes;
+  assert_int_equal(create(1, &hRes, 1, b, 0), STATUS_SUCCESS);
+  assert_ptr_not_equal(hRes, before);
+  assert_int_equal(live_with_tag(RD_TAG_RESOURCE), 1);
+  assert_int_equal(live_with_tag(RD_TAG_PRIVATE), 4); /* 3 allocations + 1 resource blob */
+  da.NumAllocations = 2;
+  da.pAllocationList = a + 1;
+  da.hResource = hRes;
+  assert_int_equal(g->mp->DxgkDdiDestroyAllocation(g->adapter, &da), STATUS_SUCCESS);
+  hRes = da.hResource;
+  assert_int_equal(destroy(1, b, hRes, 1), STATUS_SUCCESS);
+  assert_int_equal(live_with_tag(RD_TAG_RESOURCE), 0);
+  stop_clean();
+}
+
+/* The variant frees the old object and hands it back: dxgkrnl's handle now
+ * names a freed block, and the final destroy through it frees it again. */
+static void test_move_resource_freed_variant(void **state) {
+  (void)state;
+  HANDLE hRes = NULL, a[2], before;
+  DXGKARG_DESTROYALLOCATION da = {0};
+  bugs("move-resource-freed");
+  assert_int_equal(create(1, &hRes, 2, a, 0), STATUS_SUCCESS);
+  before = hRes;
+  da.NumAllocations = 1;
+  da.pAllocationList = a;
+  da.hResource = hRes;
+  assert_int_equal(g->mp->DxgkDdiDestroyAllocation(g->adapter, &da), STATUS_SUCCESS);
+  assert_ptr_equal(da.hResource, before);
+  assert_true(lt_pool_is_freed(g->pool, da.hResource));
+  assert_int_equal(destroy(1, a + 1, da.hResource, 1), STATUS_SUCCESS);
+  assert_true(total_problems() > 0);
+  assert_int_equal(g->problem_tag[LT_POOL_DOUBLE_FREE], RD_TAG_RESOURCE);
+  memset(g->problems, 0, sizeof g->problems);
+  assert_int_equal(g->mp->DxgkDdiStopDevice(g->adapter), STATUS_SUCCESS);
+  g->adapter = NULL;
+}
+
+/* Adding allocations with a new resource blob replaces the copy: the old one
+ * is freed (off), or left allocated with no owner (variant on). */
+static void blob_replaced(int leak) {
+  HANDLE hRes = NULL, a[1], b[1];
+  bugs(leak ? "resource-blob-leak" : "none");
+  assert_int_equal(create(1, &hRes, 1, a, 0), STATUS_SUCCESS);
+  assert_int_equal(create(1, &hRes, 1, b, 0), STATUS_SUCCESS);
+  assert_int_equal(live_with_tag(RD_TAG_PRIVATE), 2 + 1 + (leak ? 1 : 0));
+  assert_int_equal(destroy(1, a, hRes, 0), STATUS_SUCCESS);
+  assert_int_equal(destroy(1, b, hRes, 1), STATUS_SUCCESS);
+  assert_int_equal(live_with_tag(RD_TAG_PRIVATE), leak ? 1 : 0);
+}
+
+static void test_resource_blob_replaced(void **state) {
+  (void)state;
+  blob_replaced(0);
+  stop_clean();
+}
+
+static void test_resource_blob_leak_variant(void **state) {
+  (void)state;
+  blob_replaced(1);
+  assert_int_equal(g->mp->DxgkDdiStopDevice(g->adapter), STATUS_SUCCESS);
+  g->adapter = NULL;
+  assert_int_equal(lt_pool_live_blocks(g->pool), 1); /* the dropped blob */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_group_destroy),
+      T(test_mode_option_names),
+      T(test_move_resource_mode_is_clean),
+      T(test_move_resource_moves),
+      T(test_move_resource_freed_variant),
+      T(test_resource_blob_replaced),
+      T(test_resource_blob_leak_variant),
       T(test_individual_then_resource_only),
       T(test_individual_without_hresource),
       T(test_destroy_resource_without_hresource),

@@ -208,6 +208,48 @@ static void resource_destroy(RD_ADAPTER *pAdapter, RD_RESOURCE *pResource) {
   lt__rd_resource_free(pResource);
 }
 
+/* Mode "move-resource": moves a resource to a new object sized for its
+ * current allocations (a driver that shrinks or grows its resource object)
+ * and frees the old one. Returns the object that now stands for the
+ * resource: the new one, or the old one when the new block cannot be had
+ * (keeping it is always legal). The blob moves with it. */
+static RD_RESOURCE *resource_move(RD_ADAPTER *pAdapter, RD_RESOURCE *pOld) {
+  RD_RESOURCE *pNew;
+  KIRQL OldIrql;
+
+  pNew = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof *pNew, RD_TAG_RESOURCE);
+  if (pNew == NULL)
+    return pOld;
+  OldIrql = RdLockAdapter(pAdapter);
+  lt__rd_unlink_flagged(&pAdapter->ResourceList, &pOld->AdapterLink, &pOld->Listed);
+  pNew->cAllocations = pOld->cAllocations;
+  pNew->pPrivateData = pOld->pPrivateData;
+  pNew->PrivateDataSize = pOld->PrivateDataSize;
+  RdInsertTailList(&pAdapter->ResourceList, &pNew->AdapterLink);
+  pNew->Listed = RD_SIG_LISTED;
+  if (pOld->cAllocations != 0) {
+    for (RD_LIST_ENTRY *e = pAdapter->AllocationList.Flink; e != &pAdapter->AllocationList;
+         e = e->Flink) {
+      RD_ALLOCATION *pAllocation = RD_CONTAINING_RECORD(e, RD_ALLOCATION, AdapterLink);
+      if (pAllocation->pResource == pOld)
+        pAllocation->pResource = pNew;
+    }
+  }
+  RdUnlockAdapter(pAdapter, OldIrql);
+  ExFreePoolWithTag(pOld, RD_TAG_RESOURCE);
+  return pNew;
+}
+
+/* The hResource to hand back after the resource was moved: the new object,
+ * or (seeded variant "move-resource-freed") the old one it just freed. */
+static HANDLE moved_handle(RD_RESOURCE *pOld, RD_RESOURCE *pNew) {
+  /* Seeded variant move-resource-freed: keeps handing back the handle
+   * dxgkrnl passed in, which now names a freed block. */
+  if (lt__rd_mode(RD_VARIANT_MOVE_RESOURCE_FREED))
+    return pOld;
+  return pNew;
+}
+
 /* Destroys the allocations made so far by a failing create. With ClearHandles
  * the caller's hAllocation entries are reset so that nothing is published. */
 static void rollback_allocations(RD_ADAPTER *pAdapter, DXGK_ALLOCATIONINFO *pInfo, UINT Count,
@@ -293,7 +335,12 @@ NTSTATUS lt__rd_create_allocation(HANDLE hAdapter, DXGKARG_CREATEALLOCATION *pCr
 
   if (pResource != NULL) {
     pBlob = resource_swap_blob(pAdapter, pResource, pBlob, pCreate->PrivateDriverDataSize);
+    /* Seeded variant resource-blob-leak: the old blob is dropped, not freed. */
+    if (lt__rd_mode(RD_VARIANT_RESOURCE_BLOB_LEAK))
+      pBlob = NULL;
     pCreate->hResource = pResource;
+    if (!NewResource && lt__rd_mode(RD_MODE_MOVE_RESOURCE))
+      pCreate->hResource = moved_handle(pResource, resource_move(pAdapter, pResource));
   }
 
 out:
@@ -367,5 +414,11 @@ NTSTATUS lt__rd_destroy_allocation(HANDLE hAdapter, const DXGKARG_DESTROYALLOCAT
   }
   if (ReleaseResource)
     resource_destroy(pAdapter, pResource);
+  else if (pResource != NULL && Count != 0 && lt__rd_mode(RD_MODE_MOVE_RESOURCE))
+    /* Allocations left the resource: it moves, and the new handle goes back
+     * through hResource, which the WDK declares const (the DDI page allows
+     * the change; lifetrace notes the write). */
+    ((DXGKARG_DESTROYALLOCATION *)pDestroy)->hResource =
+        moved_handle(pResource, resource_move(pAdapter, pResource));
   return STATUS_SUCCESS;
 }

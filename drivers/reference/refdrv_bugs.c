@@ -3,7 +3,9 @@
  * Each seeded bug is a faithful code path of one pattern of
  * wddm-contract.md §3, taken only when its bit is set. The set is process
  * wide (the option has no adapter), off by default, and changed with
- * LtSetOption("bugs", "1,p13,p19-resource-double-release").
+ * LtSetOption("bugs", "1,p13,p19-resource-double-release"). The same list
+ * takes the named mode "move-resource" and the named variants
+ * "move-resource-freed" and "resource-blob-leak" (never part of "all").
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -32,10 +34,27 @@ static const rd_bug_name bug_names[] = {
     {RD_BUG_P19_RESOURCE_DOUBLE_RELEASE, "p19", "p19-resource-double-release"},
 };
 
+/* Modes and variants, by name only; bit RD_BUG__MAX + 1 + mode of the mask.
+ * "move-resource-freed" implies "move-resource". */
+static const struct {
+  const char *Name;
+  uint32_t Mask;
+} mode_names[] = {
+    {"move-resource", 1u << (RD_BUG__MAX + 1 + RD_MODE_MOVE_RESOURCE)},
+    {"move-resource-freed", (1u << (RD_BUG__MAX + 1 + RD_MODE_MOVE_RESOURCE)) |
+                                (1u << (RD_BUG__MAX + 1 + RD_VARIANT_MOVE_RESOURCE_FREED))},
+    {"resource-blob-leak", 1u << (RD_BUG__MAX + 1 + RD_VARIANT_RESOURCE_BLOB_LEAK)},
+};
+
 static uint32_t enabled_bugs;
 
 BOOLEAN lt__rd_bug(int bug) {
   return bug >= 1 && bug <= RD_BUG__MAX && (enabled_bugs & (1u << bug)) != 0;
+}
+
+BOOLEAN lt__rd_mode(int mode) {
+  return mode >= 0 && mode < RD_MODE__COUNT &&
+         (enabled_bugs & (1u << (RD_BUG__MAX + 1 + mode))) != 0;
 }
 
 /* One token: a number, a pattern id or a full name (any case). Returns the
@@ -58,6 +77,9 @@ static long token_mask(const char *tok, size_t len) {
   for (size_t i = 0; i < sizeof bug_names / sizeof bug_names[0]; i++)
     if (strcasecmp(buf, bug_names[i].Pattern) == 0 || strcasecmp(buf, bug_names[i].Name) == 0)
       return 1L << bug_names[i].Id;
+  for (size_t i = 0; i < sizeof mode_names / sizeof mode_names[0]; i++)
+    if (strcasecmp(buf, mode_names[i].Name) == 0)
+      return (long)mode_names[i].Mask;
   return -1;
 }
 

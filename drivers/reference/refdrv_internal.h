@@ -252,8 +252,25 @@ enum rd_bug {
   RD_BUG__MAX = 10
 };
 
+/* Named switches of the same option list that are not numbered (so "all",
+ * the numbers 1-10 and the benchmarks keep their meaning). A mode is legal
+ * behaviour; a variant is a seeded bug that is switched on by name only. */
+enum rd_mode {
+  RD_MODE_MOVE_RESOURCE = 0,      /* "move-resource": reallocate the resource object
+                                     when its allocations change, return the new
+                                     hResource (legal) */
+  RD_VARIANT_MOVE_RESOURCE_FREED, /* "move-resource-freed": the same move, but hand
+                                     back the old, freed object (seeded) */
+  RD_VARIANT_RESOURCE_BLOB_LEAK,  /* "resource-blob-leak": adding allocations with a
+                                     new resource blob drops the old one unfreed
+                                     (seeded) */
+  RD_MODE__COUNT
+};
+
 /* Whether seeded bug `bug` is switched on. */
 BOOLEAN lt__rd_bug(int bug);
+/* Whether a named mode or variant is switched on. */
+BOOLEAN lt__rd_mode(int mode);
 /* Parses a "bugs" option value and switches exactly those bugs on. */
 NTSTATUS lt__rd_set_bugs(const char *Value);
 

@@ -53,6 +53,22 @@ LT_MUST_CHECK int lt_replay_event(lt_replay *r, const lt_event *ev);
 /* Ends the trace: teardown or window semantics, leak checks, adapter stop. */
 LT_MUST_CHECK int lt_replay_finish(lt_replay *r);
 const lt_findings *lt_replay_findings(const lt_replay *r);
+
+/* A note: something the driver did that is allowed but that a reviewer should
+ * know the driver relies on (e.g. writing the const DXGKARG_DESTROYALLOCATION's
+ * hResource). Not a finding: notes never change the verdict. One entry per
+ * (kind, DDI), counted. */
+typedef struct lt_note {
+  const char *kind; /* static string, e.g. "hresource-changed" */
+  char ddi[48];
+  uint64_t event;   /* first event where it happened */
+  uint64_t count;
+  char message[192];
+} lt_note;
+#define LT_REPLAY_MAX_NOTES 8
+/* The run's notes (owned by the engine, valid until lt_replay_free); *n is
+ * their number. */
+const lt_note *lt_replay_notes(const lt_replay *r, size_t *n);
 uint64_t lt_replay_events(const lt_replay *r);
 void lt_replay_free(lt_replay *r);
 

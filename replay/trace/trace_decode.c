@@ -320,6 +320,7 @@ static int field(cur *c, unsigned f, unsigned w, dec *d) {
     ev->site = (Lifetrace__FaultSite)v;
     return rc;
   case 24: return get_u32(c, w, &ev->nth);
+  case 25: return get_u32(c, w, &ev->resource_data);
   case 5:
   case 13:
   case 14:

@@ -310,6 +310,7 @@ static void event_line(lt__sb *s, const lt_event *ev, int64_t index) {
   key_bool(s, "new_resource", ev->new_resource);
   key_bool(s, "shared", ev->shared);
   key_bool(s, "rundown", ev->rundown);
+  key_value(s, "resource_data", ev->resource_data);
   put_lists(s, ev);
   put_odd_lists(s, ev);
   key_bool(s, "destroy_resource", ev->destroy_resource);
@@ -833,6 +834,7 @@ static const struct field event_fields[] = {
     {"pid", F_U64, EV(pid)},
     {"refs", F_REFS, 0},
     {"resource", F_U64, EV(resource)},
+    {"resource_data", F_U32, EV(resource_data)},
     {"rundown", F_BOOL, EV(rundown)},
     {"segment", F_U32, EV(segment)},
     {"shared", F_BOOL, EV(shared)},
