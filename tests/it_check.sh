@@ -142,6 +142,25 @@ if ls "$src"/corpus/regressions/*/*.expected.json >/dev/null 2>&1; then
   check "corpus/regressions SARIF validates" validate_sarif corpus.sarif
 fi
 
+# 5. a driver that changes hResource of a resource it keeps (issue 11): a note in
+#    the text and in --json, never a finding; none when it does not
+t="$src/corpus/regressions/clean/move-resource-audit.jsonl"
+if [ -r "$t" ]; then
+  "$tool" replay --bugs move-resource "$t" >moved.out 2>&1
+  check "hResource moved: exit 0" test $? = 0
+  check "hResource moved: a NOTE names DestroyAllocation" has moved.out \
+    "NOTE: lifetrace: DxgkDdiDestroyAllocation changed hResource of a resource it keeps"
+  check "hResource moved: no error" has moved.out "SUMMARY: lifetrace: 0 error(s), 0 warning(s)"
+  "$tool" replay --json --bugs move-resource "$t" >moved.json 2>/dev/null
+  check "hResource moved: --json carries the notes" "$py" -c '
+import json, sys
+d = json.load(open("moved.json"))
+n = [x for x in d["notes"] if x["kind"] == "hresource-changed"]
+sys.exit(0 if {x["ddi"] for x in n} == {"DxgkDdiDestroyAllocation", "DxgkDdiCreateAllocation"} and not d["findings"] else 1)'
+  "$tool" replay "$t" >kept.out 2>&1
+  check "hResource kept: no note" test "$(grep -c NOTE: kept.out)" = 0
+fi
+
 [ -n "$skipped" ] && echo "skipped parts (tool or ../shared missing):$(echo $skipped | tr ' ' '\n' | sort -u | tr '\n' ' ')"
 echo "it_check: $fails failure(s)"
 [ $fails = 0 ]
