@@ -240,7 +240,58 @@ void *lt__want(lt_replay *r, int type, uint64_t handle, int destroy);
 /* dxgkrnl_ddi.c: every DDI call goes through the guard (crash, deadlock,
  * pool attribution, stale-reference and leak oracles). */
 #define LT_DDI_CRASHED ((NTSTATUS)0xDEADDEADu)
+/* The replay whose DDI runs on this thread, for the DxgkCb* callbacks
+ * (dxgkrnl_callbacks.c), which get no other context. */
+extern _Thread_local lt_replay *lt__current;
+/* Fills r->iface, the DXGKRNL_INTERFACE of DxgkDdiStartDevice. */
+void lt__callbacks_init(lt_replay *r);
+/* A pool tag as four characters, '?' for the non-printable ones. */
+void lt__tag_text(uint32_t tag, char out[5]);
+/* The stale-reference oracle's LtEnumReferencedAllocations callback
+ * (dxgkrnl_oracles.c); data is its walk's context. */
+void lt__stale_report(void *data, HANDLE h, const char *where);
+
 typedef NTSTATUS (*lt__ddi_fn)(lt_replay *r, void *arg);
+
+/* The DDI call sites (dxgkrnl_ddi.c), one per DDI, for lt__ddi: the only
+ * code that calls into the miniport's table. arg is the DDI's argument
+ * structure, or for a DDI on a device or context one of these: */
+struct lt__dev_call {
+  HANDLE dev;
+  void *args;
+};
+
+struct lt__render_call {
+  HANDLE ctx;
+  DXGKARG_RENDER args;
+};
+
+struct lt__ctx_call {
+  HANDLE dev;
+  DXGKARG_CREATECONTEXT args;
+};
+
+NTSTATUS lt__ddi_create_allocation(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_open_allocation(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_close_allocation(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_destroy_allocation(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_build_paging_buffer(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_render(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_submit_command(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_interrupt_and_dpc(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_lock(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_unlock(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_set_vidpn_source_address(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_reset_from_timeout(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_restart_from_timeout(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_create_device(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_destroy_device(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_create_context(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_destroy_context(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_stop_device(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_start_device(lt_replay *r, void *arg);
+NTSTATUS lt__ddi_enum_referenced_allocations(lt_replay *r, void *arg);
+
 NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, uint64_t scope,
                  lt__ddi_fn fn, void *arg);
 void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi);

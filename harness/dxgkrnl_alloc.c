@@ -14,29 +14,6 @@
 
 /* ---- DDI thunks ------------------------------------------------------------ */
 
-static NTSTATUS ddi_create(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiCreateAllocation(r->adapter, arg);
-}
-
-struct dev_call {
-  HANDLE dev;
-  void *args;
-};
-
-static NTSTATUS ddi_open(lt_replay *r, void *arg) {
-  struct dev_call *c = arg;
-  return r->mp->DxgkDdiOpenAllocation(c->dev, c->args);
-}
-
-static NTSTATUS ddi_close(lt_replay *r, void *arg) {
-  struct dev_call *c = arg;
-  return r->mp->DxgkDdiCloseAllocation(c->dev, c->args);
-}
-
-static NTSTATUS ddi_destroy(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiDestroyAllocation(r->adapter, arg);
-}
-
 static void bad_status(lt_replay *r, lt__obj *o, const char *fmt, const void *p, int i) {
   lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, o, fmt, p, i);
 }
@@ -90,9 +67,9 @@ void lt__close_bindings(lt_replay *r, lt__device *dev, lt__binding **b, size_t n
   for (size_t i = 0; i < n; i++)
     h[i] = b[i]->kmd;
   DXGKARG_CLOSEALLOCATION args = {(UINT)n, h};
-  struct dev_call c = {dev->kmd, &args};
+  struct lt__dev_call c = {dev->kmd, &args};
   (void)lt__ddi(r, "DxgkDdiCloseAllocation", LT_OBJ_DEVICE, dev->o.handle, dev->o.serial,
-                ddi_close, &c);
+                lt__ddi_close_allocation, &c);
   const char *outer = r->cur_ddi;
   r->cur_ddi = "DxgkDdiCloseAllocation";
   for (size_t i = 0; i < n; i++)
@@ -245,7 +222,7 @@ void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res
   uint64_t scope = res ? res->o.serial : (n && list[0]->group ? list[0]->group->serial : 0);
   const char *ddi = "DxgkDdiDestroyAllocation";
   (void)lt__ddi(r, ddi, res ? LT_OBJ_RESOURCE : LT_OBJ_ALLOCATION,
-                res ? res->o.handle : (n ? list[0]->o.handle : 0), scope, ddi_destroy, &args);
+                res ? res->o.handle : (n ? list[0]->o.handle : 0), scope, lt__ddi_destroy_allocation, &args);
   const char *outer = r->cur_ddi;
   r->cur_ddi = ddi;
   for (size_t i = 0; i < n; i++)
@@ -742,7 +719,7 @@ static void create_unmake(lt_replay *r, struct create_state *cs) {
   DXGKARG_DESTROYALLOCATION d = {(UINT)cs->n, h, cs->res ? cs->res->kmd : NULL, {{0}}};
   d.Flags.DestroyResource = cs->new_res;
   (void)lt__ddi(r, "DxgkDdiDestroyAllocation", LT_OBJ_ALLOCATION, cs->allocs[0]->o.handle,
-                cs->res ? cs->res->o.serial : cs->group->serial, ddi_destroy, &d);
+                cs->res ? cs->res->o.serial : cs->group->serial, lt__ddi_destroy_allocation, &d);
   if (cs->res && !cs->new_res && !r->crashed)
     resource_readback(r, cs->res, d.hResource, "DxgkDdiDestroyAllocation");
 }
@@ -797,10 +774,10 @@ static int create_open(lt_replay *r, struct create_state *cs, lt__alloc **made) 
   }
   DXGKARG_OPENALLOCATION args = {(UINT)cs->n, oi, NULL, 0, {{0}}, 0, 0, 0};
   args.Flags.Create = 1;
-  struct dev_call c = {cs->dev->kmd, &args};
+  struct lt__dev_call c = {cs->dev->kmd, &args};
   uint64_t scope = cs->res ? cs->res->o.serial : cs->group->serial;
   NTSTATUS st = lt__ddi(r, "DxgkDdiOpenAllocation", LT_OBJ_DEVICE, cs->dev->o.handle, scope,
-                        ddi_open, &c);
+                        lt__ddi_open_allocation, &c);
   if (st == LT_DDI_CRASHED || !NT_SUCCESS(st))
     return LT_EINVAL;
   for (size_t i = 0; i < cs->n; i++) {
@@ -848,7 +825,7 @@ static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs
   uint64_t scope = cs->res ? cs->res->o.serial : cs->group->serial;
   NTSTATUS st = lt__ddi(r, "DxgkDdiCreateAllocation",
                         cs->res ? LT_OBJ_RESOURCE : LT_OBJ_ALLOCATION,
-                        cs->res ? cs->res->o.handle : cs->allocs[0]->o.handle, scope, ddi_create,
+                        cs->res ? cs->res->o.handle : cs->allocs[0]->o.handle, scope, lt__ddi_create_allocation,
                         &args);
   lt_free(blob);
   if (st == LT_DDI_CRASHED)
@@ -963,9 +940,9 @@ void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
   lt__scope *group = lt__scope_new(r, LT_OBJ_DEVICE, dev->o.handle, (uint32_t)k);
   if (group == NULL)
     return;
-  struct dev_call c = {dev->kmd, &args};
+  struct lt__dev_call c = {dev->kmd, &args};
   NTSTATUS st = lt__ddi(r, "DxgkDdiOpenAllocation", LT_OBJ_DEVICE, dev->o.handle, group->serial,
-                        ddi_open, &c);
+                        lt__ddi_open_allocation, &c);
   if (st == LT_DDI_CRASHED || !NT_SUCCESS(st)) {
     /* Nothing is bound: whatever the driver made for this call must be gone. */
     group->live = 1;

@@ -1,6 +1,8 @@
-/* The guard around every DDI call and the miniport oracles: crash and
- * deadlock detection, pool attribution, pool problems, leak scopes and stale
- * references (see dxgkrnl.h). */
+/* The DDI call sites: every call from the simulated dxgkrnl into the
+ * miniport goes through lt__ddi, which attributes pool blocks to the object
+ * the call serves, catches a crash or a hang (the replay stops: driver state
+ * is unknown after it) and a spin-lock deadlock; the one-line adapters below
+ * it (lt__ddi_*) are the only places that call a DxgkDdi* entry point. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -167,224 +169,121 @@ NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, ui
   return st;
 }
 
-static void tag_text(uint32_t tag, char out[5]) {
-  for (int i = 0; i < 4; i++) {
-    unsigned char c = (unsigned char)(tag >> (8 * i));
-    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
-  out[4] = 0;
+/* ---- the call sites: the only calls into the miniport's DDI table ----------------- */
+/* Each runs under lt__ddi's guard; arg is the DDI's argument structure
+ * unless its comment says otherwise. Adapter-level DDIs get the adapter
+ * context StartDevice returned; device- and context-level ones the driver's
+ * own handle. */
+
+/* DxgkDdiStartDevice: arg unused; hands the driver the DXGKRNL_INTERFACE. */
+NTSTATUS lt__ddi_start_device(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiStartDevice(&r->iface, &r->adapter);
 }
 
-/* Pool problem callback: every problem is a miniport finding at the event
- * being replayed, attributed to the DDI that made it. */
-void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
-  lt_replay *r = data;
-  if (r->crashed)
-    return; /* the driver's state is unknown after a crash */
-  lt_finding f;
-  memset(&f, 0, sizeof f);
-  f.severity = LT_SEV_ERROR;
-  f.created_at = -1;
-  f.object = LT_OBJ_POOL;
-  f.handle = b->addr;
-  f.pool_tag = b->tag;
-  f.bytes = b->size;
-  char tag[5];
-  tag_text(b->tag, tag);
-  const char *ddi = r->cur_ddi ? r->cur_ddi : "?";
-  switch (problem) {
-  case LT_POOL_DOUBLE_FREE:
-    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
-    snprintf(f.message, sizeof f.message,
-             "%s freed pool block %p (tag '%s', %zu bytes) that was already freed", ddi,
-             (void *)b->addr, tag, b->size);
-    break;
-  case LT_POOL_BAD_FREE:
-    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
-    snprintf(f.message, sizeof f.message,
-             "%s freed %p (tag '%s'), which is not a pool block the driver allocated", ddi,
-             (void *)b->addr, tag);
-    break;
-  case LT_POOL_TAG_MISMATCH:
-    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
-    f.severity = LT_SEV_WARNING;
-    snprintf(f.message, sizeof f.message, "%s freed pool block %p with tag '%s' (wrong tag)", ddi,
-             (void *)b->addr, tag);
-    break;
-  default:
-    f.kind = LT_F_MINIPORT_USE_AFTER_FREE;
-    snprintf(f.message, sizeof f.message,
-             "pool block %p (tag '%s', %zu bytes) was written after it was freed "
-             "(detected after %s)",
-             (void *)b->addr, tag, b->size, ddi);
-    break;
-  }
-  snprintf(f.site, sizeof f.site, "tag:%s", tag);
-  lt__finding_at(r, &f);
+/* DxgkDdiStopDevice: arg unused; the adapter's last DDI. */
+NTSTATUS lt__ddi_stop_device(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiStopDevice(r->adapter);
 }
 
-struct leak_acc {
-  uint32_t tag;
-  size_t blocks, bytes;
-  uint64_t first;
-};
-
-struct leak_scan {
-  struct leak_acc acc[8];
-  int n;
-};
-
-static void leak_collect(void *data, const lt_pool_block_info *b) {
-  struct leak_scan *s = data;
-  for (int i = 0; i < s->n; i++)
-    if (s->acc[i].tag == b->tag) {
-      s->acc[i].blocks++;
-      s->acc[i].bytes += b->size;
-      return;
-    }
-  if (s->n < 8)
-    s->acc[s->n++] = (struct leak_acc){b->tag, 1, b->size, b->addr};
+/* DxgkDdiCreateDevice: arg is a DXGKARG_CREATEDEVICE. */
+NTSTATUS lt__ddi_create_device(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiCreateDevice(r->adapter, arg);
 }
 
-static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint64_t handle,
-                         const char *ddi, const char *what) {
-  for (int i = 0; i < scan->n; i++) {
-    lt_finding f;
-    memset(&f, 0, sizeof f);
-    f.kind = LT_F_MINIPORT_LEAK;
-    f.severity = LT_SEV_ERROR;
-    f.created_at = -1;
-    f.object = object;
-    f.handle = handle;
-    f.pool_tag = scan->acc[i].tag;
-    f.bytes = scan->acc[i].bytes;
-    char tag[5];
-    tag_text(scan->acc[i].tag, tag);
-    snprintf(f.site, sizeof f.site, "tag:%s", tag);
-    snprintf(f.ddi, sizeof f.ddi, "%s", ddi ? ddi : "?");
-    lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
-    if (o)
-      lt__finding_describe(&f, o);
-    snprintf(f.message, sizeof f.message,
-             "%zu pool block(s) with tag '%s' (%zu bytes) outlive %s after %s returned",
-             scan->acc[i].blocks, tag, scan->acc[i].bytes, what, f.ddi);
-    lt__finding_at(r, &f);
-  }
+/* DxgkDdiDestroyDevice: arg is the driver's hDevice. */
+NTSTATUS lt__ddi_destroy_device(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiDestroyDevice(arg);
 }
 
-/* Checks that no pool block made for a scope's objects outlives them; moves
- * reported blocks to a "reported" scope so each leak is reported once. */
-void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi) {
-  if (r->crashed)
-    return;
-  if (ddi == NULL) /* between DDIs: name the event that ended the scope */
-    ddi = r->cur ? lt_op_name(r->cur->op) : "teardown";
-  struct leak_scan scan;
-  memset(&scan, 0, sizeof scan);
-  if (lt_pool_each_live(r->pool, s->serial, 0, leak_collect, &scan) == 0)
-    return;
-  char what[96];
-  snprintf(what, sizeof what, "%s 0x%llx", lt_object_name(s->object),
-           (unsigned long long)s->handle);
-  report_leaks(r, &scan, s->object, s->handle, ddi, what);
-  lt_pool_owner reported = {LT_OBJ_NONE, 0, r->reported_scope};
-  lt_pool_move_scope(r->pool, s->serial, &reported);
+/* DxgkDdiCreateContext: arg is a struct lt__ctx_call (device, arguments). */
+NTSTATUS lt__ddi_create_context(lt_replay *r, void *arg) {
+  struct lt__ctx_call *c = arg;
+  return r->mp->DxgkDdiCreateContext(c->dev, &c->args);
 }
 
-/* After the adapter stopped: every block not yet reported is a leak. */
-void lt__check_adapter_leaks(lt_replay *r);
-static void collect_unreported(void *data, const lt_pool_block_info *b) {
-  void **d = data;
-  lt_replay *r = d[0];
-  if (b->owner.scope != r->reported_scope)
-    leak_collect(d[1], b);
+/* DxgkDdiDestroyContext: arg is the driver's hContext. */
+NTSTATUS lt__ddi_destroy_context(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiDestroyContext(arg);
 }
 
-void lt__check_adapter_leaks(lt_replay *r) {
-  struct leak_scan scan;
-  memset(&scan, 0, sizeof scan);
-  void *d[2] = {r, &scan};
-  lt_pool_each_live(r->pool, 0, 1, collect_unreported, d);
-  report_leaks(r, &scan, LT_OBJ_NONE, 0, "DxgkDdiStopDevice", "the adapter");
+/* DxgkDdiCreateAllocation: arg is a DXGKARG_CREATEALLOCATION (hResource in/out). */
+NTSTATUS lt__ddi_create_allocation(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiCreateAllocation(r->adapter, arg);
 }
 
-struct stale_ctx {
-  lt_replay *r;
-  const char *ddi;
-  uint64_t refs;
-};
-
-static void stale_report(void *data, HANDLE h, const char *where) {
-  struct stale_ctx *c = data;
-  lt_replay *r = c->r;
-  c->refs++;
-  lt__alloc *a = h ? lt__u64map_get(&r->kmd_allocs, (uintptr_t)h) : NULL;
-  if (h == NULL || (a && !a->kmd_destroyed))
-    return;
-  if (lt__u64map_get(&r->stale_seen, (uintptr_t)h))
-    return;
-  if (lt__u64map_put(&r->stale_seen, (uintptr_t)h, (void *)1))
-    return;
-  lt_finding f;
-  memset(&f, 0, sizeof f);
-  f.kind = LT_F_MINIPORT_STALE_REFERENCE;
-  f.severity = LT_SEV_ERROR;
-  f.created_at = -1;
-  f.object = LT_OBJ_ALLOCATION;
-  f.handle = (uintptr_t)h;
-  if (a) /* a destroyed allocation the engine still remembers */
-    lt__finding_describe(&f, &a->o);
-  /* The signature names the place in the driver, not the DDI after which
-   * the walk ran: the walk is amortized, so that DDI can vary. */
-  snprintf(f.ddi, sizeof f.ddi, "LtEnumReferencedAllocations");
-  snprintf(f.site, sizeof f.site, "%s", where ? where : "?");
-  snprintf(f.message, sizeof f.message,
-           "after %s returned, driver state (%s) still references allocation %p%s",
-           c->ddi ? c->ddi : "?", f.site, h,
-           a ? ", which the driver has already destroyed" : ", which is not a live allocation");
-  lt__finding_at(r, &f);
+/* DxgkDdiOpenAllocation: arg is a struct lt__dev_call (device, arguments). */
+NTSTATUS lt__ddi_open_allocation(lt_replay *r, void *arg) {
+  struct lt__dev_call *c = arg;
+  return r->mp->DxgkDdiOpenAllocation(c->dev, c->args);
 }
 
-/* Asks the driver (when it exports the hook) which allocations its state
- * still references; each that is not live is a stale reference. */
-static NTSTATUS ddi_enum_refs(lt_replay *r, void *arg) {
-  r->mp->LtEnumReferencedAllocations(r->adapter, stale_report, arg);
+/* DxgkDdiCloseAllocation: arg is a struct lt__dev_call (device, arguments). */
+NTSTATUS lt__ddi_close_allocation(lt_replay *r, void *arg) {
+  struct lt__dev_call *c = arg;
+  return r->mp->DxgkDdiCloseAllocation(c->dev, c->args);
+}
+
+/* DxgkDdiDestroyAllocation: arg is a DXGKARG_DESTROYALLOCATION (Flags.DestroyResource,
+ * hResource read back afterwards). */
+NTSTATUS lt__ddi_destroy_allocation(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiDestroyAllocation(r->adapter, arg);
+}
+
+/* DxgkDdiBuildPagingBuffer: arg is a DXGKARG_BUILDPAGINGBUFFER (transfer, eviction
+ * notice). */
+NTSTATUS lt__ddi_build_paging_buffer(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiBuildPagingBuffer(r->adapter, arg);
+}
+
+/* DxgkDdiRender: arg is a struct lt__render_call (context, arguments). */
+NTSTATUS lt__ddi_render(lt_replay *r, void *arg) {
+  struct lt__render_call *c = arg;
+  return r->mp->DxgkDdiRender(c->ctx, &c->args);
+}
+
+/* DxgkDdiSubmitCommand at DISPATCH_LEVEL: arg is a DXGKARG_SUBMITCOMMAND. */
+NTSTATUS lt__ddi_submit_command(lt_replay *r, void *arg) {
+  lt__kernel_set_irql(DISPATCH_LEVEL);
+  return r->mp->DxgkDdiSubmitCommand(r->adapter, arg);
+}
+
+/* DxgkDdiInterruptRoutine at HIGH_LEVEL, then DxgkDdiDpcRoutine at
+ * DISPATCH_LEVEL: arg is the ULONG message number. */
+NTSTATUS lt__ddi_interrupt_and_dpc(lt_replay *r, void *arg) {
+  lt__kernel_set_irql(HIGH_LEVEL);
+  (void)r->mp->DxgkDdiInterruptRoutine(r->adapter, *(ULONG *)arg);
+  lt__kernel_set_irql(DISPATCH_LEVEL);
+  r->mp->DxgkDdiDpcRoutine(r->adapter);
   return STATUS_SUCCESS;
 }
 
-/* The enumeration costs what the driver's state costs to walk. It runs after
- * every destroy while a walk is cheap (under LT_STALE_NS on average), and
- * after one destroy in (cost / LT_STALE_NS) when it is not: the amortized
- * cost per destroy stays bounded and a stale reference is still found, a few
- * destroys later at worst. force: always run (device destroy, TDR, end). */
-#define LT_STALE_NS 150
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+/* DxgkDdiLock: arg is a DXGKARG_LOCK. */
+NTSTATUS lt__ddi_lock(lt_replay *r, void *arg) { return r->mp->DxgkDdiLock(r->adapter, arg); }
+
+/* DxgkDdiUnlock: arg is a DXGKARG_UNLOCK. */
+NTSTATUS lt__ddi_unlock(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiUnlock(r->adapter, arg);
 }
 
-void lt__check_stale(lt_replay *r, const char *ddi, int force) {
-  if (r->mp->LtEnumReferencedAllocations == NULL || r->crashed)
-    return;
-  if (!force && ++r->stale_skip * LT_STALE_NS < r->stale_cost_ns)
-    return;
-  r->stale_skip = 0;
-  struct stale_ctx c = {r, ddi, 0};
-  uint64_t t0 = mono_ns();
-  (void)lt__ddi(r, "LtEnumReferencedAllocations", LT_OBJ_NONE, 0, 0, ddi_enum_refs, &c);
-  uint64_t dt = mono_ns() - t0;
-  /* Moving average of the walk's cost. */
-  r->stale_cost_ns = (r->stale_cost_ns * 7 + dt) / 8;
+/* DxgkDdiSetVidPnSourceAddress: arg is a DXGKARG_SETVIDPNSOURCEADDRESS. */
+NTSTATUS lt__ddi_set_vidpn_source_address(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiSetVidPnSourceAddress(r->adapter, arg);
 }
 
-/* Checks the most recently freed pool blocks for writes after free, naming
- * the DDI that just ran (asynchronous paths: DPC, flip, TDR, teardown). */
-void lt__check_recent_frees(lt_replay *r, const char *ddi) {
-  if (r->crashed)
-    return;
-  const char *outer = r->cur_ddi;
-  r->cur_ddi = ddi;
-  lt_pool_check_recent(r->pool, 8);
-  r->cur_ddi = outer;
+/* DxgkDdiResetFromTimeout: arg unused (TDR, first half). */
+NTSTATUS lt__ddi_reset_from_timeout(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiResetFromTimeout(r->adapter);
+}
+
+/* DxgkDdiRestartFromTimeout: arg unused (TDR, second half). */
+NTSTATUS lt__ddi_restart_from_timeout(lt_replay *r, void *arg) {
+  return r->mp->DxgkDdiRestartFromTimeout(r->adapter);
+}
+
+/* LtEnumReferencedAllocations (the optional introspection hook): arg is the
+ * stale-reference walk's context; each allocation the driver's state still
+ * references reaches lt__stale_report. */
+NTSTATUS lt__ddi_enum_referenced_allocations(lt_replay *r, void *arg) {
+  r->mp->LtEnumReferencedAllocations(r->adapter, lt__stale_report, arg);
+  return STATUS_SUCCESS;
 }

@@ -8,10 +8,6 @@
 
 #define MAX_REFS 256
 
-static NTSTATUS ddi_paging(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiBuildPagingBuffer(r->adapter, arg);
-}
-
 /* ---- residency ------------------------------------------------------------------ */
 
 static void lru_unlink(lt_replay *r, lt__alloc *a) {
@@ -50,7 +46,7 @@ void lt__evict(lt_replay *r, lt__alloc *a, int mode) {
     pb.Transfer.TransferSize = mode == LT_EVICT_TDR_NOTICE ? 0 : a->size;
     pb.Transfer.SourceSegmentId = a->segment;
     pb.Transfer.SourceAddress.QuadPart = (LONGLONG)a->addr;
-    (void)lt__ddi(r, "DxgkDdiBuildPagingBuffer", LT_OBJ_ALLOCATION, a->o.handle, 0, ddi_paging,
+    (void)lt__ddi(r, "DxgkDdiBuildPagingBuffer", LT_OBJ_ALLOCATION, a->o.handle, 0, lt__ddi_build_paging_buffer,
                   &pb);
   }
   lt_gpu_release(r->gpu, a->segment, a->addr);
@@ -97,7 +93,7 @@ int lt__make_resident(lt_replay *r, lt__alloc *a, uint32_t preferred) {
   pb.Transfer.TransferSize = a->size;
   pb.Transfer.DestinationSegmentId = seg;
   pb.Transfer.DestinationAddress.QuadPart = (LONGLONG)addr;
-  (void)lt__ddi(r, "DxgkDdiBuildPagingBuffer", LT_OBJ_ALLOCATION, a->o.handle, 0, ddi_paging, &pb);
+  (void)lt__ddi(r, "DxgkDdiBuildPagingBuffer", LT_OBJ_ALLOCATION, a->o.handle, 0, lt__ddi_build_paging_buffer, &pb);
   return 0;
 }
 
@@ -127,21 +123,6 @@ void lt__op_residency(lt_replay *r, const lt_event *ev) {
 }
 
 /* ---- DMA -------------------------------------------------------------------------- */
-
-struct render_call {
-  HANDLE ctx;
-  DXGKARG_RENDER args;
-};
-
-static NTSTATUS ddi_render(lt_replay *r, void *arg) {
-  struct render_call *c = arg;
-  return r->mp->DxgkDdiRender(c->ctx, &c->args);
-}
-
-static NTSTATUS ddi_submit(lt_replay *r, void *arg) {
-  lt__kernel_set_irql(DISPATCH_LEVEL);
-  return r->mp->DxgkDdiSubmitCommand(r->adapter, arg);
-}
 
 static lt__binding *binding_on(lt__alloc *a, lt__device *dev) {
   for (lt__binding *b = a->bindings; b; b = b->alloc_next)
@@ -242,16 +223,16 @@ void lt__op_submit(lt_replay *r, const lt_event *ev) {
     return;
   UINT privsize = r->mp->DmaBufferPrivateDataSize;
   void *priv = lt_calloc(1, privsize ? privsize : 1);
-  struct render_call rc = {ctx->kmd, {(UINT)s->nlist, s->list, priv, privsize}};
+  struct lt__render_call rc = {ctx->kmd, {(UINT)s->nlist, s->list, priv, privsize}};
   NTSTATUS st = priv ? lt__ddi(r, "DxgkDdiRender", LT_OBJ_CONTEXT, ctx->o.handle, ctx->o.serial,
-                               ddi_render, &rc)
+                               lt__ddi_render, &rc)
                      : STATUS_NO_MEMORY;
   lt__node *node = &r->nodes[ctx->node];
   uint64_t node_fence = node->next_fence + 1;
   DXGKARG_SUBMITCOMMAND sc = {ctx->kmd, ctx->node, (UINT)node_fence, priv, privsize};
   if (NT_SUCCESS(st) && st != LT_DDI_CRASHED)
     st = lt__ddi(r, "DxgkDdiSubmitCommand", LT_OBJ_CONTEXT, ctx->o.handle, ctx->o.serial,
-                 ddi_submit, &sc);
+                 lt__ddi_submit_command, &sc);
   if (!NT_SUCCESS(st) || st == LT_DDI_CRASHED || lt_gpu_submit(r->gpu, ctx->node, node_fence,
                                                                s->acc, s->n)) {
     lt_free(priv);
@@ -261,14 +242,6 @@ void lt__op_submit(lt_replay *r, const lt_event *ev) {
   ctx->last_fence = ev->fence;
   ctx->last_node_fence = node_fence;
   enqueue(r, ctx, ev->fence, node_fence, s, priv);
-}
-
-static NTSTATUS ddi_interrupt(lt_replay *r, void *arg) {
-  lt__kernel_set_irql(HIGH_LEVEL);
-  (void)r->mp->DxgkDdiInterruptRoutine(r->adapter, *(ULONG *)arg);
-  lt__kernel_set_irql(DISPATCH_LEVEL);
-  r->mp->DxgkDdiDpcRoutine(r->adapter);
-  return STATUS_SUCCESS;
 }
 
 /* Forgets the packets of a node up to node_fence (all: UINT64_MAX), dropping
@@ -303,7 +276,7 @@ void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence) {
   lt_gpu_complete(r->gpu, node, node_fence);
   nd->completed = node_fence;
   ULONG msg = node;
-  (void)lt__ddi(r, "DxgkDdiDpcRoutine", LT_OBJ_NONE, 0, 0, ddi_interrupt, &msg);
+  (void)lt__ddi(r, "DxgkDdiDpcRoutine", LT_OBJ_NONE, 0, 0, lt__ddi_interrupt_and_dpc, &msg);
   lt__retire_packets(r, nd, node_fence);
   lt__check_recent_frees(r, "DxgkDdiDpcRoutine");
   lt__run_deferred(r, 0);
@@ -331,11 +304,6 @@ void lt__op_fence_done(lt_replay *r, const lt_event *ev) {
 
 /* ---- CPU locks -------------------------------------------------------------------- */
 
-static NTSTATUS ddi_lock(lt_replay *r, void *arg) { return r->mp->DxgkDdiLock(r->adapter, arg); }
-static NTSTATUS ddi_unlock(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiUnlock(r->adapter, arg);
-}
-
 void lt__op_lock(lt_replay *r, const lt_event *ev, int lock) {
   lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->alloc, 0);
   if (a == NULL)
@@ -344,7 +312,7 @@ void lt__op_lock(lt_replay *r, const lt_event *ev, int lock) {
     if (a->locks == 0)
       return;
     DXGKARG_UNLOCK u = {a->kmd};
-    (void)lt__ddi(r, "DxgkDdiUnlock", LT_OBJ_ALLOCATION, a->o.handle, 0, ddi_unlock, &u);
+    (void)lt__ddi(r, "DxgkDdiUnlock", LT_OBJ_ALLOCATION, a->o.handle, 0, lt__ddi_unlock, &u);
     a->locks--;
     return;
   }
@@ -355,16 +323,12 @@ void lt__op_lock(lt_replay *r, const lt_event *ev, int lock) {
   l.hAllocation = a->kmd;
   l.SegmentId = a->segment;
   l.SegmentAddress.QuadPart = (LONGLONG)a->addr;
-  NTSTATUS st = lt__ddi(r, "DxgkDdiLock", LT_OBJ_ALLOCATION, a->o.handle, 0, ddi_lock, &l);
+  NTSTATUS st = lt__ddi(r, "DxgkDdiLock", LT_OBJ_ALLOCATION, a->o.handle, 0, lt__ddi_lock, &l);
   if (NT_SUCCESS(st) && st != LT_DDI_CRASHED)
     a->locks++;
 }
 
 /* ---- scanout ---------------------------------------------------------------------- */
-
-static NTSTATUS ddi_scanout(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiSetVidPnSourceAddress(r->adapter, arg);
-}
 
 void lt__op_scanout(lt_replay *r, const lt_event *ev) {
   uint32_t src = ev->source;
@@ -387,7 +351,7 @@ void lt__op_scanout(lt_replay *r, const lt_event *ev) {
   lt__alloc *old = r->scanout[src];
   r->scanout[src] = a; /* the GPU tags the source with this allocation */
   NTSTATUS st = lt__ddi(r, "DxgkDdiSetVidPnSourceAddress", a ? LT_OBJ_ALLOCATION : LT_OBJ_NONE,
-                        a ? a->o.handle : 0, 0, ddi_scanout, &sa);
+                        a ? a->o.handle : 0, 0, lt__ddi_set_vidpn_source_address, &sa);
   if (!NT_SUCCESS(st) || st == LT_DDI_CRASHED) {
     r->scanout[src] = old;
     return;
@@ -403,13 +367,6 @@ void lt__op_scanout(lt_replay *r, const lt_event *ev) {
 
 /* ---- TDR ------------------------------------------------------------------------------ */
 
-static NTSTATUS ddi_reset(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiResetFromTimeout(r->adapter);
-}
-static NTSTATUS ddi_restart(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiRestartFromTimeout(r->adapter);
-}
-
 /* Drops every pending packet without executing it (the GPU was reset). */
 static void drop_packets(lt_replay *r) {
   for (int n = 0; n < LT_MAX_NODES; n++) {
@@ -423,13 +380,13 @@ static void drop_packets(lt_replay *r) {
 /* TDR as dxgkrnl performs it: reset, purge video memory with eviction
  * notices, restart. Allocation handles stay valid (G8). */
 void lt__op_tdr(lt_replay *r) {
-  (void)lt__ddi(r, "DxgkDdiResetFromTimeout", LT_OBJ_NONE, 0, 0, ddi_reset, NULL);
+  (void)lt__ddi(r, "DxgkDdiResetFromTimeout", LT_OBJ_NONE, 0, 0, lt__ddi_reset_from_timeout, NULL);
   drop_packets(r);
   for (lt__alloc *a = r->lru_head, *next; a; a = next) {
     next = a->lru_next;
     lt__evict(r, a, LT_EVICT_TDR_NOTICE);
   }
-  (void)lt__ddi(r, "DxgkDdiRestartFromTimeout", LT_OBJ_NONE, 0, 0, ddi_restart, NULL);
+  (void)lt__ddi(r, "DxgkDdiRestartFromTimeout", LT_OBJ_NONE, 0, 0, lt__ddi_restart_from_timeout, NULL);
   lt__check_stale(r, "DxgkDdiResetFromTimeout", 1);
   lt__check_recent_frees(r, "DxgkDdiRestartFromTimeout");
   lt__run_deferred(r, 0);

@@ -5,32 +5,6 @@
 
 #include "dxgkrnl.h"
 
-static NTSTATUS ddi_create_device(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiCreateDevice(r->adapter, arg);
-}
-
-static NTSTATUS ddi_destroy_device(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiDestroyDevice(arg);
-}
-
-struct ctx_call {
-  HANDLE dev;
-  DXGKARG_CREATECONTEXT args;
-};
-
-static NTSTATUS ddi_create_context(lt_replay *r, void *arg) {
-  struct ctx_call *c = arg;
-  return r->mp->DxgkDdiCreateContext(c->dev, &c->args);
-}
-
-static NTSTATUS ddi_destroy_context(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiDestroyContext(arg);
-}
-
-static NTSTATUS ddi_stop(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiStopDevice(r->adapter);
-}
-
 /* In audit a live handle created again means a lost destroy; kernel refuses.
  * Returns 0 when the create must be dropped. */
 static int fresh_handle(lt_replay *r, int type, uint64_t handle) {
@@ -66,7 +40,7 @@ void lt__op_device_create(lt_replay *r, const lt_event *ev) {
   memset(&args, 0, sizeof args);
   args.hDevice = d;
   NTSTATUS st = lt__ddi(r, "DxgkDdiCreateDevice", LT_OBJ_DEVICE, d->o.handle, d->o.serial,
-                        ddi_create_device, &args);
+                        lt__ddi_create_device, &args);
   if (st != LT_DDI_CRASHED && NT_SUCCESS(st) && args.hDevice == NULL)
     lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, &d->o,
                 "DxgkDdiCreateDevice returned success with a NULL hDevice");
@@ -95,9 +69,9 @@ void lt__op_context_create(lt_replay *r, const lt_event *ev) {
   }
   c->dev = dev;
   lt__ref(&dev->o);
-  struct ctx_call cc = {dev->kmd, {c, c->node, c->node < 32 ? 1u << c->node : 0, 0, NULL, 0}};
+  struct lt__ctx_call cc = {dev->kmd, {c, c->node, c->node < 32 ? 1u << c->node : 0, 0, NULL, 0}};
   NTSTATUS st = lt__ddi(r, "DxgkDdiCreateContext", LT_OBJ_CONTEXT, c->o.handle, c->o.serial,
-                        ddi_create_context, &cc);
+                        lt__ddi_create_context, &cc);
   if (st != LT_DDI_CRASHED && NT_SUCCESS(st) && cc.args.hContext == NULL)
     lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, &c->o,
                 "DxgkDdiCreateContext returned success with a NULL hContext");
@@ -122,7 +96,7 @@ void lt__context_destroy(lt_replay *r, lt__context *c) {
     }
   lt__kill(r, &c->o);
   (void)lt__ddi(r, "DxgkDdiDestroyContext", LT_OBJ_CONTEXT, c->o.handle, c->o.serial,
-                ddi_destroy_context, c->kmd);
+                lt__ddi_destroy_context, c->kmd);
   scope_check_obj(r, &c->o, "DxgkDdiDestroyContext");
   lt__check_stale(r, "DxgkDdiDestroyContext", 0);
   lt__check_recent_frees(r, "DxgkDdiDestroyContext");
@@ -271,7 +245,7 @@ void lt__device_teardown(lt_replay *r, lt__device *d, int sev) {
   }
   lt__kill(r, &d->o);
   (void)lt__ddi(r, "DxgkDdiDestroyDevice", LT_OBJ_DEVICE, d->o.handle, d->o.serial,
-                ddi_destroy_device, d->kmd);
+                lt__ddi_destroy_device, d->kmd);
   scope_check_obj(r, &d->o, "DxgkDdiDestroyDevice");
   lt__check_stale(r, "DxgkDdiDestroyDevice", 1);
   lt__run_deferred(r, 0);
@@ -325,7 +299,7 @@ void lt__teardown_all(lt_replay *r, int sev) {
   r->cur_ddi = "teardown";
   lt_pool_check_quarantine(r->pool);
   r->cur_ddi = outer;
-  (void)lt__ddi(r, "DxgkDdiStopDevice", LT_OBJ_NONE, 0, 0, ddi_stop, NULL);
+  (void)lt__ddi(r, "DxgkDdiStopDevice", LT_OBJ_NONE, 0, 0, lt__ddi_stop_device, NULL);
   if (!r->crashed)
     lt__check_adapter_leaks(r);
 }

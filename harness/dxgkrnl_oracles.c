@@ -1,0 +1,390 @@
+/* The simulated dxgkrnl's oracles: how a finding is made (the one way: object,
+ * event, origin, DDI and signature filled in here), and the miniport checks
+ * that run around DDI calls — pool problems (double free, writes to freed
+ * blocks), leak scopes (P4/P12: driver memory that outlives the object it
+ * served), faults in pool memory (special pool, ASan), stale references
+ * (M5/M6: driver state pointing at a destroyed allocation). The trace-layer
+ * checks of G1-G8 live with the op that applies each rule (dxgkrnl_alloc.c,
+ * dxgkrnl_gpu.c, dxgkrnl_teardown.c); docs/replay-engine.md has the index. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LT_ENGINE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LT_ENGINE_ASAN 1
+#endif
+#endif
+#ifdef LT_ENGINE_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+#include "dxgkrnl.h"
+
+/* ---- making findings ----------------------------------------------------------------- */
+
+/* Appends the current event to an object's history ring. */
+void lt__hist(lt_replay *r, lt__obj *o) {
+  if (o == NULL || r->cur == NULL)
+    return;
+  if (o->hist_n > 0) {
+    int last = (o->hist_pos + LT_HIST - 1) % LT_HIST;
+    if (o->hist[last].event == r->cur_event)
+      return;
+  }
+  lt_history_entry *h = &o->hist[o->hist_pos];
+  h->event = r->cur_event;
+  h->op = r->cur->op;
+  h->has_origin = r->cur->origin != NULL;
+  h->origin_record = h->has_origin ? r->cur->origin->record : 0;
+  h->origin_line = h->has_origin ? r->cur->origin->line : 0;
+  o->hist_pos = (o->hist_pos + 1) % LT_HIST;
+  if (o->hist_n < LT_HIST)
+    o->hist_n++;
+}
+
+/* Records a finding already filled in, adding event, origin and signature. */
+void lt__finding_at(lt_replay *r, lt_finding *f) {
+  f->layer = lt_finding_kind_layer(f->kind);
+  if (lt__kernel(r) && f->layer == LT_LAYER_TRACE)
+    return; /* kernel policy refuses what the trace breaks: only driver/GPU findings */
+  f->event = r->cur_event;
+  if (r->cur && r->cur->origin) {
+    f->has_origin = 1;
+    f->origin_record = r->cur->origin->record;
+    f->origin_line = r->cur->origin->line;
+  }
+  if (f->ddi[0] == 0) {
+    const char *op = r->cur ? lt_op_name(r->cur->op) : "teardown";
+    snprintf(f->ddi, sizeof f->ddi, "%s", r->cur_ddi ? r->cur_ddi : (op ? op : "?"));
+  }
+  lt_finding_sign(f);
+  if (lt_findings_add(&r->findings, f) == 0 && r->opts.on_finding)
+    r->opts.on_finding(r->opts.on_finding_data, f);
+}
+
+/* Copies what a finding tells about its object: kind and handle, process,
+ * where it was created and destroyed, and its history (oldest first). */
+void lt__finding_describe(lt_finding *f, const lt__obj *o) {
+  f->object = o->type;
+  f->handle = o->handle;
+  f->pid = o->pid;
+  f->created_at = o->created_at;
+  f->n_destroyed = o->n_destroyed;
+  memcpy(f->destroyed_at, o->destroyed_at, sizeof f->destroyed_at);
+  f->n_history = o->hist_n;
+  for (int i = 0; i < o->hist_n; i++)
+    f->history[i] = o->hist[(o->hist_pos - o->hist_n + i + 2 * LT_HIST) % LT_HIST];
+}
+
+/* Records a finding about object o (may be NULL) at the current event. */
+void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, ...) {
+  lt_finding f;
+  memset(&f, 0, sizeof f);
+  f.kind = kind;
+  f.severity = sev;
+  f.created_at = -1;
+  if (o) {
+    lt__hist(r, o);
+    lt__finding_describe(&f, o);
+  } else if (r->cur) {
+    f.pid = r->cur->pid;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f.message, sizeof f.message, fmt, ap);
+  va_end(ap);
+  lt__finding_at(r, &f);
+}
+
+/* ---- faults in pool memory ---------------------------------------------------------- */
+
+/* The address a crash touched: si_addr of a fault, or, when ASan stopped the
+ * driver (a report, then abort with abort_on_error=1), the address of the
+ * access ASan reported. 0 when unknown. */
+static uintptr_t fault_address(int sig, uintptr_t si_address) {
+  if (sig == SIGSEGV || sig == SIGBUS)
+    return si_address;
+#ifdef LT_ENGINE_ASAN
+  if (sig == SIGABRT && __asan_report_present())
+    return (uintptr_t)__asan_get_report_address();
+#endif
+  return 0;
+}
+
+/* Fills the owner part of a pool fault finding: the object the block served
+ * (its history when the engine still knows it), or the pool itself. */
+static void describe_owner(lt_replay *r, lt_finding *f, const lt_pool_block_info *b) {
+  lt__obj *o = NULL;
+  if (b->owner.object != LT_OBJ_NONE)
+    o = lt__lookup(r, b->owner.object, b->owner.handle);
+  if (o) {
+    lt__finding_describe(f, o);
+    return;
+  }
+  f->object = b->owner.object != LT_OBJ_NONE ? b->owner.object : LT_OBJ_POOL;
+  f->handle = b->owner.object != LT_OBJ_NONE ? b->owner.handle : 0;
+}
+
+/* Turns a crash inside DDI `ddi` whose address lies in a pool block into a
+ * finding about that block: miniport-use-after-free when the block is in
+ * quarantine (a special-pool page fault or an ASan report), miniport-crash
+ * naming the block when it is live (a special-pool guard page: an overrun).
+ * Returns 1 when it recorded a finding, 0 when the address is no pool
+ * block's (the caller reports a plain crash). */
+int lt__pool_fault(lt_replay *r, const char *ddi, int sig, uintptr_t fault_addr) {
+  uintptr_t addr = fault_address(sig, fault_addr);
+  lt_pool_block_info b;
+  int freed = 0;
+  if (addr == 0 || !lt_pool_find(r->pool, addr, &b, &freed) || (sig == SIGABRT && !freed))
+    return 0;
+  lt_finding f;
+  memset(&f, 0, sizeof f);
+  f.kind = freed ? LT_F_MINIPORT_USE_AFTER_FREE : LT_F_MINIPORT_CRASH;
+  f.severity = LT_SEV_ERROR;
+  f.created_at = -1;
+  describe_owner(r, &f, &b);
+  f.pool_tag = b.tag;
+  f.bytes = b.size;
+  char tag[5], owner[64];
+  lt__tag_text(b.tag, tag);
+  snprintf(f.site, sizeof f.site, "tag:%s", tag);
+  snprintf(f.ddi, sizeof f.ddi, "%s", ddi);
+  if (b.owner.object != LT_OBJ_NONE)
+    snprintf(owner, sizeof owner, "%s 0x%llx", lt_object_name(b.owner.object),
+             (unsigned long long)b.owner.handle);
+  else
+    snprintf(owner, sizeof owner, "the adapter");
+  long long off = (long long)(addr - b.addr);
+  snprintf(f.message, sizeof f.message,
+           "%s touched pool block (tag '%s', %zu bytes, made for %s) at offset %lld, %s (%s)",
+           ddi, tag, b.size, owner, off,
+           freed ? "after it was freed" : "outside its bytes: an overrun into the guard page",
+           sig == SIGABRT ? "ASan report on the quarantined block" : "special pool page fault");
+  lt__finding_at(r, &f);
+  return 1;
+}
+
+/* ---- pool and reference checks ------------------------------------------------------ */
+
+/* A pool tag as its four characters (non-printable ones as '?'). */
+void lt__tag_text(uint32_t tag, char out[5]) {
+  for (int i = 0; i < 4; i++) {
+    unsigned char c = (unsigned char)(tag >> (8 * i));
+    out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+  }
+  out[4] = 0;
+}
+
+/* Pool problem callback: every problem is a miniport finding at the event
+ * being replayed, attributed to the DDI that made it. */
+void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
+  lt_replay *r = data;
+  if (r->crashed)
+    return; /* the driver's state is unknown after a crash */
+  lt_finding f;
+  memset(&f, 0, sizeof f);
+  f.severity = LT_SEV_ERROR;
+  f.created_at = -1;
+  f.object = LT_OBJ_POOL;
+  f.handle = b->addr;
+  f.pool_tag = b->tag;
+  f.bytes = b->size;
+  char tag[5];
+  lt__tag_text(b->tag, tag);
+  const char *ddi = r->cur_ddi ? r->cur_ddi : "?";
+  switch (problem) {
+  case LT_POOL_DOUBLE_FREE:
+    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
+    snprintf(f.message, sizeof f.message,
+             "%s freed pool block %p (tag '%s', %zu bytes) that was already freed", ddi,
+             (void *)b->addr, tag, b->size);
+    break;
+  case LT_POOL_BAD_FREE:
+    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
+    snprintf(f.message, sizeof f.message,
+             "%s freed %p (tag '%s'), which is not a pool block the driver allocated", ddi,
+             (void *)b->addr, tag);
+    break;
+  case LT_POOL_TAG_MISMATCH:
+    f.kind = LT_F_MINIPORT_DOUBLE_FREE;
+    f.severity = LT_SEV_WARNING;
+    snprintf(f.message, sizeof f.message, "%s freed pool block %p with tag '%s' (wrong tag)", ddi,
+             (void *)b->addr, tag);
+    break;
+  default:
+    f.kind = LT_F_MINIPORT_USE_AFTER_FREE;
+    snprintf(f.message, sizeof f.message,
+             "pool block %p (tag '%s', %zu bytes) was written after it was freed "
+             "(detected after %s)",
+             (void *)b->addr, tag, b->size, ddi);
+    break;
+  }
+  snprintf(f.site, sizeof f.site, "tag:%s", tag);
+  lt__finding_at(r, &f);
+}
+
+struct leak_acc {
+  uint32_t tag;
+  size_t blocks, bytes;
+  uint64_t first;
+};
+
+struct leak_scan {
+  struct leak_acc acc[8];
+  int n;
+};
+
+static void leak_collect(void *data, const lt_pool_block_info *b) {
+  struct leak_scan *s = data;
+  for (int i = 0; i < s->n; i++)
+    if (s->acc[i].tag == b->tag) {
+      s->acc[i].blocks++;
+      s->acc[i].bytes += b->size;
+      return;
+    }
+  if (s->n < 8)
+    s->acc[s->n++] = (struct leak_acc){b->tag, 1, b->size, b->addr};
+}
+
+static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint64_t handle,
+                         const char *ddi, const char *what) {
+  for (int i = 0; i < scan->n; i++) {
+    lt_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = LT_F_MINIPORT_LEAK;
+    f.severity = LT_SEV_ERROR;
+    f.created_at = -1;
+    f.object = object;
+    f.handle = handle;
+    f.pool_tag = scan->acc[i].tag;
+    f.bytes = scan->acc[i].bytes;
+    char tag[5];
+    lt__tag_text(scan->acc[i].tag, tag);
+    snprintf(f.site, sizeof f.site, "tag:%s", tag);
+    snprintf(f.ddi, sizeof f.ddi, "%s", ddi ? ddi : "?");
+    lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
+    if (o)
+      lt__finding_describe(&f, o);
+    snprintf(f.message, sizeof f.message,
+             "%zu pool block(s) with tag '%s' (%zu bytes) outlive %s after %s returned",
+             scan->acc[i].blocks, tag, scan->acc[i].bytes, what, f.ddi);
+    lt__finding_at(r, &f);
+  }
+}
+
+/* Checks that no pool block made for a scope's objects outlives them; moves
+ * reported blocks to a "reported" scope so each leak is reported once. */
+void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi) {
+  if (r->crashed)
+    return;
+  if (ddi == NULL) /* between DDIs: name the event that ended the scope */
+    ddi = r->cur ? lt_op_name(r->cur->op) : "teardown";
+  struct leak_scan scan;
+  memset(&scan, 0, sizeof scan);
+  if (lt_pool_each_live(r->pool, s->serial, 0, leak_collect, &scan) == 0)
+    return;
+  char what[96];
+  snprintf(what, sizeof what, "%s 0x%llx", lt_object_name(s->object),
+           (unsigned long long)s->handle);
+  report_leaks(r, &scan, s->object, s->handle, ddi, what);
+  lt_pool_owner reported = {LT_OBJ_NONE, 0, r->reported_scope};
+  lt_pool_move_scope(r->pool, s->serial, &reported);
+}
+
+/* After the adapter stopped: every block not yet reported is a leak. */
+void lt__check_adapter_leaks(lt_replay *r);
+static void collect_unreported(void *data, const lt_pool_block_info *b) {
+  void **d = data;
+  lt_replay *r = d[0];
+  if (b->owner.scope != r->reported_scope)
+    leak_collect(d[1], b);
+}
+
+void lt__check_adapter_leaks(lt_replay *r) {
+  struct leak_scan scan;
+  memset(&scan, 0, sizeof scan);
+  void *d[2] = {r, &scan};
+  lt_pool_each_live(r->pool, 0, 1, collect_unreported, d);
+  report_leaks(r, &scan, LT_OBJ_NONE, 0, "DxgkDdiStopDevice", "the adapter");
+}
+
+struct stale_ctx {
+  lt_replay *r;
+  const char *ddi;
+  uint64_t refs;
+};
+
+/* LtEnumReferencedAllocations callback: a reference the driver still holds. */
+void lt__stale_report(void *data, HANDLE h, const char *where) {
+  struct stale_ctx *c = data;
+  lt_replay *r = c->r;
+  c->refs++;
+  lt__alloc *a = h ? lt__u64map_get(&r->kmd_allocs, (uintptr_t)h) : NULL;
+  if (h == NULL || (a && !a->kmd_destroyed))
+    return;
+  if (lt__u64map_get(&r->stale_seen, (uintptr_t)h))
+    return;
+  if (lt__u64map_put(&r->stale_seen, (uintptr_t)h, (void *)1))
+    return;
+  lt_finding f;
+  memset(&f, 0, sizeof f);
+  f.kind = LT_F_MINIPORT_STALE_REFERENCE;
+  f.severity = LT_SEV_ERROR;
+  f.created_at = -1;
+  f.object = LT_OBJ_ALLOCATION;
+  f.handle = (uintptr_t)h;
+  if (a) /* a destroyed allocation the engine still remembers */
+    lt__finding_describe(&f, &a->o);
+  /* The signature names the place in the driver, not the DDI after which
+   * the walk ran: the walk is amortized, so that DDI can vary. */
+  snprintf(f.ddi, sizeof f.ddi, "LtEnumReferencedAllocations");
+  snprintf(f.site, sizeof f.site, "%s", where ? where : "?");
+  snprintf(f.message, sizeof f.message,
+           "after %s returned, driver state (%s) still references allocation %p%s",
+           c->ddi ? c->ddi : "?", f.site, h,
+           a ? ", which the driver has already destroyed" : ", which is not a live allocation");
+  lt__finding_at(r, &f);
+}
+
+/* The enumeration costs what the driver's state costs to walk. It runs after
+ * every destroy while a walk is cheap (under LT_STALE_NS on average), and
+ * after one destroy in (cost / LT_STALE_NS) when it is not: the amortized
+ * cost per destroy stays bounded and a stale reference is still found, a few
+ * destroys later at worst. force: always run (device destroy, TDR, end). */
+#define LT_STALE_NS 150
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void lt__check_stale(lt_replay *r, const char *ddi, int force) {
+  if (r->mp->LtEnumReferencedAllocations == NULL || r->crashed)
+    return;
+  if (!force && ++r->stale_skip * LT_STALE_NS < r->stale_cost_ns)
+    return;
+  r->stale_skip = 0;
+  struct stale_ctx c = {r, ddi, 0};
+  uint64_t t0 = mono_ns();
+  (void)lt__ddi(r, "LtEnumReferencedAllocations", LT_OBJ_NONE, 0, 0, lt__ddi_enum_referenced_allocations, &c);
+  uint64_t dt = mono_ns() - t0;
+  /* Moving average of the walk's cost. */
+  r->stale_cost_ns = (r->stale_cost_ns * 7 + dt) / 8;
+}
+
+/* Checks the most recently freed pool blocks for writes after free, naming
+ * the DDI that just ran (asynchronous paths: DPC, flip, TDR, teardown). */
+void lt__check_recent_frees(lt_replay *r, const char *ddi) {
+  if (r->crashed)
+    return;
+  const char *outer = r->cur_ddi;
+  r->cur_ddi = ddi;
+  lt_pool_check_recent(r->pool, 8);
+  r->cur_ddi = outer;
+}
