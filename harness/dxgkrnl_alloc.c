@@ -412,7 +412,12 @@ static int adds_to_released(lt_replay *r, lt__resource *res) {
   return 1;
 }
 
-/* Audit checks on each allocation about to be destroyed (G2-G4). */
+/* Audit checks on each allocation about to be destroyed: G2 (every other
+ * device's binding closed first: destroy-while-open), G3 (no submitted DMA
+ * packet still references it: destroy-while-busy, a warning under
+ * AssumeNotInUse), G4 (not scanned out: destroy-while-displayed), and no CPU
+ * lock outstanding (destroy-while-locked). Kernel policy never gets here: it
+ * closes the bindings (G2) and defers the destroy (G3, G4) instead. */
 static void audit_destroy(lt_replay *r, lt__alloc *a, int assume_not_in_use) {
   for (lt__binding *b = a->bindings; b; b = b->alloc_next)
     if (!b->is_create) {
@@ -438,7 +443,10 @@ static void audit_destroy(lt_replay *r, lt__alloc *a, int assume_not_in_use) {
 }
 
 /* Starts a destroy the trace asked for: audit runs it now, kernel defers it
- * until earlier GPU work is done and the allocation is not scanned out. */
+ * until earlier GPU work is done and the allocation is not scanned out (G3,
+ * G4: dxgkrnl waits; `synchronous` completes the GPU work first, as a
+ * synchronous destroy waits for it). A shared allocation another device
+ * still has open is only released (G5). */
 static void request_destroy(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
                             int destroy_res, int assume_not_in_use, int synchronous) {
   if (shared_open_elsewhere(list, n)) {
@@ -469,7 +477,8 @@ static void request_destroy(lt_replay *r, lt__alloc **list, size_t n, lt__resour
 }
 
 /* Collects a resource's live members not yet in the list (kernel: dxgkrnl
- * destroys the whole resource; audit: resource-orphaned). */
+ * destroys the whole resource, so the driver sees every member listed with
+ * DestroyResource: contract M1/M2; audit: resource-orphaned). */
 static size_t add_orphans(lt_replay *r, lt__resource *res, lt__alloc **list, size_t n) {
   size_t orphans = 0;
   for (lt__alloc *a = res->allocs; a; a = a->res_next) {
@@ -488,6 +497,27 @@ static size_t add_orphans(lt_replay *r, lt__resource *res, lt__alloc **list, siz
   return n;
 }
 
+/* alloc_destroy: DxgkDdiDestroyAllocation, the heart of lifetrace.
+ *
+ * The event lists 0..N allocations, optionally their resource and
+ * destroy_resource (DXGK_DESTROYALLOCATIONFLAGS.DestroyResource), plus
+ * assume_not_in_use and synchronous. What a real dxgkrnl guarantees the
+ * driver, and so what is checked here before any DDI runs:
+ *   G1  every listed handle is live and destroyed once: an unknown or dead
+ *       handle is unknown-handle / double-destroy (lt__want); kernel policy
+ *       fails the whole call, as dxgkrnl does, and the driver never sees it;
+ *   the listed allocations belong to the named resource, and DestroyResource
+ *       names one (resource-mismatch); DestroyResource with live members left
+ *       out is resource-orphaned in audit, while kernel lists them all, as
+ *       dxgkrnl destroys a resource whole;
+ *   G2-G4 (audit_destroy), G5 (a shared allocation outlives its creator:
+ *       request_destroy releases it), G6 (generation-checked handles in the
+ *       handle tables, dxgkrnl_objects.c).
+ * The DDI itself (lt__destroy_now) gets the listed allocations, hResource
+ * (the driver's, read back afterwards: a driver may change it when it keeps
+ * the resource) and Flags.DestroyResource; the oracles then check what the
+ * driver did with its pool memory (M1/M2 leak scopes and double frees) and
+ * whether its state still points at what it freed (M4 stale references). */
 void lt__op_alloc_destroy(lt_replay *r, const lt_event *ev) {
   size_t nh = ev->n_handles;
   if (nh > MAX_LIST)
@@ -548,7 +578,8 @@ void lt__op_alloc_destroy(lt_replay *r, const lt_event *ev) {
 }
 
 /* Destroys an object whose Stop record was lost (a live handle value was
- * created again): dxgkrnl destroyed it at some point the trace did not see. */
+ * created again): dxgkrnl destroyed it at some point the trace did not see
+ * (lost-destroy: handles are reused, G6/P17). */
 void lt__lost_destroy(lt_replay *r, lt__obj *o) {
   lt__finding(r, LT_F_LOST_DESTROY, LT_SEV_WARNING, o,
               "%s 0x%llx is created again while still alive: a destroy record was lost",
