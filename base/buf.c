@@ -1,38 +1,49 @@
-/* Growable buffer and markup escapers for the report writers. */
+/* The base kit's growable buffer and the markup escapers (see buf.h). */
 #include "buf.h"
 
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
-static int grow(lt__buf *b, size_t need) {
-  if (b->oom)
-    return -1;
-  if (b->n + need + 1 <= b->cap)
+/* Makes room for need more bytes and the NUL, doubling; see buf.h. */
+int lt__buf_reserve(lt__buf *b, size_t need) {
+  if (b->err)
+    return b->err;
+  if (need < b->cap - b->n && b->cap)
     return 0;
   size_t cap = b->cap ? b->cap : 64;
-  while (cap < b->n + need + 1)
+  while (cap - b->n <= need) {
+    if (cap > SIZE_MAX / 2)
+      return b->err = LT_ENOMEM;
     cap *= 2;
-  char *s = lt_realloc(b->s, cap);
-  if (s == NULL) {
-    b->oom = 1;
-    return -1;
   }
+  char *s = lt_realloc(b->s, cap);
+  if (s == NULL)
+    return b->err = LT_ENOMEM;
   b->s = s;
   b->cap = cap;
   return 0;
 }
 
-void lt__buf_put(lt__buf *b, const char *p, size_t n) {
-  if (grow(b, n))
+/* Appends n bytes; dropped once an allocation failed. */
+void lt__buf_put(lt__buf *b, const void *p, size_t n) {
+  if (lt__buf_reserve(b, n))
     return;
   memcpy(b->s + b->n, p, n);
   b->n += n;
   b->s[b->n] = 0;
 }
 
+/* Appends n bytes and says whether the buffer is still good. */
+int lt__buf_append(lt__buf *b, const void *p, size_t n) {
+  lt__buf_put(b, p, n);
+  return b->err;
+}
+
+/* Appends a NUL-terminated string. */
 void lt__buf_puts(lt__buf *b, const char *p) { lt__buf_put(b, p, strlen(p)); }
 
+/* Appends printf-formatted text. */
 void lt__buf_printf(lt__buf *b, const char *fmt, ...) {
   va_list ap;
   char small[256];
@@ -45,7 +56,7 @@ void lt__buf_printf(lt__buf *b, const char *fmt, ...) {
     lt__buf_put(b, small, (size_t)n);
     return;
   }
-  if (grow(b, (size_t)n))
+  if (lt__buf_reserve(b, (size_t)n))
     return;
   va_start(ap, fmt);
   vsnprintf(b->s + b->n, (size_t)n + 1, fmt, ap);
@@ -53,11 +64,12 @@ void lt__buf_printf(lt__buf *b, const char *fmt, ...) {
   b->n += (size_t)n;
 }
 
+/* Frees the bytes; b is empty and reusable. */
 void lt__buf_reset(lt__buf *b) {
   lt_free(b->s);
   b->s = NULL;
   b->n = b->cap = 0;
-  b->oom = 0;
+  b->err = 0;
 }
 
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is invalid. */

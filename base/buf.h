@@ -1,7 +1,10 @@
-/* A growable string buffer and the escapers the report writers share.
- * Allocation failure is sticky (oom) so writers check once at the end. */
-#ifndef LT_REPORTS_BUF_H
-#define LT_REPORTS_BUF_H
+/* lifetrace base kit — the one growable buffer (JSONL lines, import
+ * arenas and line assembly, report pages), and the escapers the report
+ * writers share. Always NUL-terminated once anything was put. An allocation
+ * failure is sticky (err = LT_ENOMEM): writers check once at the end, and
+ * every later put is dropped. */
+#ifndef LT_BUF_H
+#define LT_BUF_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -11,12 +14,18 @@
 typedef struct lt__buf {
   char *s; /* NUL-terminated when non-NULL; owned, freed with lt__buf_reset */
   size_t n, cap;
-  int oom;
+  int err; /* LT_ENOMEM once an allocation failed (or what a user set), else 0 */
 } lt__buf;
 
-void lt__buf_put(lt__buf *b, const char *p, size_t n);
+/* Makes room for extra more bytes and the NUL; returns b->err. */
+int lt__buf_reserve(lt__buf *b, size_t extra);
+/* Appends n bytes (dropped once b->err is set). */
+void lt__buf_put(lt__buf *b, const void *p, size_t n);
+/* Appends n bytes; returns b->err, for callers that stop at the first error. */
+LT_MUST_CHECK int lt__buf_append(lt__buf *b, const void *p, size_t n);
 void lt__buf_puts(lt__buf *b, const char *p);
 void lt__buf_printf(lt__buf *b, const char *fmt, ...) LT_PRINTF(2, 3);
+/* Frees the bytes and leaves b empty and reusable (err cleared). */
 void lt__buf_reset(lt__buf *b);
 
 /* Length of the valid multi-byte UTF-8 sequence at p (NUL-terminated), or 0. */

@@ -359,9 +359,9 @@ char *lt_store_format_command(int argc, char *const *argv) {
       lt__buf_puts(&b, " ");
     quote_word(&b, argv[i]);
   }
-  if (b.oom || b.s == NULL) {
+  if (b.err || b.s == NULL) {
     lt_free(b.s);
-    return b.oom ? NULL : lt_strdup("");
+    return b.err ? NULL : lt_strdup("");
   }
   return b.s;
 }

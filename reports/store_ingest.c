@@ -170,7 +170,7 @@ static int insert_occurrence(ingest *g, const lt_finding *f, const char *sig, si
   lt__buf destroyed = {0}, hist = {0};
   int err = LT_ENOMEM;
   history_json(f, &destroyed, &hist);
-  if (destroyed.oom || hist.oom)
+  if (destroyed.err || hist.err)
     goto out;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);

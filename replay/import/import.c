@@ -34,12 +34,12 @@ struct lt_import {
   const struct lt__reader_ops *ops;
   struct lt__dxg *dxg;
   lt_import_stats st;
-  struct lt__ibuf head; /* bytes held until the format is known */
+  lt__buf head; /* bytes held until the format is known */
   /* UTF-16LE input: transcoded to UTF-8 before the readers see it. */
   int enc; /* 0 undecided, 1 UTF-8, 2 UTF-16LE */
   unsigned char bom[2], pend[4];
   size_t nbom, npend;
-  struct lt__ibuf tbuf;
+  lt__buf tbuf;
   int have_base;
   uint64_t base_ns;
   uint64_t (*ids)[3];
@@ -183,8 +183,8 @@ void lt_import_free(lt_import *imp) {
     imp->ops->free(imp->rd);
   lt__dxg_free(imp->dxg);
   header_reset(&imp->header);
-  lt__ibuf_reset(&imp->head);
-  lt__ibuf_reset(&imp->tbuf);
+  lt__buf_reset(&imp->head);
+  lt__buf_reset(&imp->tbuf);
   lt_free(imp->ids);
   lt_free(imp->id_known);
   lt_free(imp->keys);
@@ -358,24 +358,24 @@ static int undetected(lt_import *imp, lt_diag *diag) {
 static int pass(lt_import *imp, const char *buf, size_t len, int at_end, lt_diag *diag) {
   int rc;
   if (!imp->ops) {
-    if ((rc = lt__ibuf_append(&imp->head, buf, len)))
+    if ((rc = lt__buf_append(&imp->head, buf, len)))
       return rc;
-    int f = imp->o.format ? imp->o.format : lt_import_detect(imp->head.p, imp->head.len);
+    int f = imp->o.format ? imp->o.format : lt_import_detect(imp->head.s, imp->head.n);
     if (f == LT_IMPORT_AUTO) {
-      if (at_end || imp->head.len >= DETECT_MAX)
+      if (at_end || imp->head.n >= DETECT_MAX)
         return undetected(imp, diag);
       return 0;
     }
     if ((rc = start_reader(imp, f)))
       return rc;
-    rc = imp->ops->feed(imp->rd, imp->head.p, imp->head.len, diag);
-    lt__ibuf_reset(&imp->head);
+    rc = imp->ops->feed(imp->rd, imp->head.s, imp->head.n, diag);
+    lt__buf_reset(&imp->head);
     return rc;
   }
   return len ? imp->ops->feed(imp->rd, buf, len, diag) : 0;
 }
 
-static int put_utf8(struct lt__ibuf *b, uint32_t cp) {
+static int put_utf8(lt__buf *b, uint32_t cp) {
   char u[4];
   size_t n;
   if (cp < 0x80)
@@ -388,14 +388,14 @@ static int put_utf8(struct lt__ibuf *b, uint32_t cp) {
   else
     u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
     u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-  return lt__ibuf_append(b, u, n);
+  return lt__buf_append(b, u, n);
 }
 
 /* UTF-16LE → UTF-8, keeping an odd byte or a lone high surrogate for the
  * next chunk. Unpaired surrogates become U+FFFD. */
 static int transcode(lt_import *imp, const unsigned char *p, size_t len) {
-  imp->tbuf.len = 0;
-  int rc = lt__ibuf_reserve(&imp->tbuf, len * 2);
+  imp->tbuf.n = 0;
+  int rc = lt__buf_reserve(&imp->tbuf, len * 2);
   for (size_t i = 0; i < len && !rc; i++) {
     imp->pend[imp->npend++] = p[i];
     if (imp->npend == 1 || imp->npend == 3)
@@ -451,7 +451,7 @@ int lt_import_feed(lt_import *imp, const void *buf, size_t len, lt_diag *diag) {
   }
   if (!rc && imp->enc == 2) {
     if ((rc = transcode(imp, p, len)) == 0)
-      rc = pass(imp, imp->tbuf.p, imp->tbuf.len, 0, diag);
+      rc = pass(imp, imp->tbuf.s, imp->tbuf.n, 0, diag);
   } else if (!rc) {
     rc = pass(imp, (const char *)p, len, 0, diag);
   }

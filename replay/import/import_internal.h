@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "lifetrace/import.h"
 
 /* ---- small containers (import_util.c) ---------------------------------- */
@@ -35,13 +36,6 @@ void lt__tab_reset(struct lt__tab *t);
 #define LT__TAB_VAL(t, i) ((void *)((t)->vals + (i) * (t)->vsize))
 
 /* Growable byte buffer. */
-struct lt__ibuf {
-  char *p;
-  size_t len, cap;
-};
-LT_MUST_CHECK int lt__ibuf_reserve(struct lt__ibuf *b, size_t more);
-LT_MUST_CHECK int lt__ibuf_append(struct lt__ibuf *b, const char *s, size_t n);
-void lt__ibuf_reset(struct lt__ibuf *b);
 
 /* Trims ASCII blanks (space, tab, CR, LF) at both ends of [*s, *s + *n). */
 void lt__trim(const char **s, size_t *n);
@@ -218,7 +212,7 @@ void lt__dumper_free(void *st);
  * 1-based number and byte offset. Lines longer than LT__MAX_LINE fail. */
 #define LT__MAX_LINE (16u * 1024u * 1024u)
 struct lt__lines {
-  struct lt__ibuf part;
+  lt__buf part;
   uint64_t line, offset;
 };
 typedef int (*lt__line_cb)(void *st, const char *s, size_t n, uint64_t line, uint64_t offset,
@@ -236,7 +230,7 @@ struct lt__fields {
   const char **v;
   size_t *len;
   size_t n, cap;
-  struct lt__ibuf unq;
+  lt__buf unq;
 };
 LT_MUST_CHECK int lt__split_csv(struct lt__fields *f, const char *s, size_t n);
 void lt__fields_free(struct lt__fields *f);

@@ -33,7 +33,7 @@ struct xml {
   uint64_t records, line_base, byte_base, chunk_start;
   /* the record being parsed */
   int in_event, section, collect, ev_depth, depth, too_big;
-  struct lt__ibuf arena;
+  lt__buf arena;
   struct span prov, num[4], cur;
   int is_dxg, has_ts;
   uint64_t ts_ns, tid, line, offset;
@@ -49,18 +49,18 @@ struct xml {
   uint64_t resync_line;
 };
 
-static const char *arena_at(struct xml *x, struct span s) { return x->arena.p + s.off; }
+static const char *arena_at(struct xml *x, struct span s) { return x->arena.s + s.off; }
 
 static int arena_add(struct xml *x, const char *s, size_t n, struct span *out) {
-  if (x->arena.len + n > MAX_RECORD_TEXT) {
+  if (x->arena.n + n > MAX_RECORD_TEXT) {
     x->too_big = 1;
-    out->off = x->arena.len;
+    out->off = x->arena.n;
     out->len = 0;
     return 0;
   }
-  out->off = x->arena.len;
+  out->off = x->arena.n;
   out->len = n;
-  return lt__ibuf_append(&x->arena, s, n);
+  return lt__buf_append(&x->arena, s, n);
 }
 
 static void fail(struct xml *x, int rc) {
@@ -81,7 +81,7 @@ static void begin_event(struct xml *x) {
   x->ev_depth = x->depth;
   x->section = SEC_NONE;
   x->collect = T_NONE;
-  x->arena.len = 0;
+  x->arena.n = 0;
   x->too_big = 0;
   x->nf = 0;
   x->is_dxg = 0;
@@ -133,7 +133,7 @@ static void system_attrs(struct xml *x, const char *el, const XML_Char **atts) {
     x->collect = T_OPCODE;
   }
   if (x->collect != T_NONE)
-    x->cur.off = x->arena.len, x->cur.len = 0;
+    x->cur.off = x->arena.n, x->cur.len = 0;
 }
 
 static void begin_field(struct xml *x, const char *name) {
@@ -151,7 +151,7 @@ static void begin_field(struct xml *x, const char *name) {
   }
   if (arena_add(x, name, strlen(name), &x->fname[x->nf]))
     return fail(x, LT_ENOMEM);
-  x->fval[x->nf].off = x->arena.len;
+  x->fval[x->nf].off = x->arena.n;
   x->fval[x->nf].len = 0;
   x->nf++;
   x->collect = T_DATA;
@@ -351,7 +351,7 @@ void lt__xml_free(void *st) {
     return;
   if (x->p)
     XML_ParserFree(x->p);
-  lt__ibuf_reset(&x->arena);
+  lt__buf_reset(&x->arena);
   lt_free(x->fname);
   lt_free(x->fval);
   lt_free(x->names);

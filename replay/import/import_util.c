@@ -117,35 +117,6 @@ void lt__tab_reset(struct lt__tab *t) {
 
 /* ---- buffer --------------------------------------------------------------- */
 
-int lt__ibuf_reserve(struct lt__ibuf *b, size_t more) {
-  if (b->len + more + 1 <= b->cap)
-    return 0;
-  size_t ncap = b->cap ? b->cap : 256;
-  while (ncap < b->len + more + 1)
-    ncap *= 2;
-  char *p = lt_realloc(b->p, ncap);
-  if (!p)
-    return LT_ENOMEM;
-  b->p = p;
-  b->cap = ncap;
-  return 0;
-}
-
-int lt__ibuf_append(struct lt__ibuf *b, const char *s, size_t n) {
-  int rc = lt__ibuf_reserve(b, n);
-  if (rc)
-    return rc;
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-  return 0;
-}
-
-void lt__ibuf_reset(struct lt__ibuf *b) {
-  lt_free(b->p);
-  memset(b, 0, sizeof *b);
-}
-
 /* ---- text ----------------------------------------------------------------- */
 
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -283,22 +254,22 @@ int lt__lines_feed(struct lt__lines *l, const char *buf, size_t len, lt__line_cb
   while (len) {
     const char *nl = memchr(buf, '\n', len);
     if (!nl) {
-      if (l->part.len + len > LT__MAX_LINE) {
+      if (l->part.n + len > LT__MAX_LINE) {
         snprintf(diag->msg, sizeof diag->msg, "line longer than %u bytes", LT__MAX_LINE);
         diag->line = l->line + 1;
         diag->record = -1;
         diag->offset = l->offset;
         return LT_ECORRUPT;
       }
-      return lt__ibuf_append(&l->part, buf, len);
+      return lt__buf_append(&l->part, buf, len);
     }
     size_t n = (size_t)(nl - buf);
     int rc;
-    if (l->part.len) {
-      if ((rc = lt__ibuf_append(&l->part, buf, n)))
+    if (l->part.n) {
+      if ((rc = lt__buf_append(&l->part, buf, n)))
         return rc;
-      rc = emit_line(l, l->part.p, l->part.len, cb, st, diag);
-      l->part.len = 0;
+      rc = emit_line(l, l->part.s, l->part.n, cb, st, diag);
+      l->part.n = 0;
     } else {
       rc = emit_line(l, buf, n, cb, st, diag);
     }
@@ -311,14 +282,14 @@ int lt__lines_feed(struct lt__lines *l, const char *buf, size_t len, lt__line_cb
 }
 
 int lt__lines_finish(struct lt__lines *l, lt__line_cb cb, void *st, lt_diag *diag) {
-  if (l->part.len == 0)
+  if (l->part.n == 0)
     return 0;
-  int rc = emit_line(l, l->part.p, l->part.len, cb, st, diag);
-  l->part.len = 0;
+  int rc = emit_line(l, l->part.s, l->part.n, cb, st, diag);
+  l->part.n = 0;
   return rc;
 }
 
-void lt__lines_free(struct lt__lines *l) { lt__ibuf_reset(&l->part); }
+void lt__lines_free(struct lt__lines *l) { lt__buf_reset(&l->part); }
 
 /* ---- CSV fields ------------------------------------------------------------ */
 
@@ -349,7 +320,7 @@ static int push_field(struct lt__fields *f, const char *p, size_t n) {
  * 0-based index of that field (its value is not read). */
 int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
   f->n = 0;
-  f->unq.len = 0;
+  f->unq.n = 0;
   size_t i = 0;
   int rc, open = 0;
   enum { MAXQ = 64 };
@@ -359,27 +330,27 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
     while (start < n && (s[start] == ' ' || s[start] == '\t'))
       start++;
     if (start < n && s[start] == '"' && nq < MAXQ) {
-      size_t off = f->unq.len;
+      size_t off = f->unq.n;
       size_t j = start + 1;
       for (; j < n; j++) {
         if (s[j] == '"') {
           if (j + 1 < n && s[j + 1] == '"') {
-            if ((rc = lt__ibuf_append(&f->unq, "\"", 1)))
+            if ((rc = lt__buf_append(&f->unq, "\"", 1)))
               return rc;
             j++;
             continue;
           }
           break;
         }
-        if ((rc = lt__ibuf_append(&f->unq, s + j, 1)))
+        if ((rc = lt__buf_append(&f->unq, s + j, 1)))
           return rc;
       }
       if (j >= n) { /* no closing quote: f->n is the field's index */
         open = 1;
         break;
       }
-      size_t flen = f->unq.len - off;
-      if ((rc = lt__ibuf_append(&f->unq, "", 0)))
+      size_t flen = f->unq.n - off;
+      if ((rc = lt__buf_append(&f->unq, "", 0)))
         return rc;
       qidx[nq] = f->n;
       qoff[nq++] = off;
@@ -403,7 +374,7 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
     i = end + 1;
   }
   for (size_t k = 0; k < nq; k++) {
-    const char *p = f->unq.p + qoff[k];
+    const char *p = f->unq.s + qoff[k];
     size_t len = f->len[qidx[k]];
     lt__trim(&p, &len);
     f->v[qidx[k]] = p;
@@ -415,6 +386,6 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
 void lt__fields_free(struct lt__fields *f) {
   lt_free(f->v);
   lt_free(f->len);
-  lt__ibuf_reset(&f->unq);
+  lt__buf_reset(&f->unq);
   memset(f, 0, sizeof *f);
 }

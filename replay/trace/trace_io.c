@@ -762,7 +762,7 @@ struct lt_writer {
   ZSTD_CStream *zc;
   uint8_t *zout;
   size_t zcap;
-  lt__sb line;
+  lt__buf line;
   int err;
 };
 
@@ -851,12 +851,12 @@ static int put_message(lt_writer *w, int tag, const ProtobufCMessage *msg) {
 static int put_line(lt_writer *w) {
   if (w->line.err)
     return werr(w, w->line.err);
-  if (reserve(w, w->line.len + 1))
+  if (reserve(w, w->line.n + 1))
     return w->err;
-  memcpy(w->out + w->len, w->line.p, w->line.len);
-  w->len += w->line.len;
+  memcpy(w->out + w->len, w->line.s, w->line.n);
+  w->len += w->line.n;
   w->out[w->len++] = '\n';
-  w->line.len = 0;
+  w->line.n = 0;
   return 0;
 }
 
@@ -919,7 +919,7 @@ static void writer_free(lt_writer *w) {
   ZSTD_freeCStream(w->zc);
   lt_free(w->zout);
   lt_free(w->out);
-  lt__sb_free(&w->line);
+  lt__buf_reset(&w->line);
   lt_free(w);
   errno = e;
 }

@@ -31,24 +31,13 @@ int lt__segkind_from_name(const char *s);
 const char *lt__site_name(int v);
 int lt__site_from_name(const char *s);
 
-/* A growable byte string. All allocation through lt_realloc; on failure err is
- * set and further appends are dropped. */
-typedef struct lt__sb {
-  char *p;
-  size_t len, cap;
-  int err;
-} lt__sb;
-
-void lt__sb_reserve(lt__sb *s, size_t extra);
-void lt__sb_put(lt__sb *s, const void *data, size_t n);
-void lt__sb_free(lt__sb *s);
 
 
 /* Appends one event as a JSONL line (no newline) to s. index >= 0 adds the
  * "i" key (dump --index). A line longer than LT__JSONL_MAX_LINE sets
  * s->err to LT_ETOOBIG (the header's too). */
-void lt__jsonl_event(lt__sb *s, const lt_event *ev, int64_t index);
-void lt__jsonl_header(lt__sb *s, const lt_header *h);
+void lt__jsonl_event(lt__buf *s, const lt_event *ev, int64_t index);
+void lt__jsonl_header(lt__buf *s, const lt_header *h);
 
 /* Decodes one Event as protobuf_c_message_unpack would, only faster, from
  * the shapes the writers produce; NULL (nothing kept from a) when the input

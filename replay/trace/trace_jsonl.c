@@ -17,52 +17,12 @@
 
 /* ---- growable buffer ------------------------------------------------------ */
 
-/* Makes room for extra more bytes and a NUL; sets s->err on failure. */
-void lt__sb_reserve(lt__sb *s, size_t extra) {
-  size_t cap;
-  char *p;
-
-  if (s->err || s->cap - s->len > extra)
-    return;
-  cap = s->cap ? s->cap : 256;
-  while (cap - s->len <= extra) {
-    if (cap > SIZE_MAX / 2) {
-      s->err = LT_ENOMEM;
-      return;
-    }
-    cap *= 2;
-  }
-  p = lt_realloc(s->p, cap);
-  if (p == NULL) {
-    s->err = LT_ENOMEM;
-    return;
-  }
-  s->p = p;
-  s->cap = cap;
-}
-
-/* Appends n bytes and keeps the buffer NUL-terminated. */
-void lt__sb_put(lt__sb *s, const void *data, size_t n) {
-  lt__sb_reserve(s, n);
-  if (s->err)
-    return;
-  memcpy(s->p + s->len, data, n);
-  s->len += n;
-  s->p[s->len] = '\0';
-}
-
-/* Frees the buffer and leaves s empty and reusable. */
-void lt__sb_free(lt__sb *s) {
-  lt_free(s->p);
-  memset(s, 0, sizeof *s);
-}
-
 /* ---- writer --------------------------------------------------------------- */
 
 /* Appends a string literal (only a literal: "" lit does not compile otherwise). */
-#define PUTS(s, lit) lt__sb_put((s), "" lit, sizeof("" lit) - 1)
+#define PUTS(s, lit) lt__buf_put((s), "" lit, sizeof("" lit) - 1)
 
-static void put_u64(lt__sb *s, uint64_t v) {
+static void put_u64(lt__buf *s, uint64_t v) {
   char tmp[24];
   int i = (int)sizeof tmp;
 
@@ -70,11 +30,11 @@ static void put_u64(lt__sb *s, uint64_t v) {
     tmp[--i] = (char)('0' + v % 10);
     v /= 10;
   } while (v);
-  lt__sb_put(s, tmp + i, sizeof tmp - (size_t)i);
+  lt__buf_put(s, tmp + i, sizeof tmp - (size_t)i);
 }
 
 /* An integer, or a "0x…" string above 2^53 (not exact in a JSON double). */
-static void put_value(lt__sb *s, uint64_t v) {
+static void put_value(lt__buf *s, uint64_t v) {
   static const char hex[] = "0123456789abcdef";
   char tmp[20];
   int i = (int)sizeof tmp;
@@ -91,10 +51,10 @@ static void put_value(lt__sb *s, uint64_t v) {
   tmp[--i] = 'x';
   tmp[--i] = '0';
   tmp[--i] = '"';
-  lt__sb_put(s, tmp + i, sizeof tmp - (size_t)i);
+  lt__buf_put(s, tmp + i, sizeof tmp - (size_t)i);
 }
 
-static void put_int(lt__sb *s, int v) {
+static void put_int(lt__buf *s, int v) {
   if (v < 0) {
     PUTS(s, "-");
     put_u64(s, (uint64_t)0 - (uint64_t)(int64_t)v);
@@ -106,7 +66,7 @@ static void put_int(lt__sb *s, int v) {
 
 /* A JSON string. Control characters are escaped; bytes that are not valid
  * UTF-8 (untrusted capture text) become U+FFFD. */
-static void put_str(lt__sb *s, const char *str) {
+static void put_str(lt__buf *s, const char *str) {
   const unsigned char *p = (const unsigned char *)(str ? str : "");
   char esc[8];
 
@@ -117,18 +77,18 @@ static void put_str(lt__sb *s, const char *str) {
 
     while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
       p++;
-    lt__sb_put(s, run, (size_t)(p - run));
+    lt__buf_put(s, run, (size_t)(p - run));
     if (*p == '\0')
       break;
     if (*p == '"' || *p == '\\') {
       esc[0] = '\\';
       esc[1] = (char)*p++;
-      lt__sb_put(s, esc, 2);
+      lt__buf_put(s, esc, 2);
     } else if (*p < 0x20) {
       snprintf(esc, sizeof esc, "\\u%04x", *p++);
-      lt__sb_put(s, esc, 6);
+      lt__buf_put(s, esc, 6);
     } else if ((n = lt__utf8_len(p)) != 0) {
-      lt__sb_put(s, p, n);
+      lt__buf_put(s, p, n);
       p += n;
     } else {
       PUTS(s, "\\ufffd");
@@ -138,20 +98,20 @@ static void put_str(lt__sb *s, const char *str) {
   PUTS(s, "\"");
 }
 
-static void put_key(lt__sb *s, const char *key) {
+static void put_key(lt__buf *s, const char *key) {
   PUTS(s, ", \"");
-  lt__sb_put(s, key, strlen(key));
+  lt__buf_put(s, key, strlen(key));
   PUTS(s, "\": ");
 }
 
-static void key_value(lt__sb *s, const char *key, uint64_t v) {
+static void key_value(lt__buf *s, const char *key, uint64_t v) {
   if (v) {
     put_key(s, key);
     put_value(s, v);
   }
 }
 
-static void key_bool(lt__sb *s, const char *key, int v) {
+static void key_bool(lt__buf *s, const char *key, int v) {
   if (v) {
     put_key(s, key);
     PUTS(s, "true");
@@ -159,14 +119,14 @@ static void key_bool(lt__sb *s, const char *key, int v) {
 }
 
 /* An enum by name, or its number when it has none (a newer writer's value). */
-static void put_enum(lt__sb *s, const char *name, int v) {
+static void put_enum(lt__buf *s, const char *name, int v) {
   if (name)
     put_str(s, name);
   else
     put_int(s, v);
 }
 
-static void put_segments(lt__sb *s, uint32_t mask) {
+static void put_segments(lt__buf *s, uint32_t mask) {
   int first = 1;
 
   PUTS(s, "[");
@@ -182,7 +142,7 @@ static void put_segments(lt__sb *s, uint32_t mask) {
 }
 
 /* Flag names in bit order; bits without a name follow as one integer mask. */
-static void put_flags(lt__sb *s, uint32_t flags) {
+static void put_flags(lt__buf *s, uint32_t flags) {
   uint32_t rest = 0;
   int first = 1;
 
@@ -209,7 +169,7 @@ static void put_flags(lt__sb *s, uint32_t flags) {
   PUTS(s, "]");
 }
 
-static void put_allocinfos(lt__sb *s, const char *key, lt_allocinfo *const *a, size_t n) {
+static void put_allocinfos(lt__buf *s, const char *key, lt_allocinfo *const *a, size_t n) {
   put_key(s, key);
   PUTS(s, "[");
   for (size_t i = 0; i < n; i++) {
@@ -233,7 +193,7 @@ static void put_allocinfos(lt__sb *s, const char *key, lt_allocinfo *const *a, s
   PUTS(s, "]");
 }
 
-static void put_handles(lt__sb *s, const char *key, const uint64_t *h, size_t n) {
+static void put_handles(lt__buf *s, const char *key, const uint64_t *h, size_t n) {
   put_key(s, key);
   PUTS(s, "[");
   for (size_t i = 0; i < n; i++) {
@@ -244,7 +204,7 @@ static void put_handles(lt__sb *s, const char *key, const uint64_t *h, size_t n)
   PUTS(s, "]");
 }
 
-static void put_refs(lt__sb *s, lt_ref *const *r, size_t n) {
+static void put_refs(lt__buf *s, lt_ref *const *r, size_t n) {
   put_key(s, "refs");
   PUTS(s, "[");
   for (size_t i = 0; i < n; i++) {
@@ -265,7 +225,7 @@ static int handles_op(int op) {
          op == LIFETRACE__OP__ALLOC_DESTROY;
 }
 
-static void put_lists(lt__sb *s, const lt_event *ev) {
+static void put_lists(lt__buf *s, const lt_event *ev) {
   if (handles_op(ev->op)) {
     if (ev->n_handles)
       put_handles(s, "allocs", ev->handles, ev->n_handles);
@@ -276,7 +236,7 @@ static void put_lists(lt__sb *s, const lt_event *ev) {
 
 /* Fields a normal event of its op never carries, kept so that no binary
  * trace loses anything on the way through JSONL. */
-static void put_odd_lists(lt__sb *s, const lt_event *ev) {
+static void put_odd_lists(lt__buf *s, const lt_event *ev) {
   if (handles_op(ev->op)) {
     if (ev->n_allocs)
       put_allocinfos(s, "alloc_info", ev->allocs, ev->n_allocs);
@@ -286,12 +246,12 @@ static void put_odd_lists(lt__sb *s, const lt_event *ev) {
 }
 
 /* A line a reader would refuse is not written: LT_ETOOBIG (sticky). */
-static void check_length(lt__sb *s, size_t start) {
-  if (!s->err && s->len - start > LT__JSONL_MAX_LINE)
+static void check_length(lt__buf *s, size_t start) {
+  if (!s->err && s->n - start > LT__JSONL_MAX_LINE)
     s->err = LT_ETOOBIG;
 }
 
-static void event_line(lt__sb *s, const lt_event *ev, int64_t index) {
+static void event_line(lt__buf *s, const lt_event *ev, int64_t index) {
   PUTS(s, "{");
   if (index >= 0) {
     PUTS(s, "\"i\": ");
@@ -340,14 +300,14 @@ static void event_line(lt__sb *s, const lt_event *ev, int64_t index) {
 /* The canonical event line: fixed key order, defaults omitted (see the
  * table in docs/trace-format.md); LT_ETOOBIG in s->err when it is longer
  * than LT__JSONL_MAX_LINE. */
-void lt__jsonl_event(lt__sb *s, const lt_event *ev, int64_t index) {
-  size_t start = s->len;
+void lt__jsonl_event(lt__buf *s, const lt_event *ev, int64_t index) {
+  size_t start = s->n;
 
   event_line(s, ev, index);
   check_length(s, start);
 }
 
-static void header_line(lt__sb *s, const lt_header *h) {
+static void header_line(lt__buf *s, const lt_header *h) {
   PUTS(s, "{\"lifetrace\": ");
   put_u64(s, h->lifetrace);
   put_key(s, "source");
@@ -387,29 +347,29 @@ static void header_line(lt__sb *s, const lt_header *h) {
 
 /* The canonical header line: lifetrace, source, ends and segments always,
  * processes when there are any; LT_ETOOBIG as for an event. */
-void lt__jsonl_header(lt__sb *s, const lt_header *h) {
-  size_t start = s->len;
+void lt__jsonl_header(lt__buf *s, const lt_header *h) {
+  size_t start = s->n;
 
   header_line(s, h);
   check_length(s, start);
 }
 
-static int finish(lt__sb *s, char **buf, size_t *len) {
+static int finish(lt__buf *s, char **buf, size_t *len) {
   int err = s->err;
 
   if (err) {
-    lt__sb_free(s);
+    lt__buf_reset(s);
     return err;
   }
-  *buf = s->p;
-  *len = s->len;
+  *buf = s->s;
+  *len = s->n;
   return 0;
 }
 
 /* Formats one event as a JSONL line without the newline. *buf receives a new
  * NUL-terminated buffer (the caller frees it with lt_free), *len its length. */
 int lt_jsonl_format_event(const lt_event *ev, char **buf, size_t *len) {
-  lt__sb s = {0};
+  lt__buf s = {0};
 
   lt__jsonl_event(&s, ev, -1);
   return finish(&s, buf, len);
@@ -417,7 +377,7 @@ int lt_jsonl_format_event(const lt_event *ev, char **buf, size_t *len) {
 
 /* Formats the header line; same contract as lt_jsonl_format_event. */
 int lt_jsonl_format_header(const lt_header *h, char **buf, size_t *len) {
-  lt__sb s = {0};
+  lt__buf s = {0};
 
   lt__jsonl_header(&s, h);
   return finish(&s, buf, len);
