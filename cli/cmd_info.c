@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "buf.h"
+#include "u64tab.h"
 
 #define N_OPS 21 /* OP_NONE .. INJECT_FAULT; more are counted as "other" */
 #define MAX_PROCESS_LINES 32
@@ -33,98 +34,19 @@ static void usage(FILE *f) {
           "exit codes: 0 ok, 2 usage error, 3 unreadable or corrupt input.\n");
 }
 
-/* ---- a small hash map: u64 key -> two u64 values ------------------------- */
+/* ---- per-handle state: the base kit's table, two u64 values per key ----- */
 
-struct slot {
-  uint64_t key, a, b;
-  int used;
+struct vals {
+  uint64_t a, b;
 };
-
-struct map {
-  struct slot *s;
-  size_t cap, n;
-};
-
-static size_t slot_of(const struct map *m, uint64_t k) {
-  k ^= k >> 33;
-  k *= UINT64_C(0xff51afd7ed558ccd);
-  k ^= k >> 33;
-  return (size_t)k & (m->cap - 1);
-}
-
-static struct slot *map_find(const struct map *m, uint64_t key) {
-  if (m->cap == 0)
-    return NULL;
-  for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
-    if (!m->s[i].used)
-      return NULL;
-    if (m->s[i].key == key)
-      return &m->s[i];
-  }
-}
-
-static int map_grow(struct map *m) {
-  struct map bigger = {lt_calloc(m->cap ? m->cap * 2 : 64, sizeof(struct slot)),
-                       m->cap ? m->cap * 2 : 64, m->n};
-
-  if (bigger.s == NULL)
-    return LT_ENOMEM;
-  for (size_t i = 0; i < m->cap; i++) {
-    size_t j;
-    if (!m->s[i].used)
-      continue;
-    for (j = slot_of(&bigger, m->s[i].key); bigger.s[j].used; j = (j + 1) & (bigger.cap - 1))
-      ;
-    bigger.s[j] = m->s[i];
-  }
-  lt_free(m->s);
-  *m = bigger;
-  return 0;
-}
 
 /* Inserts or overwrites key. */
-static int map_put(struct map *m, uint64_t key, uint64_t a, uint64_t b) {
-  struct slot *s = map_find(m, key);
-  size_t i;
-
-  if (s == NULL) {
-    if ((m->n + 1) * 2 > m->cap && map_grow(m))
-      return LT_ENOMEM;
-    for (i = slot_of(m, key); m->s[i].used; i = (i + 1) & (m->cap - 1))
-      ;
-    s = &m->s[i];
-    s->used = 1;
-    s->key = key;
-    m->n++;
-  }
-  s->a = a;
-  s->b = b;
-  return 0;
-}
-
-/* Removes key (backward-shift deletion, no tombstones); 1 if it was there. */
-static int map_del(struct map *m, uint64_t key) {
-  struct slot *s = map_find(m, key);
-  size_t i, j, home;
-
-  if (s == NULL)
-    return 0;
-  i = (size_t)(s - m->s);
-  for (j = (i + 1) & (m->cap - 1); m->s[j].used; j = (j + 1) & (m->cap - 1)) {
-    home = slot_of(m, m->s[j].key);
-    if (((j - home) & (m->cap - 1)) >= ((j - i) & (m->cap - 1))) {
-      m->s[i] = m->s[j];
-      i = j;
-    }
-  }
-  m->s[i].used = 0;
-  m->n--;
-  return 1;
-}
-
-static void map_free(struct map *m) {
-  lt_free(m->s);
-  memset(m, 0, sizeof *m);
+static int map_put(lt__u64tab *m, uint64_t key, uint64_t a, uint64_t b) {
+  struct vals *v;
+  int err = lt__u64tab_put(m, key, (void **)&v, NULL);
+  if (err == 0)
+    *v = (struct vals){a, b};
+  return err;
 }
 
 /* ---- the pass ------------------------------------------------------------- */
@@ -136,9 +58,9 @@ struct info {
   uint64_t events, ops[N_OPS + 1], t_first, t_last;
   uint64_t rundown[N_KINDS], live[N_KINDS], created[N_KINDS], unknown_destroys;
   uint64_t next_serial;
-  struct map obj[N_KINDS]; /* devices: a = serial, b = pid; others: a = owner serial */
-  struct map serials;      /* serials of live devices */
-  struct map procs;        /* pid -> a = events, b = devices created */
+  lt__u64tab obj[N_KINDS]; /* devices: a = serial, b = pid; others: a = owner serial */
+  lt__u64tab serials;      /* serials of live devices */
+  lt__u64tab procs;        /* pid -> a = events, b = devices created */
   int err;
 };
 
@@ -149,7 +71,7 @@ static void note(struct info *in, int rc) {
 
 /* The serial of the live device with handle dev, or 0 if unknown. */
 static uint64_t owner(struct info *in, uint64_t dev) {
-  struct slot *s = map_find(&in->obj[K_DEVICE], dev);
+  struct vals *s = lt__u64tab_get(&in->obj[K_DEVICE], dev);
   return s ? s->a : 0;
 }
 
@@ -161,12 +83,12 @@ static void create(struct info *in, int kind, uint64_t h, uint64_t dev, int rund
 }
 
 static void destroy(struct info *in, int kind, uint64_t h) {
-  if (!map_del(&in->obj[kind], h))
+  if (!lt__u64tab_del(&in->obj[kind], h))
     in->unknown_destroys++;
 }
 
 static void device_create(struct info *in, const lt_event *ev) {
-  struct slot *p = map_find(&in->procs, ev->pid);
+  struct vals *p = lt__u64tab_get(&in->procs, ev->pid);
   uint64_t serial = ++in->next_serial;
 
   in->created[K_DEVICE]++;
@@ -179,24 +101,24 @@ static void device_create(struct info *in, const lt_event *ev) {
 }
 
 static void device_destroy(struct info *in, uint64_t dev) {
-  struct slot *s = map_find(&in->obj[K_DEVICE], dev);
+  struct vals *s = lt__u64tab_get(&in->obj[K_DEVICE], dev);
 
   if (s == NULL) {
     in->unknown_destroys++;
     return;
   }
-  map_del(&in->serials, s->a);
-  map_del(&in->obj[K_DEVICE], dev);
+  (void)lt__u64tab_del(&in->serials, s->a);
+  (void)lt__u64tab_del(&in->obj[K_DEVICE], dev);
 }
 
 /* A process exit ends every device the process created. */
 static void process_exit(struct info *in, uint64_t pid) {
-  struct map *d = &in->obj[K_DEVICE];
+  lt__u64tab *d = &in->obj[K_DEVICE];
   size_t i = 0;
 
   while (i < d->cap) {
-    if (d->s[i].used && d->s[i].b == pid)
-      device_destroy(in, d->s[i].key); /* may shift a later slot into i */
+    if (d->used[i] && ((struct vals *)LT__U64TAB_VAL(d, i))->b == pid)
+      device_destroy(in, d->keys[i]); /* may shift a later slot into i */
     else
       i++;
   }
@@ -205,7 +127,7 @@ static void process_exit(struct info *in, uint64_t pid) {
 static void alloc_create(struct info *in, const lt_event *ev) {
   for (size_t i = 0; i < ev->n_allocs; i++)
     create(in, K_ALLOC, ev->allocs[i]->alloc, ev->device, ev->rundown);
-  if (ev->resource && (ev->new_resource || !map_find(&in->obj[K_RESOURCE], ev->resource)))
+  if (ev->resource && (ev->new_resource || !lt__u64tab_get(&in->obj[K_RESOURCE], ev->resource)))
     create(in, K_RESOURCE, ev->resource, ev->device, ev->rundown);
 }
 
@@ -217,11 +139,11 @@ static void alloc_destroy(struct info *in, const lt_event *ev) {
 }
 
 static void count_process(struct info *in, uint64_t pid) {
-  struct slot *p;
+  struct vals *p;
 
   if (pid == 0)
     return;
-  p = map_find(&in->procs, pid);
+  p = lt__u64tab_get(&in->procs, pid);
   if (p)
     p->a++;
   else
@@ -266,18 +188,20 @@ static void account(struct info *in, const lt_event *ev) {
 static void count_live(struct info *in) {
   in->live[K_DEVICE] = in->obj[K_DEVICE].n;
   for (int k = K_CONTEXT; k < N_KINDS; k++) {
-    const struct map *m = &in->obj[k];
-    for (size_t i = 0; i < m->cap; i++)
-      if (m->s[i].used && (m->s[i].a == 0 || map_find(&in->serials, m->s[i].a)))
+    const lt__u64tab *m = &in->obj[k];
+    for (size_t i = 0; i < m->cap; i++) {
+      const struct vals *v = LT__U64TAB_VAL(m, i);
+      if (m->used[i] && (v->a == 0 || lt__u64tab_get(&in->serials, v->a)))
         in->live[k]++;
+    }
   }
 }
 
 static void info_free(struct info *in) {
   for (int k = 0; k < N_KINDS; k++)
-    map_free(&in->obj[k]);
-  map_free(&in->serials);
-  map_free(&in->procs);
+    lt__u64tab_reset(&in->obj[k]);
+  lt__u64tab_reset(&in->serials);
+  lt__u64tab_reset(&in->procs);
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -299,11 +223,13 @@ static struct proc *collect_procs(const struct info *in, const lt_header *h, siz
 
   if (p == NULL)
     return NULL;
-  for (size_t i = 0; i < in->procs.cap; i++)
-    if (in->procs.s[i].used)
-      p[k++] = (struct proc){in->procs.s[i].key, in->procs.s[i].a, in->procs.s[i].b, NULL};
+  for (size_t i = 0; i < in->procs.cap; i++) {
+    const struct vals *v = LT__U64TAB_VAL(&in->procs, i);
+    if (in->procs.used[i])
+      p[k++] = (struct proc){in->procs.keys[i], v->a, v->b, NULL};
+  }
   for (size_t i = 0; i < h->n_processes; i++) {
-    const struct slot *s = map_find(&in->procs, h->processes[i]->pid);
+    const struct vals *s = lt__u64tab_get(&in->procs, h->processes[i]->pid);
     size_t j = 0;
     while (j < k && p[j].pid != h->processes[i]->pid)
       j++;
@@ -579,6 +505,10 @@ static int parse_args(int argc, char **argv, int *json, const char **in) {
  * Returns the exit code. */
 int lt_cmd_info(int argc, char **argv) {
   struct info in = {0};
+  for (int k = 0; k < N_KINDS; k++)
+    lt__u64tab_init(&in.obj[k], sizeof(struct vals));
+  lt__u64tab_init(&in.serials, sizeof(struct vals));
+  lt__u64tab_init(&in.procs, sizeof(struct vals));
   lt_reader *r = NULL;
   const char *file = NULL;
   lt_diag d;

@@ -95,7 +95,7 @@ struct cur {
 struct lt__dxg {
   lt_import_sink sink;
   void *sink_data;
-  struct lt__tab g, d, dev, ctx, res, pref, proc, seg, orph;
+  lt__u64tab g, d, dev, ctx, res, pref, proc, seg, orph;
   uint64_t events, absorbed, dup_rundown;
   uint64_t live_bytes, peak_bytes;
   uint32_t seg_used; /* bit i = segment i+1 named by an allocation */
@@ -118,15 +118,15 @@ int lt__dxg_new(struct lt__dxg **out, lt_import_sink sink, void *sink_data) {
     return LT_ENOMEM;
   x->sink = sink;
   x->sink_data = sink_data;
-  lt__tab_init(&x->g, sizeof(struct gobj));
-  lt__tab_init(&x->d, sizeof(struct dobj));
-  lt__tab_init(&x->dev, sizeof(struct devobj));
-  lt__tab_init(&x->ctx, sizeof(struct ctxobj));
-  lt__tab_init(&x->res, sizeof(struct resobj));
-  lt__tab_init(&x->pref, sizeof(struct prefobj));
-  lt__tab_init(&x->proc, sizeof(struct procobj));
-  lt__tab_init(&x->seg, sizeof(struct segobj));
-  lt__tab_init(&x->orph, sizeof(struct orphobj));
+  lt__u64tab_init(&x->g, sizeof(struct gobj));
+  lt__u64tab_init(&x->d, sizeof(struct dobj));
+  lt__u64tab_init(&x->dev, sizeof(struct devobj));
+  lt__u64tab_init(&x->ctx, sizeof(struct ctxobj));
+  lt__u64tab_init(&x->res, sizeof(struct resobj));
+  lt__u64tab_init(&x->pref, sizeof(struct prefobj));
+  lt__u64tab_init(&x->proc, sizeof(struct procobj));
+  lt__u64tab_init(&x->seg, sizeof(struct segobj));
+  lt__u64tab_init(&x->orph, sizeof(struct orphobj));
   *out = x;
   return 0;
 }
@@ -142,16 +142,16 @@ void lt__dxg_free(struct lt__dxg *x) {
     return;
   for (size_t i = 0; i < x->pref.cap; i++)
     if (x->pref.used[i])
-      pref_clear(LT__TAB_VAL(&x->pref, i));
-  lt__tab_reset(&x->g);
-  lt__tab_reset(&x->d);
-  lt__tab_reset(&x->dev);
-  lt__tab_reset(&x->ctx);
-  lt__tab_reset(&x->res);
-  lt__tab_reset(&x->pref);
-  lt__tab_reset(&x->proc);
-  lt__tab_reset(&x->seg);
-  lt__tab_reset(&x->orph);
+      pref_clear(LT__U64TAB_VAL(&x->pref, i));
+  lt__u64tab_reset(&x->g);
+  lt__u64tab_reset(&x->d);
+  lt__u64tab_reset(&x->dev);
+  lt__u64tab_reset(&x->ctx);
+  lt__u64tab_reset(&x->res);
+  lt__u64tab_reset(&x->pref);
+  lt__u64tab_reset(&x->proc);
+  lt__u64tab_reset(&x->seg);
+  lt__u64tab_reset(&x->orph);
   lt_free(x->refbuf);
   lt_free(x->refptr);
   lt_free(x->u64buf);
@@ -167,7 +167,7 @@ void lt__dxg_counts(const struct lt__dxg *x, uint64_t *events, uint64_t *absorbe
 }
 
 /* Marks an entry dead (its value starts with a state byte). */
-static void set_dead(struct lt__tab *t, uint8_t *state) {
+static void set_dead(lt__u64tab *t, uint8_t *state) {
   if (*state != S_DEAD)
     t->dead++;
   *state = S_DEAD;
@@ -175,23 +175,23 @@ static void set_dead(struct lt__tab *t, uint8_t *state) {
 
 /* Drops the tombstones of a table once they are many and outnumber the
  * live entries; t->dead counts them so most calls cost nothing. */
-static int purge(struct lt__tab *t) {
+static int purge(lt__u64tab *t) {
   if (t->dead < TOMBSTONE_MIN || t->dead * 2 < t->n)
     return 0;
-  struct lt__tab nt;
-  lt__tab_init(&nt, t->vsize);
+  lt__u64tab nt;
+  lt__u64tab_init(&nt, t->vsize);
   for (size_t i = 0; i < t->cap; i++) {
-    void *v = LT__TAB_VAL(t, i), *nv;
+    void *v = LT__U64TAB_VAL(t, i), *nv;
     if (!t->used[i] || *(uint8_t *)v == S_DEAD)
       continue;
-    int rc = lt__tab_put(&nt, t->keys[i], &nv, NULL);
+    int rc = lt__u64tab_put(&nt, t->keys[i], &nv, NULL);
     if (rc) {
-      lt__tab_reset(&nt);
+      lt__u64tab_reset(&nt);
       return rc;
     }
     memcpy(nv, v, t->vsize);
   }
-  lt__tab_reset(t);
+  lt__u64tab_reset(t);
   *t = nt;
   t->dead = 0;
   return 0;
@@ -339,7 +339,7 @@ static int emit(struct lt__dxg *x, lt_event *ev, const struct cur *c) {
 static void proc_owner(struct lt__dxg *x, uint64_t pid) {
   void *v;
   int is_new;
-  if (lt__tab_put(&x->proc, pid, &v, &is_new) == 0) {
+  if (lt__u64tab_put(&x->proc, pid, &v, &is_new) == 0) {
     struct procobj *p = v;
     p->state = S_LIVE;
     p->owner = 1;
@@ -349,9 +349,9 @@ static void proc_owner(struct lt__dxg *x, uint64_t pid) {
 
 void lt__dxg_process_name(struct lt__dxg *x, uint64_t pid, const char *name, size_t len) {
   void *v;
-  if (len == 0 || (x->proc.n >= 65536 && !lt__tab_get(&x->proc, pid)))
+  if (len == 0 || (x->proc.n >= 65536 && !lt__u64tab_get(&x->proc, pid)))
     return;
-  if (lt__tab_put(&x->proc, pid, &v, NULL))
+  if (lt__u64tab_put(&x->proc, pid, &v, NULL))
     return;
   struct procobj *p = v;
   if (!p->state)
@@ -365,13 +365,13 @@ void lt__dxg_process_name(struct lt__dxg *x, uint64_t pid, const char *name, siz
 }
 
 static uint64_t res_live(struct lt__dxg *x, uint64_t r) {
-  struct resobj *o = lt__tab_get(&x->res, r);
+  struct resobj *o = lt__u64tab_get(&x->res, r);
   return o ? o->live : 0;
 }
 
 static int res_add(struct lt__dxg *x, uint64_t r, int delta) {
   void *v;
-  int rc = lt__tab_put(&x->res, r, &v, NULL);
+  int rc = lt__u64tab_put(&x->res, r, &v, NULL);
   if (rc)
     return rc;
   struct resobj *o = v;
@@ -381,7 +381,7 @@ static int res_add(struct lt__dxg *x, uint64_t r, int delta) {
   else if (o->live)
     o->live--;
   if (o->live == 0)
-    lt__tab_del(&x->res, r);
+    lt__u64tab_del(&x->res, r);
   return 0;
 }
 
@@ -392,12 +392,12 @@ static int flush_orphan(struct lt__dxg *x, uint64_t key, int force);
 static int device_known(struct lt__dxg *x, uint64_t dev);
 
 static int flush_create(struct lt__dxg *x, uint64_t key) {
-  struct gobj *g = lt__tab_get(&x->g, key);
+  struct gobj *g = lt__u64tab_get(&x->g, key);
   if (!g || g->state != S_PENDING)
     return 0;
   if (g->device == 0) { /* its waiting bindings are not replayed either */
     g->state = S_IGNORED;
-    lt__tab_del(&x->orph, key);
+    lt__u64tab_del(&x->orph, key);
     return 0;
   }
   struct gobj copy = *g;
@@ -434,18 +434,18 @@ static int flush_create(struct lt__dxg *x, uint64_t key) {
 /* Emits the bindings held for global allocation key as alloc_open; unless
  * forced, those of devices not seen yet keep waiting for their device. */
 static int flush_orphan(struct lt__dxg *x, uint64_t key, int force) {
-  struct orphobj *o = lt__tab_get(&x->orph, key);
+  struct orphobj *o = lt__u64tab_get(&x->orph, key);
   if (!o)
     return 0;
   struct orphobj copy = *o, keep = {S_LIVE, 0, {{0}}};
-  lt__tab_del(&x->orph, key);
+  lt__u64tab_del(&x->orph, key);
   for (int i = 0; i < copy.n; i++) {
     const struct bind *b = &copy.b[i];
     if (!force && !device_known(x, b->device)) {
       keep.b[keep.n++] = *b;
       continue;
     }
-    struct gobj *g = lt__tab_get(&x->g, key);
+    struct gobj *g = lt__u64tab_get(&x->g, key);
     if (g && g->state == S_LIVE)
       g->opens++;
     lt_event ev = LIFETRACE__EVENT__INIT;
@@ -461,7 +461,7 @@ static int flush_orphan(struct lt__dxg *x, uint64_t key, int force) {
   }
   if (keep.n) {
     void *v;
-    int rc = lt__tab_put(&x->orph, key, &v, NULL);
+    int rc = lt__u64tab_put(&x->orph, key, &v, NULL);
     if (rc)
       return rc;
     memcpy(v, &keep, sizeof keep);
@@ -485,7 +485,7 @@ static int flush_device_pending(struct lt__dxg *x, uint64_t dev, int all, int cr
     uint64_t best_key = 0, best_rec = UINT64_MAX;
     int found = 0;
     for (size_t i = 0; i < x->g.cap; i++) {
-      struct gobj *g = LT__TAB_VAL(&x->g, i);
+      struct gobj *g = LT__U64TAB_VAL(&x->g, i);
       if (!x->g.used[i] || g->state != S_PENDING || (!all && g->device != dev))
         continue;
       if (g->rec < best_rec) {
@@ -495,10 +495,10 @@ static int flush_device_pending(struct lt__dxg *x, uint64_t dev, int all, int cr
       }
     }
     for (size_t i = 0; i < x->orph.cap; i++) {
-      struct orphobj *o = LT__TAB_VAL(&x->orph, i);
+      struct orphobj *o = LT__U64TAB_VAL(&x->orph, i);
       if (!x->orph.used[i] || (!all && !orphan_has_device(o, dev)) || o->b[0].rec >= best_rec)
         continue;
-      struct gobj *g = lt__tab_get(&x->g, x->orph.keys[i]);
+      struct gobj *g = lt__u64tab_get(&x->g, x->orph.keys[i]);
       if (created && !(g && g->state == S_LIVE))
         continue;
       best_rec = o->b[0].rec;
@@ -529,29 +529,29 @@ static void gone_global(struct lt__dxg *x, struct gobj *g) {
  * shared allocation another device still has open survives. */
 static void teardown_device(struct lt__dxg *x, uint64_t dev) {
   for (size_t i = 0; i < x->ctx.cap; i++) {
-    struct ctxobj *c = LT__TAB_VAL(&x->ctx, i);
+    struct ctxobj *c = LT__U64TAB_VAL(&x->ctx, i);
     if (x->ctx.used[i] && c->state == S_LIVE && c->device == dev) {
       c->state = S_GONE;
-      struct prefobj *p = lt__tab_get(&x->pref, x->ctx.keys[i]);
+      struct prefobj *p = lt__u64tab_get(&x->pref, x->ctx.keys[i]);
       if (p)
         pref_clear(p);
     }
   }
   for (size_t i = 0; i < x->d.cap; i++) {
-    struct dobj *a = LT__TAB_VAL(&x->d, i);
+    struct dobj *a = LT__U64TAB_VAL(&x->d, i);
     if (!x->d.used[i] || a->state != S_LIVE || a->device != dev)
       continue;
     a->state = S_GONE;
-    struct gobj *g = lt__tab_get(&x->g, a->global);
+    struct gobj *g = lt__u64tab_get(&x->g, a->global);
     if (!a->creator && g && g->state == S_LIVE && g->opens)
       g->opens--;
   }
   for (size_t i = 0; i < x->g.cap; i++) {
-    struct gobj *g = LT__TAB_VAL(&x->g, i);
+    struct gobj *g = LT__U64TAB_VAL(&x->g, i);
     if (x->g.used[i] && g->state == S_LIVE && g->device == dev && g->opens == 0)
       gone_global(x, g);
   }
-  struct devobj *d = lt__tab_get(&x->dev, dev);
+  struct devobj *d = lt__u64tab_get(&x->dev, dev);
   if (d && d->state == S_LIVE)
     d->state = S_GONE;
 }
@@ -559,16 +559,16 @@ static void teardown_device(struct lt__dxg *x, uint64_t dev) {
 /* A device never seen in the capture: its allocations' creates wait for it
  * (a rundown may list allocations before devices). */
 static int device_known(struct lt__dxg *x, uint64_t dev) {
-  return lt__tab_get(&x->dev, dev) != NULL;
+  return lt__u64tab_get(&x->dev, dev) != NULL;
 }
 
 static uint64_t device_pid(struct lt__dxg *x, uint64_t dev) {
-  struct devobj *d = lt__tab_get(&x->dev, dev);
+  struct devobj *d = lt__u64tab_get(&x->dev, dev);
   return d ? d->pid : 0;
 }
 
 static uint64_t context_device(struct lt__dxg *x, uint64_t ctx) {
-  struct ctxobj *c = lt__tab_get(&x->ctx, ctx);
+  struct ctxobj *c = lt__u64tab_get(&x->ctx, ctx);
   return c ? c->device : 0;
 }
 
@@ -578,15 +578,15 @@ static uint64_t context_device(struct lt__dxg *x, uint64_t ctx) {
  * whichever dead one it names (so the replayer can tell use-after-destroy),
  * else the value itself. *skip is set for allocations not replayed. */
 static int resolve_key(struct lt__dxg *x, uint64_t h, uint64_t *out, int *skip) {
-  struct gobj *g = lt__tab_get(&x->g, h);
-  struct dobj *a = lt__tab_get(&x->d, h);
+  struct gobj *g = lt__u64tab_get(&x->g, h);
+  struct dobj *a = lt__u64tab_get(&x->d, h);
   *skip = 0;
   *out = h;
   if (g && (g->state == S_LIVE || g->state == S_PENDING))
     return flush_create(x, h);
   if (a && a->state == S_LIVE) {
     *out = a->global;
-    g = lt__tab_get(&x->g, a->global);
+    g = lt__u64tab_get(&x->g, a->global);
     if (g && g->state == S_IGNORED)
       *skip = 1;
     return flush_create(x, a->global);
@@ -606,7 +606,7 @@ static int resolve(struct lt__dxg *x, uint64_t h, uint64_t *out, int *skip) {
 }
 
 static uint64_t alloc_pid(struct lt__dxg *x, uint64_t key) {
-  struct gobj *g = lt__tab_get(&x->g, key);
+  struct gobj *g = lt__u64tab_get(&x->g, key);
   return g ? g->pid : 0;
 }
 
@@ -618,7 +618,7 @@ static int on_device(struct lt__dxg *x, const struct lt__evdef *d, const struct 
   int rc;
   if ((rc = get(d, r, "hDevice", &dev, diag)) || (rc = get(d, r, "hProcessId", &pid, diag)))
     return rc;
-  struct devobj *o = lt__tab_get(&x->dev, dev);
+  struct devobj *o = lt__u64tab_get(&x->dev, dev);
   lt_event ev = LIFETRACE__EVENT__INIT;
   ev.device = dev;
   if (d->opcode == LT__OPC_STOP) {
@@ -634,7 +634,7 @@ static int on_device(struct lt__dxg *x, const struct lt__evdef *d, const struct 
     if ((rc = emit(x, &ev, c)))
       return rc;
     teardown_device(x, dev);
-    if ((o = lt__tab_get(&x->dev, dev)))
+    if ((o = lt__u64tab_get(&x->dev, dev)))
       set_dead(&x->dev, &o->state);
     return purge(&x->dev);
   }
@@ -643,7 +643,7 @@ static int on_device(struct lt__dxg *x, const struct lt__evdef *d, const struct 
     return 0;
   }
   void *v;
-  if ((rc = lt__tab_put(&x->dev, dev, &v, NULL)))
+  if ((rc = lt__u64tab_put(&x->dev, dev, &v, NULL)))
     return rc;
   o = v;
   o->state = S_LIVE;
@@ -664,14 +664,14 @@ static int on_context(struct lt__dxg *x, const struct lt__evdef *d, const struct
   if ((rc = get(d, r, "hContext", &ctx, diag)) || (rc = get(d, r, "hDevice", &dev, diag)) ||
       (rc = get(d, r, "NodeOrdinal", &node, diag)))
     return rc;
-  struct ctxobj *o = lt__tab_get(&x->ctx, ctx);
+  struct ctxobj *o = lt__u64tab_get(&x->ctx, ctx);
   lt_event ev = LIFETRACE__EVENT__INIT;
   ev.context = ctx;
   ev.device = dev;
   ev.node = (uint32_t)node;
   ev.pid = device_pid(x, dev);
   if (d->opcode == LT__OPC_STOP) {
-    struct prefobj *p = lt__tab_get(&x->pref, ctx);
+    struct prefobj *p = lt__u64tab_get(&x->pref, ctx);
     if (p)
       pref_clear(p);
     if (o && o->state == S_GONE) {
@@ -682,7 +682,7 @@ static int on_context(struct lt__dxg *x, const struct lt__evdef *d, const struct
     ev.op = LIFETRACE__OP__CONTEXT_DESTROY;
     if ((rc = emit(x, &ev, c)))
       return rc;
-    if ((o = lt__tab_get(&x->ctx, ctx)))
+    if ((o = lt__u64tab_get(&x->ctx, ctx)))
       set_dead(&x->ctx, &o->state);
     return purge(&x->ctx);
   }
@@ -691,7 +691,7 @@ static int on_context(struct lt__dxg *x, const struct lt__evdef *d, const struct
     return 0;
   }
   void *v;
-  if ((rc = lt__tab_put(&x->ctx, ctx, &v, NULL)))
+  if ((rc = lt__u64tab_put(&x->ctx, ctx, &v, NULL)))
     return rc;
   o = v;
   memset(o, 0, sizeof *o);
@@ -723,7 +723,7 @@ static int galloc_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
       (rc = get(d, r, "PreferredSegment", &pref, diag)) ||
       (rc = get(d, r, "hDxgSharedResource", &shared, diag)))
     return rc;
-  struct gobj *g = lt__tab_get(&x->g, key);
+  struct gobj *g = lt__u64tab_get(&x->g, key);
   if (g && d->opcode == LT__OPC_DC_START && (g->state == S_LIVE || g->state == S_PENDING)) {
     x->dup_rundown++;
     return 0;
@@ -732,10 +732,10 @@ static int galloc_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
    * was held back, then create again; the replayer reports lost-destroy. */
   if ((rc = flush_create(x, key)))
     return rc;
-  if ((g = lt__tab_get(&x->g, key)) && g->state == S_LIVE)
+  if ((g = lt__u64tab_get(&x->g, key)) && g->state == S_LIVE)
     gone_global(x, g);
   void *v;
-  if ((rc = lt__tab_put(&x->g, key, &v, NULL)))
+  if ((rc = lt__u64tab_put(&x->g, key, &v, NULL)))
     return rc;
   g = v;
   memset(g, 0, sizeof *g);
@@ -760,7 +760,7 @@ static int galloc_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
     proc_owner(x, pid);
   /* The creating device's binding came first: pair them now; the other
    * bindings follow the create as alloc_open. */
-  struct orphobj *o = lt__tab_get(&x->orph, key);
+  struct orphobj *o = lt__u64tab_get(&x->orph, key);
   int at = -1;
   for (int i = 0; o && i < o->n && at < 0; i++)
     if (o->b[i].device == dev || dev == 0)
@@ -773,10 +773,10 @@ static int galloc_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
   g->creator_bound = 1;
   memmove(&o->b[at], &o->b[at + 1], (size_t)(o->n - at - 1) * sizeof o->b[0]);
   if (--o->n == 0)
-    lt__tab_del(&x->orph, key);
+    lt__u64tab_del(&x->orph, key);
   if (device_known(x, g->device) && (rc = flush_create(x, key)))
     return rc;
-  struct dobj *da = lt__tab_get(&x->d, a);
+  struct dobj *da = lt__u64tab_get(&x->d, a);
   if (da && da->global == key)
     da->creator = 1;
   return 0;
@@ -789,7 +789,7 @@ static int galloc_stop(struct lt__dxg *x, const struct lt__evdef *d, const struc
   if ((rc = get(d, r, "hProcessId", &pid, diag)) || (rc = flush_create(x, key)) ||
       (rc = flush_orphan(x, key, 1)))
     return rc;
-  struct gobj *g = lt__tab_get(&x->g, key);
+  struct gobj *g = lt__u64tab_get(&x->g, key);
   lt_event ev = LIFETRACE__EVENT__INIT;
   ev.op = LIFETRACE__OP__ALLOC_DESTROY;
   ev.n_handles = 1;
@@ -829,7 +829,7 @@ static int on_galloc(struct lt__dxg *x, const struct lt__evdef *d, const struct 
 
 static int put_dalloc(struct lt__dxg *x, uint64_t a, uint64_t global, uint64_t dev, int creator) {
   void *v;
-  int rc = lt__tab_put(&x->d, a, &v, NULL);
+  int rc = lt__u64tab_put(&x->d, a, &v, NULL);
   if (rc)
     return rc;
   struct dobj *o = v;
@@ -842,12 +842,12 @@ static int put_dalloc(struct lt__dxg *x, uint64_t a, uint64_t global, uint64_t d
 
 static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *c, uint64_t a,
                         uint64_t key, uint64_t dev, uint64_t res, uint64_t pid) {
-  struct dobj *o = lt__tab_get(&x->d, a);
+  struct dobj *o = lt__u64tab_get(&x->d, a);
   if (c->rundown && o && o->state == S_LIVE && o->global == key) {
     x->dup_rundown++;
     return 0;
   }
-  struct gobj *g = lt__tab_get(&x->g, key);
+  struct gobj *g = lt__u64tab_get(&x->g, key);
   int rc;
   if (g && g->state == S_PENDING && (g->device == dev || g->device == 0)) {
     /* The creating device's binding: now the resource is known. */
@@ -864,11 +864,11 @@ static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *
     g->creator_bound = 1;
     return put_dalloc(x, a, key, dev, 1);
   }
-  struct orphobj *w = lt__tab_get(&x->orph, key);
+  struct orphobj *w = lt__u64tab_get(&x->orph, key);
   if (!g && (w ? w->n < ORPH_BINDS : x->orph.n < TOMBSTONE_MIN)) {
     /* The global allocation's record may follow (rundown order). */
     void *v;
-    if ((rc = lt__tab_put(&x->orph, key, &v, NULL)))
+    if ((rc = lt__u64tab_put(&x->orph, key, &v, NULL)))
       return rc;
     w = v;
     w->state = S_LIVE;
@@ -880,7 +880,7 @@ static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *
   }
   if ((rc = flush_create(x, key)) || (rc = flush_orphan(x, key, 1)))
     return rc;
-  if ((g = lt__tab_get(&x->g, key)) && g->state == S_IGNORED)
+  if ((g = lt__u64tab_get(&x->g, key)) && g->state == S_IGNORED)
     return put_dalloc(x, a, key, dev, 0);
   if (g && g->state == S_LIVE)
     g->opens++;
@@ -904,8 +904,8 @@ static int dalloc_stop(struct lt__dxg *x, struct cur *c, uint64_t a, uint64_t ke
   int rc = flush_orphan(x, key, 1);
   if (rc)
     return rc;
-  struct dobj *o = lt__tab_get(&x->d, a);
-  struct gobj *g = lt__tab_get(&x->g, key);
+  struct dobj *o = lt__u64tab_get(&x->d, a);
+  struct gobj *g = lt__u64tab_get(&x->g, key);
   if (o && o->state == S_GONE) {
     set_dead(&x->d, &o->state);
     x->absorbed++;
@@ -961,7 +961,7 @@ static int emit_device_destroy(struct lt__dxg *x, uint64_t dev, struct cur *c) {
 /* process_exit: the replayer tears down every device of the process. */
 static int emit_process_exit(struct lt__dxg *x, uint64_t pid, struct cur *c) {
   void *v;
-  int rc = lt__tab_put(&x->proc, pid, &v, NULL);
+  int rc = lt__u64tab_put(&x->proc, pid, &v, NULL);
   if (rc)
     return rc;
   struct procobj *p = v;
@@ -973,7 +973,7 @@ static int emit_process_exit(struct lt__dxg *x, uint64_t pid, struct cur *c) {
   }
   p->exited = 1;
   for (size_t i = 0; i < x->dev.cap; i++) {
-    struct devobj *dv = LT__TAB_VAL(&x->dev, i);
+    struct devobj *dv = LT__U64TAB_VAL(&x->dev, i);
     if (x->dev.used[i] && dv->state == S_LIVE && dv->pid == pid)
       if ((rc = flush_device_creates(x, x->dev.keys[i], 0)))
         return rc;
@@ -984,7 +984,7 @@ static int emit_process_exit(struct lt__dxg *x, uint64_t pid, struct cur *c) {
   if ((rc = emit(x, &ev, c)))
     return rc;
   for (size_t i = 0; i < x->dev.cap; i++) {
-    struct devobj *dv = LT__TAB_VAL(&x->dev, i);
+    struct devobj *dv = LT__U64TAB_VAL(&x->dev, i);
     if (x->dev.used[i] && dv->state == S_LIVE && dv->pid == pid)
       teardown_device(x, x->dev.keys[i]);
   }
@@ -1001,14 +1001,14 @@ static int on_terminate(struct lt__dxg *x, const struct lt__evdef *d, const stru
   int rc = get(d, r, "hVidMmAlloc", &a, diag);
   if (rc)
     return rc;
-  struct dobj *o = lt__tab_get(&x->d, a);
+  struct dobj *o = lt__u64tab_get(&x->d, a);
   if (!o || o->state != S_LIVE) {
     if (o && o->state == S_GONE)
       x->absorbed++;
     return 0;
   }
   uint64_t dev = o->device;
-  struct devobj *dv = lt__tab_get(&x->dev, dev);
+  struct devobj *dv = lt__u64tab_get(&x->dev, dev);
   if (d->handler == LT__H_PTERMINATE) {
     uint64_t pid = dv ? dv->pid : alloc_pid(x, o->global);
     return emit_process_exit(x, pid, c);
@@ -1027,7 +1027,7 @@ static int on_process(struct lt__dxg *x, const struct lt__evdef *d, const struct
   if (d->opcode == LT__OPC_STOP)
     return emit_process_exit(x, pid, c);
   void *v;
-  if ((rc = lt__tab_put(&x->proc, pid, &v, NULL)))
+  if ((rc = lt__u64tab_put(&x->proc, pid, &v, NULL)))
     return rc;
   struct procobj *p = v;
   p->state = S_LIVE;
@@ -1110,7 +1110,7 @@ static int on_refs(struct lt__dxg *x, const struct lt__evdef *d, const struct lt
     refs[k++] = one;
   }
   void *v;
-  if ((rc = lt__tab_put(&x->pref, ctx, &v, NULL))) {
+  if ((rc = lt__u64tab_put(&x->pref, ctx, &v, NULL))) {
     lt_free(refs);
     return rc;
   }
@@ -1132,7 +1132,7 @@ static int on_refs(struct lt__dxg *x, const struct lt__evdef *d, const struct lt
 /* Takes the references made for this DMA buffer (else the oldest pending
  * ones of the context); the caller frees out->refs. */
 static void take_refs(struct lt__dxg *x, uint64_t ctx, uint64_t dmabuf, struct pref *out) {
-  struct prefobj *p = lt__tab_get(&x->pref, ctx);
+  struct prefobj *p = lt__u64tab_get(&x->pref, ctx);
   memset(out, 0, sizeof *out);
   if (!p || p->n == 0)
     return;
@@ -1146,7 +1146,7 @@ static void take_refs(struct lt__dxg *x, uint64_t ctx, uint64_t dmabuf, struct p
   memmove(&p->slot[at], &p->slot[at + 1], (size_t)(p->n - at - 1) * sizeof p->slot[0]);
   p->n--;
   if (p->n == 0)
-    lt__tab_del(&x->pref, ctx);
+    lt__u64tab_del(&x->pref, ctx);
 }
 
 static int on_dma_start(struct lt__dxg *x, const struct lt__evdef *d, const struct lt__rec *r,
@@ -1159,7 +1159,7 @@ static int on_dma_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
     return rc;
   struct pref refs;
   take_refs(x, ctx, dmabuf, &refs);
-  struct ctxobj *o = lt__tab_get(&x->ctx, ctx);
+  struct ctxobj *o = lt__u64tab_get(&x->ctx, ctx);
   /* Sequence 0 carries no GPU work; a sequence already submitted is a
    * resubmission (preemption) of the same packet. */
   if (seq == 0 || (o && o->has_sub && seq <= o->last_sub)) {
@@ -1191,7 +1191,7 @@ static int on_dma_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
 /* Completion of a context's packets up to seq (DmaPacket Info with
  * InterruptType COMPLETED, or QueuePacket Stop not preempted). */
 static int complete(struct lt__dxg *x, uint64_t ctx, uint64_t seq, struct cur *c) {
-  struct ctxobj *o = lt__tab_get(&x->ctx, ctx);
+  struct ctxobj *o = lt__u64tab_get(&x->ctx, ctx);
   if (!o || !o->has_sub)
     return 0;
   uint64_t fence = seq < o->last_sub ? seq : o->last_sub;
@@ -1286,7 +1286,7 @@ static int on_offer(struct lt__dxg *x, const struct lt__evdef *d, const struct l
     return rc;
   if (skip)
     return 0;
-  struct gobj *g = lt__tab_get(&x->g, key);
+  struct gobj *g = lt__u64tab_get(&x->g, key);
   int reclaim = d->handler == LT__H_RECLAIM;
   if (g && !reclaim && g->offered) /* one offer per offer episode */
     return 0;
@@ -1305,7 +1305,7 @@ static int on_segment(struct lt__dxg *x, const struct lt__evdef *d, const struct
   if (id == 0 || id > 32)
     return 0;
   void *v;
-  if ((rc = lt__tab_put(&x->seg, id, &v, NULL)))
+  if ((rc = lt__u64tab_put(&x->seg, id, &v, NULL)))
     return rc;
   struct segobj *s = v;
   s->state = S_LIVE;
@@ -1371,7 +1371,7 @@ static int cmp_u64(const void *a, const void *b) {
 static int header_processes(struct lt__dxg *x, lt_header *h) {
   size_t n = 0;
   for (size_t i = 0; i < x->proc.cap; i++)
-    if (x->proc.used[i] && ((struct procobj *)LT__TAB_VAL(&x->proc, i))->owner)
+    if (x->proc.used[i] && ((struct procobj *)LT__U64TAB_VAL(&x->proc, i))->owner)
       n++;
   if (n == 0)
     return 0;
@@ -1383,11 +1383,11 @@ static int header_processes(struct lt__dxg *x, lt_header *h) {
   }
   size_t k = 0;
   for (size_t i = 0; i < x->proc.cap; i++)
-    if (x->proc.used[i] && ((struct procobj *)LT__TAB_VAL(&x->proc, i))->owner)
+    if (x->proc.used[i] && ((struct procobj *)LT__U64TAB_VAL(&x->proc, i))->owner)
       pids[k++] = x->proc.keys[i];
   qsort(pids, n, sizeof *pids, cmp_u64);
   for (k = 0; k < n; k++) {
-    struct procobj *p = lt__tab_get(&x->proc, pids[k]);
+    struct procobj *p = lt__u64tab_get(&x->proc, pids[k]);
     Lifetrace__Process *pp = lt_malloc(sizeof *pp);
     char *name = lt_strdup(p->name);
     if (!pp || !name) {
@@ -1427,7 +1427,7 @@ static int header_segments(struct lt__dxg *x, lt_header *h) {
     if (!s)
       return LT_ENOMEM;
     lifetrace__segment__init(s);
-    struct segobj *o = lt__tab_get(&x->seg, id);
+    struct segobj *o = lt__u64tab_get(&x->seg, id);
     s->id = id;
     s->size = o && o->size ? o->size : synth;
     s->kind = o && (o->flags & 1) ? LIFETRACE__SEGMENT_KIND__SEGMENT_APERTURE

@@ -13,29 +13,11 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "u64tab.h"
 #include "lifetrace/import.h"
 
 /* ---- small containers (import_util.c) ---------------------------------- */
 
-/* Open-addressing hash table from uint64 keys to fixed-size inline values.
- * Pointers into it are invalidated by lt__tab_put and lt__tab_del. */
-struct lt__tab {
-  uint64_t *keys;
-  unsigned char *used;
-  char *vals;
-  size_t cap, n, vsize;
-  size_t dead; /* entries their owner marked dead (tombstones) */
-};
-
-void lt__tab_init(struct lt__tab *t, size_t vsize);
-void *lt__tab_get(const struct lt__tab *t, uint64_t key);
-/* Finds or inserts key; *val points at its value (zeroed when new). */
-LT_MUST_CHECK int lt__tab_put(struct lt__tab *t, uint64_t key, void **val, int *is_new);
-void lt__tab_del(struct lt__tab *t, uint64_t key);
-void lt__tab_reset(struct lt__tab *t);
-#define LT__TAB_VAL(t, i) ((void *)((t)->vals + (i) * (t)->vsize))
-
-/* Growable byte buffer. */
 
 /* Trims ASCII blanks (space, tab, CR, LF) at both ends of [*s, *s + *n). */
 void lt__trim(const char **s, size_t *n);

@@ -39,7 +39,7 @@ struct dumper {
   int phase;
   struct evtype *types;
   size_t ntypes, captypes;
-  struct lt__tab by_hash; /* fnv(name) -> index + 1 */
+  lt__u64tab by_hash; /* fnv(name) -> index + 1 */
   uint64_t records;
   /* the payload of the current row */
   const char **names, **vals;
@@ -58,7 +58,7 @@ int lt__dumper_new(void **st, lt_import *imp) {
   if (!d)
     return LT_ENOMEM;
   d->imp = imp;
-  lt__tab_init(&d->by_hash, sizeof(size_t));
+  lt__u64tab_init(&d->by_hash, sizeof(size_t));
   *st = d;
   return 0;
 }
@@ -75,7 +75,7 @@ void lt__dumper_free(void *st) {
     lt_free(d->types[i].name);
   }
   lt_free(d->types);
-  lt__tab_reset(&d->by_hash);
+  lt__u64tab_reset(&d->by_hash);
   lt__lines_free(&d->lines);
   lt__fields_free(&d->f);
   lt_free(d->names);
@@ -86,7 +86,7 @@ void lt__dumper_free(void *st) {
 }
 
 static struct evtype *find_type(struct dumper *d, const char *s, size_t n) {
-  size_t *idx = lt__tab_get(&d->by_hash, fnv(s, n));
+  size_t *idx = lt__u64tab_get(&d->by_hash, fnv(s, n));
   if (idx && d->types[*idx - 1].nlen == n && !memcmp(d->types[*idx - 1].name, s, n))
     return &d->types[*idx - 1];
   for (size_t i = 0; i < d->ntypes; i++) /* hash collision */
@@ -161,7 +161,7 @@ static int header_line(struct dumper *d) {
   t->first_payload = sid >= 0 ? (size_t)sid + 1 : 0;
   resolve_type(t);
   void *v;
-  int rc = lt__tab_put(&d->by_hash, fnv(t->name, t->nlen), &v, NULL);
+  int rc = lt__u64tab_put(&d->by_hash, fnv(t->name, t->nlen), &v, NULL);
   if (rc)
     return rc;
   if (*(size_t *)v == 0)
