@@ -76,11 +76,14 @@ void lt_findings_init(lt_findings *fs, size_t cap) {
   fs->cap = cap;
 }
 
-/* Counts a finding past the cap under its signature. */
+/* Counts a finding past the cap under its signature; the first error
+ * replaces a first warning as the example (the store keeps the worse). */
 static int tally(lt_findings *fs, const lt_finding *f) {
   for (size_t i = 0; i < fs->n_over; i++)
     if (fs->over[i].first.signature == f->signature) {
       fs->over[i].dropped++;
+      if (f->severity == LT_SEV_ERROR && fs->over[i].first.severity != LT_SEV_ERROR)
+        fs->over[i].first = *f;
       return 0;
     }
   if (fs->n_over == fs->alloc_over) {
