@@ -49,6 +49,9 @@ static void usage(FILE *out) {
         "  --recorded FILE      crash files listed in FILE (one a line) were recorded by an\n"
         "                       earlier session of the campaign and are not recorded\n"
         "                       again; those recorded now are appended (fuzz.sh resumes)\n"
+        "  --hits DIR           the campaign's signature folder (LT_FUZZ_SIGDIR): each\n"
+        "                       finding's count gets the crashing inputs counted there\n"
+        "                       that no recorded crash file stands for\n"
         "  -q, --quiet          no summary on stdout\n"
         "  -h, --help           show this help\n"
         "\n"
@@ -66,7 +69,7 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
       {"engine", required_argument, 0, 'e'},     {"run-uuid", required_argument, 0, 'u'},
       {"started-at", required_argument, 0, 't'}, {"stats", required_argument, 0, 's'},
       {"command", required_argument, 0, 'c'},    {"recorded", required_argument, 0, 'r'},
-      {"quiet", no_argument, 0, 'q'},
+      {"hits", required_argument, 0, 'H'},      {"quiet", no_argument, 0, 'q'},
       {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
   int ch;
   c->tr.outdir = "triage";
@@ -90,6 +93,7 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
     case 's': c->rec.stats_csv = optarg; break;
     case 'c': c->rec.command = optarg; break;
     case 'r': c->rec.recorded = optarg; break;
+    case 'H': c->rec.hits_dir = optarg; break;
     case 'q': c->quiet = 1; break;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;

@@ -365,4 +365,7 @@ void lt__triage_reset(lt__triage *tr) {
   tr->groups = NULL;
   tr->ngroups = tr->capgroups = 0;
   lt__tri_files_reset(&tr->files);
+  lt_free(tr->hits);
+  tr->hits = NULL;
+  tr->nhits = 0;
 }

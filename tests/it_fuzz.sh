@@ -35,8 +35,11 @@ clang -fsanitize=fuzzer "$work/probe.c" -o "$work/probe" 2>/dev/null ||
   { echo "SKIP: clang cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"; exit 77; }
 
 # 3. Build the target (incremental when fuzz.sh built it before).
-(cd "$src" && cmake --preset fuzz-libfuzzer && cmake --build --preset fuzz-libfuzzer \
-  --target fuzz_replay -j"$(nproc)") >"$work/build.log" 2>&1 || fail "build failed: $work/build.log"
+# (under a lock: tests/it_fuzz_durability.sh builds it too, maybe at once)
+mkdir -p "$src/build-fuzz"
+(cd "$src" && flock "$src/build-fuzz/.build-lock" sh -c 'cmake --preset fuzz-libfuzzer &&
+  cmake --build --preset fuzz-libfuzzer --target fuzz_replay -j"$(nproc)"') >"$work/build.log" 2>&1 ||
+  fail "build failed: $work/build.log"
 target=$src/build-fuzz/libfuzzer/fuzz/fuzz_replay
 
 # 4. The signature bug 3 shows in its regression trace.
