@@ -35,6 +35,9 @@ dxgkrnl (kernel policy: every crash is the driver's), then triages it.
   --out DIR         campaign folder (default fuzz-out): corpus, crashes, logs,
                     results.db, triage/ (reproducers, triage.md) and report/
   --gpu             GPU-layer error findings are crashes too
+  --special-pool    replay in the special pool: a driver reading or writing
+                    freed pool memory faults at the access and is a
+                    miniport-use-after-free (slower; docs/replay-engine.md)
   --max-len BYTES   largest input (default 16384)
   --keep-per-signature N  crash files kept per finding signature (default 3);
                     later crashes of a signature are counted, not saved
@@ -70,7 +73,7 @@ die() { say "error: $*"; exit "${2:-4}"; }
 usage_error() { say "$*"; say "run ./fuzz.sh --help"; exit 2; }
 
 engine=libfuzzer duration=3600 jobs=$(nproc) driver=reference bugs="" seeds="$ROOT/corpus/seeds"
-triage_driver="" out=fuzz-out gpu=0 max_len=16384 progress=10 build=1 triage=1 fail_on_findings=0
+triage_driver="" out=fuzz-out gpu=0 special_pool=0 max_len=16384 progress=10 build=1 triage=1 fail_on_findings=0
 keep=3
 cmdline="./fuzz.sh $*"
 
@@ -90,6 +93,7 @@ while [ $# -gt 0 ]; do
   --keep-per-signature) value "$1" $#; keep=$2; shift 2 ;;
   --progress) value "$1" $#; progress=$2; shift 2 ;;
   --gpu) gpu=1; shift ;;
+  --special-pool) special_pool=1; shift ;;
   --no-build) build=0; shift ;;
   --no-triage) triage=0; shift ;;
   --fail-on-findings) fail_on_findings=1; shift ;;
@@ -215,6 +219,7 @@ fi
 # ---- environment of every worker ------------------------------------------------------
 
 export LT_FUZZ_DRIVER=$driver LT_FUZZ_BUGS=$bugs LT_FUZZ_GPU=$gpu LT_FUZZ_QUIET=1
+export LT_FUZZ_SPECIAL_POOL=$special_pool
 export LT_FUZZ_KNOWN=$out/known-crashes.txt
 export LT_FUZZ_SIGDIR=$out/sigs LT_FUZZ_KEEP=$keep
 mkdir -p "$LT_FUZZ_SIGDIR"
@@ -437,6 +442,7 @@ targs=(--out "$out/triage" --db "$out/results.db" --engine "$engine_name"
 [ "$triage_driver" != reference ] && targs+=(--driver "$triage_driver")
 [ -n "$bugs" ] && targs+=(--bugs "$bugs")
 [ "$gpu" = 1 ] && targs+=(--gpu)
+[ "$special_pool" = 1 ] && targs+=(--special-pool)
 say "triage: replaying every crash (log: $out/logs/triage.log)"
 set +e
 "$LIFETRACE" triage -q "${targs[@]}" "$out/crashes" "$out/afl" >"$out/logs/triage.log" 2>&1

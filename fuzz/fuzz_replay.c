@@ -46,8 +46,9 @@
  *                       blocks for ASan, so a read after free is an ASan
  *                       report (a crash the engine saves; triage replays it
  *                       in the special pool). Default: on, except in
- *                       known-crash mode, where a report (which ends the
- *                       process) would bypass the known-crash filter
+ *                       known-crash mode and with LT_FUZZ_SIGDIR (a
+ *                       campaign), where a report (which ends the process)
+ *                       would bypass the known-crash filter and the bound
  *   LT_FUZZ_QUIET=1     no start-up banner
  */
 #include <fcntl.h>
@@ -144,12 +145,15 @@ static void setup(void) {
   known_path = getenv("LT_FUZZ_KNOWN");
   if (known_path && !*known_path)
     known_path = NULL;
-  special_pool = getenv("LT_FUZZ_SPECIAL_POOL") && atoi(getenv("LT_FUZZ_SPECIAL_POOL")) > 0;
-  asan_poison = getenv("LT_FUZZ_ASAN_POISON") ? atoi(getenv("LT_FUZZ_ASAN_POISON")) > 0
-                                              : known_path == NULL;
   sig_dir = getenv("LT_FUZZ_SIGDIR");
   if (sig_dir && !*sig_dir)
     sig_dir = NULL;
+  special_pool = getenv("LT_FUZZ_SPECIAL_POOL") && atoi(getenv("LT_FUZZ_SPECIAL_POOL")) > 0;
+  /* An ASan report ends the process: it would bypass the known-crash filter
+   * and the per-signature bound, so campaigns (which set either) catch reads
+   * after free with the special pool instead (fuzz.sh --special-pool). */
+  asan_poison = getenv("LT_FUZZ_ASAN_POISON") ? atoi(getenv("LT_FUZZ_ASAN_POISON")) > 0
+                                              : known_path == NULL && sig_dir == NULL;
   if (getenv("LT_FUZZ_KEEP"))
     keep_per_sig = strtol(getenv("LT_FUZZ_KEEP"), NULL, 10);
   if (!getenv("LT_FUZZ_QUIET"))

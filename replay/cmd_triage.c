@@ -37,6 +37,8 @@ static void usage(FILE *out) {
         "  --driver PATH        driver the campaign fuzzed (default: the reference miniport)\n"
         "  --bugs LIST          seeded bugs the campaign switched on (e.g. all, 1,3,p13)\n"
         "  --gpu                GPU error findings are crashes too (LT_FUZZ_GPU=1)\n"
+        "  --special-pool       replay in the special pool, as the campaign fuzzed\n"
+        "                       (LT_FUZZ_SPECIAL_POOL=1, fuzz.sh --special-pool)\n"
         "  --no-minimize        keep the smallest crash of each group as it is\n"
         "  --max-replays N      replay budget per reproducer (default 20000)\n"
         "  --max-per-signature N  crash files recorded per signature (default 50)\n"
@@ -70,6 +72,7 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
       {"started-at", required_argument, 0, 't'}, {"stats", required_argument, 0, 's'},
       {"command", required_argument, 0, 'c'},    {"recorded", required_argument, 0, 'r'},
       {"hits", required_argument, 0, 'H'},      {"quiet", no_argument, 0, 'q'},
+      {"special-pool", no_argument, 0, 'S'},
       {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
   int ch;
   c->tr.outdir = "triage";
@@ -84,6 +87,7 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
     case 'd': c->tr.driver = optarg; break;
     case 'b': c->tr.bugs = optarg; break;
     case 'g': c->tr.ctx.gpu = 1; break;
+    case 'S': c->tr.ctx.special = 1; break;
     case 'n': c->tr.minimize = 0; break;
     case 'm': c->tr.max_replays = strtoull(optarg, NULL, 10); break;
     case 'M': c->rec.max_per_sig = strtoul(optarg, NULL, 10); break;
