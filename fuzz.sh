@@ -35,7 +35,12 @@ dxgkrnl (kernel policy: every crash is the driver's), then triages it.
   --out DIR         campaign folder (default fuzz-out): corpus, crashes, logs,
                     results.db, triage/ (reproducers, triage.md) and report/
   --gpu             GPU-layer error findings are crashes too
+  --special-pool    replay in the special pool: a driver reading or writing
+                    freed pool memory faults at the access and is a
+                    miniport-use-after-free (slower; docs/replay-engine.md)
   --max-len BYTES   largest input (default 16384)
+  --keep-per-signature N  crash files kept per finding signature (default 3);
+                    later crashes of a signature are counted, not saved
   --progress S      seconds between progress lines (default 10)
   --no-build        use the fuzz builds as they are (build-fuzz/)
   --no-triage       stop after fuzzing
@@ -46,7 +51,10 @@ A rerun with the same --out resumes: the corpus, the crashes found so far and
 the list of known crashes are kept (a known crash is not reported again by
 the workers, so they keep exploring), and triage covers every crash of the
 campaign. Ctrl-C stops the workers, keeps their crashes and still triages; a
-worker that dies is restarted for the time left.
+worker that dies is restarted for the time left. Workers die with the
+campaign even when fuzz.sh is killed with SIGKILL (a watchdog in its own
+session notices), and a rerun first kills any worker an earlier session left
+running (it refuses while another fuzz.sh runs on the same --out).
 
 Builds (cmake presets, in build-fuzz/): fuzz-tools always, fuzz-libfuzzer for
 libFuzzer, fuzz-afl and fuzz-afl-asan for AFL++. Needs clang and
@@ -65,7 +73,8 @@ die() { say "error: $*"; exit "${2:-4}"; }
 usage_error() { say "$*"; say "run ./fuzz.sh --help"; exit 2; }
 
 engine=libfuzzer duration=3600 jobs=$(nproc) driver=reference bugs="" seeds="$ROOT/corpus/seeds"
-triage_driver="" out=fuzz-out gpu=0 max_len=16384 progress=10 build=1 triage=1 fail_on_findings=0
+triage_driver="" out=fuzz-out gpu=0 special_pool=0 max_len=16384 progress=10 build=1 triage=1 fail_on_findings=0
+keep=3
 cmdline="./fuzz.sh $*"
 
 value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
@@ -81,8 +90,10 @@ while [ $# -gt 0 ]; do
   --seeds) value "$1" $#; seeds=$2; shift 2 ;;
   --out) value "$1" $#; out=$2; shift 2 ;;
   --max-len) value "$1" $#; max_len=$2; shift 2 ;;
+  --keep-per-signature) value "$1" $#; keep=$2; shift 2 ;;
   --progress) value "$1" $#; progress=$2; shift 2 ;;
   --gpu) gpu=1; shift ;;
+  --special-pool) special_pool=1; shift ;;
   --no-build) build=0; shift ;;
   --no-triage) triage=0; shift ;;
   --fail-on-findings) fail_on_findings=1; shift ;;
@@ -92,7 +103,7 @@ while [ $# -gt 0 ]; do
 done
 
 case "$engine" in libfuzzer | afl | both) ;; *) usage_error "--engine must be libfuzzer, afl or both" ;; esac
-for n in "$duration" "$jobs" "$max_len" "$progress"; do
+for n in "$duration" "$jobs" "$max_len" "$progress" "$keep"; do
   [[ "$n" =~ ^[0-9]+$ ]] || usage_error "not a number: $n"
 done
 [ "$jobs" -ge 1 ] || usage_error "--jobs must be at least 1"
@@ -128,6 +139,53 @@ if [ -f "$out/campaign.conf" ] && [ "$(cat "$out/campaign.conf")" != "$conf" ]; 
 fi
 echo "$conf" >"$out/campaign.conf"
 
+# ---- one campaign at a time, and no orphan of an earlier one -------------------------------
+#
+# Every worker carries LT_FUZZ_CAMPAIGN=OUT in its environment, and so does
+# every process it starts (libFuzzer's -fork jobs, AFL++'s fork server and
+# targets); fuzz.sh itself and its watchdog do not. A process of the campaign
+# is found by that marker in /proc/PID/environ, whatever its process group.
+
+campaign_pids() { # out: pids of the processes a campaign in OUT started
+  grep -lzxF "LT_FUZZ_CAMPAIGN=$1" /proc/[0-9]*/environ 2>/dev/null |
+    sed -E 's|^/proc/([0-9]+)/environ$|\1|' || true
+}
+
+kill_campaign() { # out: SIGTERM, then SIGKILL for what is left after 1 s
+  local pids i
+  pids=$(campaign_pids "$1")
+  [ -n "$pids" ] || return 0
+  # shellcheck disable=SC2086
+  kill -TERM $pids 2>/dev/null || true
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    sleep 0.1
+    pids=$(campaign_pids "$1")
+    [ -n "$pids" ] || return 0
+  done
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
+}
+
+proc_start() { # pid: its start time (field 22 of /proc/PID/stat), or nothing
+  sed -E 's/^.*\) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20 || true
+}
+
+if [ -f "$out/campaign.pid" ]; then
+  read -r opid ostart <"$out/campaign.pid" || true
+  if [ -n "${opid:-}" ] && [ "$opid" != $$ ] && [ -n "${ostart:-}" ] &&
+    [ "$(proc_start "$opid")" = "$ostart" ]; then
+    die "another fuzz.sh (pid $opid) is running a campaign in $out; stop it or use another --out" 2
+  fi
+fi
+echo "$$ $(proc_start $$)" >"$out/campaign.pid"
+orphans=$(campaign_pids "$out" | wc -l)
+if [ "$orphans" -gt 0 ]; then
+  say "killing $orphans process(es) an earlier session of this campaign left running"
+  kill_campaign "$out"
+  left=$(campaign_pids "$out" | tr '\n' ' ')
+  [ -z "$left" ] || die "processes of an earlier session of $out still run: $left"
+fi
+
 # ---- build ---------------------------------------------------------------------------
 
 need_tool() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: run scripts/setup.sh fuzz"; }
@@ -154,14 +212,17 @@ if [ "$build" = 1 ]; then
     build_preset fuzz-afl-asan "$ROOT/build-fuzz/afl-asan"
   fi
 fi
-[ -x "$LIFETRACE" ] || die "no $LIFETRACE: build first (drop --no-build)"
+[ "$triage" = 0 ] || [ -x "$LIFETRACE" ] || die "no $LIFETRACE: build first (drop --no-build)"
 [ "$engine" = afl ] || [ -x "$LF_BIN" ] || die "no $LF_BIN: build first"
 [ "$engine" = libfuzzer ] || [ -x "$AFL_BIN" ] || die "no $AFL_BIN: build first"
 
 # ---- environment of every worker ------------------------------------------------------
 
 export LT_FUZZ_DRIVER=$driver LT_FUZZ_BUGS=$bugs LT_FUZZ_GPU=$gpu LT_FUZZ_QUIET=1
+export LT_FUZZ_SPECIAL_POOL=$special_pool
 export LT_FUZZ_KNOWN=$out/known-crashes.txt
+export LT_FUZZ_SIGDIR=$out/sigs LT_FUZZ_KEEP=$keep
+mkdir -p "$LT_FUZZ_SIGDIR"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=0:detect_leaks=0}
 touch "$LT_FUZZ_KNOWN"
 
@@ -175,7 +236,7 @@ screen_seeds() {
   for f in "$seeds"/*; do
     [ -f "$f" ] || continue
     n=$((n + 1))
-    if LT_FUZZ_KNOWN= timeout 60 "$bin" "$f" >/dev/null 2>&1; then
+    if LT_FUZZ_KNOWN= LT_FUZZ_SIGDIR= timeout 60 "$bin" "$f" >/dev/null 2>&1; then
       cp "$f" "$out/seeds/"
     else
       bad=$((bad + 1))
@@ -204,9 +265,10 @@ esac
 declare -A wpid wrestarts
 
 start_libfuzzer() { # secs
-  (cd "$out/logs" && exec setsid "$LF_BIN" -fork="$lf_jobs" -ignore_crashes=1 -ignore_timeouts=1 \
-    -ignore_ooms=1 -max_total_time="$1" -max_len="$max_len" -timeout=20 -dict="$DICT" \
-    -artifact_prefix="$out/crashes/libfuzzer/" -print_final_stats=1 \
+  (cd "$out/logs" && exec {wd_fd}>&- && LT_FUZZ_CAMPAIGN=$out exec setsid "$LF_BIN" \
+    -fork="$lf_jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$1" \
+    -max_len="$max_len" -timeout=20 -dict="$DICT" -artifact_prefix="$out/crashes/libfuzzer/" \
+    -print_final_stats=1 \
     "$out/corpus/libfuzzer" "$out/seeds") >>"$out/logs/libfuzzer.log" 2>&1 &
   wpid[libfuzzer]=$!
 }
@@ -218,16 +280,31 @@ start_afl() { # name secs
   if [ "$name" != main ] && [ $((${name#s} % 2)) = 1 ] && [ -x "$AFL_ASAN_BIN" ]; then
     bin=$AFL_ASAN_BIN
   fi
-  (cd "$out/logs" && AFL_CUSTOM_MUTATOR_LIBRARY=$AFL_MUTATOR AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
-    AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-    exec setsid afl-fuzz -i "$out/seeds" -o "$out/afl" "${role[@]}" "${extra[@]}" -V "$2" \
-    -x "$DICT" -t 5000+ -m none -- "$bin") >>"$out/logs/afl-$name.log" 2>&1 &
+  (cd "$out/logs" && exec {wd_fd}>&- && AFL_CUSTOM_MUTATOR_LIBRARY=$AFL_MUTATOR AFL_NO_UI=1 \
+    AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+    LT_FUZZ_CAMPAIGN=$out exec setsid afl-fuzz -i "$out/seeds" -o "$out/afl" "${role[@]}" \
+    "${extra[@]}" -V "$2" -x "$DICT" -t 5000+ -m none -- "$bin") >>"$out/logs/afl-$name.log" 2>&1 &
   wpid[$name]=$!
 }
 
 start_worker() { # name secs
   if [ "$1" = libfuzzer ]; then start_libfuzzer "$2"; else start_afl "$1" "$2"; fi
+  local w
+  for w in "${workers[@]}"; do echo "$w ${wpid[$w]:-}"; done >"$out/workers.pid"
 }
+
+# The watchdog: a process in its own session (a kill of fuzz.sh's process
+# group, as `timeout` sends, does not reach it) that reads a pipe only
+# fuzz.sh holds open (workers close it). When fuzz.sh ends in any way, even
+# SIGKILL, the pipe closes and the watchdog kills what the campaign started.
+watchdog() { # out
+  trap '' INT TERM HUP
+  while read -r _; do :; done
+  kill_campaign "$1"
+}
+exec {wd_fd}> >(exec setsid bash -c "$(declare -f campaign_pids kill_campaign watchdog); watchdog \"\$1\"" \
+  watchdog "$out" >/dev/null 2>&1)
+echo $! >"$out/watchdog.pid"
 
 workers=()
 [ "$lf_jobs" -gt 0 ] && workers+=(libfuzzer)
@@ -275,7 +352,7 @@ stats_csv=$out/logs/stats-$session.csv
 echo "t_ms,execs,exec_per_sec,corpus,coverage,features,rss_mb,crashes,timeouts" >"$stats_csv"
 
 sample() { # elapsed
-  local lf afl files known
+  local lf afl files known hits
   lf=$(grep -aE '^#[0-9]+: cov: ' "$out/logs/libfuzzer.log" 2>/dev/null | tail -1 || true)
   # #6152: cov: 3287 ft: 7689 corp: 605 exec/s 50 oom/timeout/crash: 0/0/20 time: 68s job: 22
   local lx=0 lcov=0 lft=0 lcorp=0 leps=0 lto=0
@@ -301,10 +378,11 @@ sample() { # elapsed
   read -r ax ac ae ag ah <<<"${afl:-0 0 0 0 0}"
   files=$( (find "$out/crashes" "$out/afl" -type f \( -name 'crash-*' -o -path '*/crashes/id:*' \) 2>/dev/null || true) | wc -l)
   known=$(wc -l <"$LT_FUZZ_KNOWN")
+  hits=$(find "$LT_FUZZ_SIGDIR" -name '????????????????' -printf '%s\n' 2>/dev/null | awk '{n+=$1} END {print n+0}')
   local line="$1/${duration}s"
   [ "$lf_jobs" -gt 0 ] && line="$line  libFuzzer: $lx execs ($leps/s), corpus $lcorp, cov $lcov"
   [ "$afl_jobs" -gt 0 ] && line="$line  AFL++: $ax execs ($ae/s), corpus $ac, edges $ag"
-  say "$line  | crash files $files, known crash keys $known"
+  say "$line  | crash files $files (crashing inputs $hits), known crash keys $known"
   local cov=$lcov
   [ "$cov" -gt 0 ] || cov=$ag
   echo "$(date +%s%3N),$((lx + ax)),$((leps + ae)),$((lcorp + ac)),$cov,$lft,0,$files,$((lto + ah))" >>"$stats_csv"
@@ -344,6 +422,9 @@ while [ "$stopping" = 0 ]; do
   wait $! || true
 done
 stop_workers
+kill_campaign "$out" # what a worker left behind (a -fork job, an AFL++ target)
+exec {wd_fd}>&-      # the watchdog finds nothing left and exits
+: >"$out/workers.pid"
 trap - INT TERM EXIT
 sample $(($(date +%s) - start))
 
@@ -356,10 +437,12 @@ engine_name=$engine
 [ "$engine" = both ] && engine_name=libfuzzer+afl++
 targs=(--out "$out/triage" --db "$out/results.db" --engine "$engine_name"
   --run-uuid "$(cat /proc/sys/kernel/random/uuid)" --started-at "$started_ms"
-  --stats "$stats_csv" --command "$cmdline" --recorded "$out/triage-recorded.txt")
+  --stats "$stats_csv" --command "$cmdline" --recorded "$out/triage-recorded.txt"
+  --hits "$LT_FUZZ_SIGDIR")
 [ "$triage_driver" != reference ] && targs+=(--driver "$triage_driver")
 [ -n "$bugs" ] && targs+=(--bugs "$bugs")
 [ "$gpu" = 1 ] && targs+=(--gpu)
+[ "$special_pool" = 1 ] && targs+=(--special-pool)
 say "triage: replaying every crash (log: $out/logs/triage.log)"
 set +e
 "$LIFETRACE" triage -q "${targs[@]}" "$out/crashes" "$out/afl" >"$out/logs/triage.log" 2>&1

@@ -37,6 +37,8 @@ static void usage(FILE *out) {
         "  --driver PATH        driver the campaign fuzzed (default: the reference miniport)\n"
         "  --bugs LIST          seeded bugs the campaign switched on (e.g. all, 1,3,p13)\n"
         "  --gpu                GPU error findings are crashes too (LT_FUZZ_GPU=1)\n"
+        "  --special-pool       replay in the special pool, as the campaign fuzzed\n"
+        "                       (LT_FUZZ_SPECIAL_POOL=1, fuzz.sh --special-pool)\n"
         "  --no-minimize        keep the smallest crash of each group as it is\n"
         "  --max-replays N      replay budget per reproducer (default 20000)\n"
         "  --max-per-signature N  crash files recorded per signature (default 50)\n"
@@ -49,6 +51,9 @@ static void usage(FILE *out) {
         "  --recorded FILE      crash files listed in FILE (one a line) were recorded by an\n"
         "                       earlier session of the campaign and are not recorded\n"
         "                       again; those recorded now are appended (fuzz.sh resumes)\n"
+        "  --hits DIR           the campaign's signature folder (LT_FUZZ_SIGDIR): each\n"
+        "                       finding's count gets the crashing inputs counted there\n"
+        "                       that no recorded crash file stands for\n"
         "  -q, --quiet          no summary on stdout\n"
         "  -h, --help           show this help\n"
         "\n"
@@ -66,7 +71,8 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
       {"engine", required_argument, 0, 'e'},     {"run-uuid", required_argument, 0, 'u'},
       {"started-at", required_argument, 0, 't'}, {"stats", required_argument, 0, 's'},
       {"command", required_argument, 0, 'c'},    {"recorded", required_argument, 0, 'r'},
-      {"quiet", no_argument, 0, 'q'},
+      {"hits", required_argument, 0, 'H'},      {"quiet", no_argument, 0, 'q'},
+      {"special-pool", no_argument, 0, 'S'},
       {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
   int ch;
   c->tr.outdir = "triage";
@@ -81,6 +87,7 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
     case 'd': c->tr.driver = optarg; break;
     case 'b': c->tr.bugs = optarg; break;
     case 'g': c->tr.ctx.gpu = 1; break;
+    case 'S': c->tr.ctx.special = 1; break;
     case 'n': c->tr.minimize = 0; break;
     case 'm': c->tr.max_replays = strtoull(optarg, NULL, 10); break;
     case 'M': c->rec.max_per_sig = strtoul(optarg, NULL, 10); break;
@@ -90,6 +97,7 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
     case 's': c->rec.stats_csv = optarg; break;
     case 'c': c->rec.command = optarg; break;
     case 'r': c->rec.recorded = optarg; break;
+    case 'H': c->rec.hits_dir = optarg; break;
     case 'q': c->quiet = 1; break;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;

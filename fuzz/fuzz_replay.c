@@ -31,6 +31,14 @@
  *                       keep exploring instead of finding the same bug again;
  *                       a new crash appends its keys to FILE first (every
  *                       worker re-reads it when it changes)
+ *   LT_FUZZ_SIGDIR=DIR  count every crash by signature: one byte is appended
+ *                       to DIR/<signature> per crashing input (fuzz.sh sets
+ *                       it to OUT/sigs; triage records the counts), and only
+ *                       the first LT_FUZZ_KEEP of a signature abort; later
+ *                       ones return normally, so the engine does not save
+ *                       thousands of files of one bug. With LT_FUZZ_KNOWN a
+ *                       crash with a new key aborts too
+ *   LT_FUZZ_KEEP=N      crash files kept per signature (default 3)
  *   LT_FUZZ_MAX_EVENTS  longer inputs are skipped (default 1024)
  *   LT_FUZZ_SPECIAL_POOL=1  replay with the special pool: a driver touching
  *                       freed pool memory faults (miniport-use-after-free),
@@ -39,8 +47,9 @@
  *                       blocks for ASan, so a read after free is an ASan
  *                       report (a crash the engine saves; triage replays it
  *                       in the special pool). Default: on, except in
- *                       known-crash mode, where a report (which ends the
- *                       process) would bypass the known-crash filter
+ *                       known-crash mode and with LT_FUZZ_SIGDIR (a
+ *                       campaign), where a report (which ends the process)
+ *                       would bypass the known-crash filter and the bound
  *   LT_FUZZ_QUIET=1     no start-up banner
  */
 #include <fcntl.h>
@@ -68,6 +77,8 @@ static int gpu_aborts;
 static size_t max_events = 1024;
 static int special_pool, asan_poison;
 static struct sigaction abort_action; /* SIGABRT as the engine installed it */
+static const char *sig_dir;           /* LT_FUZZ_SIGDIR */
+static long keep_per_sig = 3;         /* LT_FUZZ_KEEP */
 static int abort_saved;
 
 /* Known-crash mode. */
@@ -135,9 +146,17 @@ static void setup(void) {
   known_path = getenv("LT_FUZZ_KNOWN");
   if (known_path && !*known_path)
     known_path = NULL;
+  sig_dir = getenv("LT_FUZZ_SIGDIR");
+  if (sig_dir && !*sig_dir)
+    sig_dir = NULL;
   special_pool = getenv("LT_FUZZ_SPECIAL_POOL") && atoi(getenv("LT_FUZZ_SPECIAL_POOL")) > 0;
+  /* An ASan report ends the process: it would bypass the known-crash filter
+   * and the per-signature bound, so campaigns (which set either) catch reads
+   * after free with the special pool instead (fuzz.sh --special-pool). */
   asan_poison = getenv("LT_FUZZ_ASAN_POISON") ? atoi(getenv("LT_FUZZ_ASAN_POISON")) > 0
-                                              : known_path == NULL;
+                                              : known_path == NULL && sig_dir == NULL;
+  if (getenv("LT_FUZZ_KEEP"))
+    keep_per_sig = strtol(getenv("LT_FUZZ_KEEP"), NULL, 10);
   if (!getenv("LT_FUZZ_QUIET"))
     fprintf(stderr, "==lifetrace-fuzz== driver %s %s, seeded bugs: %s, policy kernel%s%s\n",
             driver->Name ? driver->Name : "?", driver->Version ? driver->Version : "",
@@ -274,7 +293,7 @@ static int crash_keys(const lt_trace *t, const lt_finding *first, struct key *ke
   return n;
 }
 
-static void judge_known(const lt_trace *t, const lt_finding *first) {
+static void judge_known(const lt_trace *t, const lt_finding *first, int keep) {
   struct key keys[MAX_CAND + 1], fresh[MAX_CAND + 1];
   int n = crash_keys(t, first, keys), nfresh = 0;
   char desc[1024];
@@ -282,10 +301,50 @@ static void judge_known(const lt_trace *t, const lt_finding *first) {
   for (int i = 0; i < n; i++)
     if (!is_known(keys[i].sig, keys[i].bug))
       fresh[nfresh++] = keys[i];
-  if (nfresh == 0)
-    return; /* only crashes the campaign already has: keep exploring */
+  if (nfresh == 0) {
+    if (keep)
+      die(first, NULL); /* one of the few examples of its signature */
+    return;             /* only crashes the campaign already has: keep exploring */
+  }
   append_known(fresh, nfresh, desc, sizeof desc);
   die(first, desc);
+}
+
+/* ---- crash counts by signature --------------------------------------------------------- */
+
+/* Counts one crash of signature sig: appends one byte to SIGDIR/<sig>.
+ * O_APPEND makes the append atomic among all workers (both engines, any
+ * number of processes), and the file offset after it is this crash's
+ * ordinal. Returns the ordinal, or 0 when the crash cannot be counted. */
+static long count_crash(uint64_t sig) {
+  char path[4096], hex[17];
+  lt_signature_hex(sig, hex);
+  snprintf(path, sizeof path, "%s/%s", sig_dir, hex);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0)
+    return 0;
+  off_t nth = write(fd, "x", 1) == 1 ? lseek(fd, 0, SEEK_CUR) : 0;
+  close(fd);
+  return nth > 0 ? (long)nth : 0;
+}
+
+/* Whether a crash of this signature is kept (the engine saves a file). The
+ * same input again right after one that was not kept is neither counted nor
+ * kept: libFuzzer runs an input a second time to look for leaks when its
+ * mallocs and frees do not match. */
+static int keep_crash(uint64_t sig, const uint8_t *data, size_t size) {
+  static uint64_t last; /* FNV-1a of the last crashing input not kept */
+  uint64_t h = 0xcbf29ce484222325ull;
+  if (sig_dir == NULL)
+    return 1;
+  for (size_t i = 0; i < size; i++)
+    h = (h ^ data[i]) * 0x100000001b3ull;
+  if (h == last)
+    return 0;
+  long nth = count_crash(sig);
+  int keep = nth == 0 || nth <= keep_per_sig;
+  last = keep ? 0 : h;
+  return keep;
 }
 
 /* ---- the entry ------------------------------------------------------------------------ */
@@ -304,10 +363,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sigaction(SIGABRT, NULL, &abort_action);
     abort_saved = 1;
   }
-  struct run run = {known_path == NULL, 0, {0}};
+  struct run run = {known_path == NULL && sig_dir == NULL, 0, {0}};
   replay(t, &run);
-  if (run.crashed)
-    judge_known(t, &run.first);
+  if (run.crashed) {
+    int keep = keep_crash(run.first.signature, data, size);
+    if (known_path)
+      judge_known(t, &run.first, keep);
+    else if (keep)
+      die(&run.first, NULL);
+  }
   lt_trace_free(t);
   return 0;
 }

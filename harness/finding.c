@@ -76,6 +76,28 @@ void lt_findings_init(lt_findings *fs, size_t cap) {
   fs->cap = cap;
 }
 
+/* Counts a finding past the cap under its signature; the first error
+ * replaces a first warning as the example (the store keeps the worse). */
+static int tally(lt_findings *fs, const lt_finding *f) {
+  for (size_t i = 0; i < fs->n_over; i++)
+    if (fs->over[i].first.signature == f->signature) {
+      fs->over[i].dropped++;
+      if (f->severity == LT_SEV_ERROR && fs->over[i].first.severity != LT_SEV_ERROR)
+        fs->over[i].first = *f;
+      return 0;
+    }
+  if (fs->n_over == fs->alloc_over) {
+    size_t na = fs->alloc_over ? fs->alloc_over * 2 : 8;
+    lt_finding_tally *nt = lt_realloc(fs->over, na * sizeof *nt);
+    if (nt == NULL)
+      return LT_ENOMEM;
+    fs->over = nt;
+    fs->alloc_over = na;
+  }
+  fs->over[fs->n_over++] = (lt_finding_tally){1, *f};
+  return 0;
+}
+
 int lt_findings_add(lt_findings *fs, const lt_finding *f) {
   fs->total++;
   if (f->severity == LT_SEV_ERROR)
@@ -83,7 +105,7 @@ int lt_findings_add(lt_findings *fs, const lt_finding *f) {
   else
     fs->warnings++;
   if (fs->cap && fs->n >= fs->cap)
-    return 0;
+    return tally(fs, f);
   if (fs->n == fs->alloc) {
     size_t na = fs->alloc ? fs->alloc * 2 : 16;
     lt_finding *ni = lt_realloc(fs->items, na * sizeof *ni);
@@ -98,6 +120,7 @@ int lt_findings_add(lt_findings *fs, const lt_finding *f) {
 
 void lt_findings_reset(lt_findings *fs) {
   lt_free(fs->items);
+  lt_free(fs->over);
   size_t cap = fs->cap;
   memset(fs, 0, sizeof *fs);
   fs->cap = cap;

@@ -92,14 +92,15 @@ static int insert_trace(ingest *g, const lt_findings *fs) {
   return err;
 }
 
-/* A finding seen again: one more occurrence, seen times widened, the worse
- * severity kept, a fixed finding seen after its fix reopened, and the
+/* A finding seen again: its count raised by ?14 (one occurrence, or the
+ * findings of that signature a capped list did not keep), seen times widened,
+ * the worse severity kept, a fixed finding seen after its fix reopened, and the
  * reproducer replaced by a smaller file. */
 static const char upsert_sql[] =
     "INSERT INTO findings (signature, kind, layer, object, severity, ddi, site, message, "
     "first_seen, last_seen, first_run, last_run, count, repro_path, repro_size, repro_command) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?10, 1, ?11, ?12, ?13) "
-    "ON CONFLICT (signature) DO UPDATE SET count = count + 1, "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?10, ?14, ?11, ?12, ?13) "
+    "ON CONFLICT (signature) DO UPDATE SET count = count + excluded.count, "
     "first_run = CASE WHEN excluded.first_seen < first_seen THEN excluded.first_run "
     "  ELSE first_run END, "
     "first_seen = min(first_seen, excluded.first_seen), "
@@ -118,7 +119,7 @@ static const char upsert_sql[] =
     "repro_size = CASE WHEN excluded.repro_size >= 0 AND (repro_size IS NULL OR repro_size < 0 "
     "  OR excluded.repro_size < repro_size) THEN excluded.repro_size ELSE repro_size END";
 
-static int upsert_finding(ingest *g, const lt_finding *f, const char *sig) {
+static int upsert_finding(ingest *g, const lt_finding *f, const char *sig, uint64_t count) {
   sqlite3_stmt *st = g->upsert;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -135,6 +136,7 @@ static int upsert_finding(ingest *g, const lt_finding *f, const char *sig) {
   lt__bind_text(st, 11, g->size >= 0 ? g->t->path : NULL);
   sqlite3_bind_int64(st, 12, g->size);
   lt__bind_text(st, 13, g->t->repro_command ? g->t->repro_command : g->repro_cmd);
+  sqlite3_bind_int64(st, 14, (int64_t)count);
   return lt__store_step_done(g->s, st);
 }
 
@@ -213,10 +215,16 @@ static int add_findings(ingest *g, const lt_findings *fs) {
   for (size_t i = 0; err == 0 && fs && i < fs->n; i++) {
     char sig[17];
     lt_signature_hex(fs->items[i].signature, sig);
-    if ((err = upsert_finding(g, &fs->items[i], sig)) == 0)
+    if ((err = upsert_finding(g, &fs->items[i], sig, 1)) == 0)
       err = insert_occurrence(g, &fs->items[i], sig, i);
     if (err == 0 && lt__store_hook)
       lt__store_hook("occurrence", i);
+  }
+  /* Past --max-findings: no occurrence rows, but the true count. */
+  for (size_t i = 0; err == 0 && fs && i < fs->n_over; i++) {
+    char sig[17];
+    lt_signature_hex(fs->over[i].first.signature, sig);
+    err = upsert_finding(g, &fs->over[i].first, sig, fs->over[i].dropped);
   }
   sqlite3_finalize(g->upsert);
   sqlite3_finalize(g->occ);
@@ -275,6 +283,24 @@ int lt_store_set_reproducer(lt_store *s, const char *signature, const char *path
   sqlite3_bind_int64(st, 2, have ? (int64_t)size : -1);
   lt__bind_text(st, 3, command);
   lt__bind_text(st, 4, signature);
+  err = lt__store_step_done(s, st);
+  sqlite3_finalize(st);
+  if (err == 0 && sqlite3_changes(s->db) == 0)
+    err = LT_ENOENT;
+  return err;
+}
+
+int lt_store_add_count(lt_store *s, int64_t run, const char *signature, uint64_t n) {
+  LT_STORE_CHECK(s);
+  sqlite3_stmt *st = NULL;
+  int err = lt__store_prepare(s, &st,
+                              "UPDATE findings SET count = count + ?1, last_run = max(last_run, ?2) "
+                              "WHERE signature = ?3");
+  if (err)
+    return err;
+  sqlite3_bind_int64(st, 1, (int64_t)n);
+  sqlite3_bind_int64(st, 2, run);
+  lt__bind_text(st, 3, signature);
   err = lt__store_step_done(s, st);
   sqlite3_finalize(st);
   if (err == 0 && sqlite3_changes(s->db) == 0)

@@ -124,11 +124,12 @@ static int record_crashes(lt__triage *tr, lt_store *s, int64_t run, const lt__tr
   FILE *log = o->recorded ? fopen(o->recorded, "a") : NULL;
   int err = 0;
   for (size_t i = 0; i < tr->files.n && err == 0; i++) {
-    const lt__tri_crash *c = &tr->files.v[i];
+    lt__tri_crash *c = &tr->files.v[i];
     if (c->hang || count_before(tr, i) >= max || listed(done, len, c->path))
       continue;
     char *cmd = lt__tri_command(tr, -1, c->path);
     err = record_trace(tr, s, run, c->path, -1, cmd);
+    c->recorded = err == 0;
     lt_free(cmd);
     if (err == 0 && log)
       fprintf(log, "%s\n", c->path);
@@ -190,9 +191,15 @@ int lt__tri_record(lt__triage *tr, const lt__tri_record_opts *o, int exit_code, 
     err = record_crashes(tr, s, run, o);
   if (err == 0)
     err = record_repros(tr, s, run);
+  int herr = 0;
+  if (err == 0 && o->hits_dir && (herr = lt__tri_hits_load(tr, o->hits_dir)) == 0)
+    herr = lt__tri_hits_record(tr, s, run, o->hits_dir);
+  if (herr == LT_EIO)
+    snprintf(msg, msglen, "%s: cannot read or update the crash counts", o->hits_dir);
+  err = err ? err : herr;
   if (err == 0)
     err = lt_store_run_end(s, run, exit_code);
-  if (err)
+  if (err && herr != LT_EIO)
     snprintf(msg, msglen, "%s: %s", o->db, lt_store_errmsg(s));
   int rerr = lt__tri_use_bugs(tr, -1);
   lt_store_close(s);
@@ -238,6 +245,21 @@ static void bugs_line(const lt__triage *tr, FILE *out) {
   fputs("\n", out);
 }
 
+/* The crash counts of the signature folder: every crashing input, also
+ * those the workers did not keep as files. */
+static void hits_md(const lt__triage *tr, FILE *out) {
+  if (tr->nhits == 0)
+    return;
+  fputs("\nCrashing inputs counted by the workers, by signature (only the first few are kept as "
+        "files):", out);
+  for (size_t i = 0; i < tr->nhits; i++) {
+    char hex[17];
+    lt_signature_hex(tr->hits[i].sig, hex);
+    fprintf(out, "%s `%s` %" PRIu64, i ? "," : "", hex, tr->hits[i].hits);
+  }
+  fputs(".\n", out);
+}
+
 void lt__tri_summary_md(const lt__triage *tr, FILE *out) {
   size_t hang, unreadable, none, sigs = 0;
   counts(tr, &hang, &unreadable, &none);
@@ -265,6 +287,7 @@ void lt__tri_summary_md(const lt__triage *tr, FILE *out) {
             g->confirmed ? "yes" : "NO");
   }
   bugs_line(tr, out);
+  hits_md(tr, out);
   if (hang || unreadable || none)
     fprintf(out, "\nNot triaged: %zu hang/timeout file(s), %zu undecodable, %zu without an "
                  "error finding on replay.\n", hang, unreadable, none);
@@ -324,7 +347,13 @@ int lt__tri_summary_json(const lt__triage *tr, const char *path) {
       fputs(k++ ? ", " : "", f);
       json_str(f, tr->cand[j]);
     }
-  fputs("]},\n \"groups\": [", f);
+  fputs("]},\n \"hits\": {", f);
+  for (size_t i = 0; i < tr->nhits; i++) {
+    char hex[17];
+    lt_signature_hex(tr->hits[i].sig, hex);
+    fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", hex, tr->hits[i].hits);
+  }
+  fputs("},\n \"groups\": [", f);
   for (size_t i = 0; i < tr->ngroups; i++) {
     fputs(i ? ",\n  " : "\n  ", f);
     json_group(tr, &tr->groups[i], f);

@@ -262,8 +262,10 @@ void lt__tri_group_name(const lt__triage *tr, const lt__tri_group *g, char *buf,
 
 /* The command that confirms a reproducer. The caller frees it. */
 char *lt__tri_command(const lt__triage *tr, int cand, const char *path) {
-  char *argv[9] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(tr->ctx.policy)};
+  char *argv[10] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(tr->ctx.policy)};
   int argc = 4;
+  if (tr->ctx.special)
+    argv[argc++] = "--special-pool";
   if (tr->driver) {
     argv[argc++] = "--driver";
     argv[argc++] = (char *)tr->driver;
@@ -365,4 +367,7 @@ void lt__triage_reset(lt__triage *tr) {
   tr->groups = NULL;
   tr->ngroups = tr->capgroups = 0;
   lt__tri_files_reset(&tr->files);
+  lt_free(tr->hits);
+  tr->hits = NULL;
+  tr->nhits = 0;
 }

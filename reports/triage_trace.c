@@ -120,12 +120,15 @@ static int replay_once(lt__tri_ctx *c, const lt__tri_trace *t, const size_t *kee
   return err;
 }
 
-/* A crash that the ordinary pool does not reproduce is replayed again in the
+/* In a campaign run with the special pool every replay uses it. Otherwise a
+ * crash that the ordinary pool does not reproduce is replayed again in the
  * special pool: a read of freed pool memory, which the ASan fuzz build
  * reports (quarantine poisoning) but a Release triage build would not see,
  * then faults and is signed as miniport-use-after-free. */
 int lt__tri_replay(lt__tri_ctx *c, const lt__tri_trace *t, const size_t *keep, size_t nkeep,
                    uint64_t target, lt__tri_verdict *v, lt_findings *fs) {
+  if (c->special) /* the campaign fuzzed in the special pool: sign as it did */
+    return replay_once(c, t, keep, nkeep, target, v, fs, 1);
   int err = replay_once(c, t, keep, nkeep, target, v, fs, 0);
   if (err || v->crashed)
     return err;

@@ -38,6 +38,24 @@ check "replay with findings exits 1" test $? = 1
 "$tool" replay -q --db results.db double.jsonl leak.jsonl >r2.out 2>&1
 "$tool" replay -q --db results.db clean.jsonl >r3.out 2>&1
 check "clean replay exits 0" test $? = 0
+# --max-findings keeps details of 1 finding, but the database holds every
+# finding's true count: 3 double destroys, and a leak seen only past the cap
+printf '%s\n%s\n%s\n%s\n%s\n' "$header" '{"op": "device_create", "device": 1, "pid": 100}' \
+  '{"op": "alloc_create", "device": 1, "allocs": [{"alloc": 256}, {"alloc": 257}, {"alloc": 258}, {"alloc": 259}]}' \
+  '{"op": "alloc_destroy", "allocs": [256, 257, 258]}' '{"op": "alloc_destroy", "allocs": [256]}' >many.jsonl
+printf '%s\n%s\n%s\n' '{"op": "alloc_destroy", "allocs": [257]}' \
+  '{"op": "alloc_destroy", "allocs": [258]}' '{"op": "device_destroy", "device": 1}' >>many.jsonl
+"$tool" replay --json --max-findings 1 --db capped.db many.jsonl >capped.json 2>capped.err
+check "replay --db --max-findings 1 stores every finding's true count" "$py" - capped.db capped.json <<'EOF'
+import json, sqlite3, sys
+v = json.load(open(sys.argv[2]))
+assert v["summary"]["kept"] == 1 and v["summary"]["total"] == 4, v["summary"]
+db = sqlite3.connect(sys.argv[1])
+counts = dict(db.execute("select kind, count from findings"))
+assert counts == {"double-destroy": 3, "leak": 1}, counts
+assert db.execute("select n_findings from traces").fetchone()[0] == 4
+EOF
+
 # a fuzz campaign's stats, as the fuzzing driver records them
 "$py" - results.db <<'EOF'
 import sqlite3, sys, time

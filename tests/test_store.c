@@ -287,6 +287,49 @@ static void test_reingest_changes_nothing(void **state) {
   lt_store_close(s);
 }
 
+/* replay --db --max-findings N: details are kept for N findings, but the
+ * database holds every finding's true count, also for a signature that only
+ * occurs past the cap. */
+static void test_count_past_max_findings(void **state) {
+  char db[512], trace[512], err[256], hex[17];
+  lt_store *s;
+  int64_t run;
+  lt_findings fs;
+  lt_finding a = make_finding(LT_F_DOUBLE_DESTROY, LT_SEV_ERROR, 5, "");
+  lt_finding b = make_finding(LT_F_LEAK, LT_SEV_WARNING, 9, "");
+  path_in(db, sizeof db, "cap.db");
+  path_in(trace, sizeof trace, "many.jsonl");
+  write_file(trace, "many");
+  lt_findings_init(&fs, 2);
+  for (int i = 0; i < 7; i++)
+    assert_int_equal(lt_findings_add(&fs, &a), 0);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(lt_findings_add(&fs, &b), 0);
+  assert_int_equal(fs.n, 2);
+  assert_int_equal(fs.total, 10);
+  lt_store_run_info ri = {.kind = LT_RUN_REPLAY, .command = "lifetrace replay", .policy = "audit"};
+  assert_int_equal(lt_store_open(&s, db, err, sizeof err), 0);
+  assert_int_equal(lt_store_run_begin(s, &ri, &run), 0);
+  assert_int_equal(lt_store_add_trace(s, run, trace, 12, LT_VERDICT_ERRORS, &fs), 0);
+  char sql[200];
+  lt_signature_hex(a.signature, hex);
+  snprintf(sql, sizeof sql, "SELECT count FROM findings WHERE signature = '%s'", hex);
+  assert_int_equal(query_int(s, sql), 7);
+  lt_signature_hex(b.signature, hex);
+  snprintf(sql, sizeof sql, "SELECT count FROM findings WHERE signature = '%s'", hex);
+  assert_int_equal(query_int(s, sql), 3);
+  assert_int_equal(query_int(s, "SELECT count(*) FROM occurrences"), 2);
+  assert_int_equal(query_int(s, "SELECT n_findings FROM traces"), 10);
+  /* Fuzz workers' hit counts of crashes not kept as files add to the count. */
+  lt_signature_hex(a.signature, hex);
+  assert_int_equal(lt_store_add_count(s, run, hex, 100), 0);
+  assert_int_equal(lt_store_add_count(s, run, "0123456789abcdef", 5), LT_ENOENT);
+  snprintf(sql, sizeof sql, "SELECT count FROM findings WHERE signature = '%s'", hex);
+  assert_int_equal(query_int(s, sql), 107);
+  lt_store_close(s);
+  lt_findings_reset(&fs);
+}
+
 /* Triage: fixed findings reopen when they occur again after the fix;
  * ignored ones stay ignored; an ambiguous prefix is refused. */
 static void test_mark_and_reopen(void **state) {
@@ -494,6 +537,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_schema_matches_results_sql, setup, teardown),
       cmocka_unit_test_setup_teardown(test_replay_is_recorded, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reingest_changes_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_count_past_max_findings, setup, teardown),
       cmocka_unit_test_setup_teardown(test_mark_and_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_smallest_reproducer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_writers_lose_nothing, setup, teardown),

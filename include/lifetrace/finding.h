@@ -102,13 +102,25 @@ void lt_finding_sign(lt_finding *f);
 /* Writes the signature as 16 lowercase hex digits plus NUL into buf[17]. */
 void lt_signature_hex(uint64_t sig, char buf[17]);
 
+/* The findings of one signature that a capped list did not keep: how many,
+ * and the first of them (so a signature seen only past the cap still has
+ * its details). */
+typedef struct lt_finding_tally {
+  uint64_t dropped;
+  lt_finding first;
+} lt_finding_tally;
+
 /* A growable list of findings with per-signature counting. Details are kept
- * for at most `cap` findings (0 = unlimited); every finding is counted. */
+ * for at most `cap` findings (0 = unlimited); every finding is counted, and
+ * those past the cap are tallied by signature in `over` (n_over entries), so
+ * a finding's true count is its kept items plus its tally. */
 typedef struct lt_findings {
   lt_finding *items;
   size_t n, alloc, cap;
   uint64_t total;        /* all findings added, including those not kept */
   uint64_t errors, warnings;
+  lt_finding_tally *over;
+  size_t n_over, alloc_over;
 } lt_findings;
 
 void lt_findings_init(lt_findings *fs, size_t cap);

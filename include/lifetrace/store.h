@@ -161,6 +161,12 @@ LT_MUST_CHECK int lt_store_add_trace(lt_store *s, int64_t run, const char *path,
 LT_MUST_CHECK int lt_store_set_reproducer(lt_store *s, const char *signature, const char *path,
                                           const char *command);
 
+/* Adds n occurrences of a finding that were counted but not recorded as
+ * traces in run (the crash inputs a fuzz worker did not keep as files, see
+ * LT_FUZZ_SIGDIR in docs/fuzzing.md). Returns LT_ENOENT when no finding has
+ * that signature. */
+LT_MUST_CHECK int lt_store_add_count(lt_store *s, int64_t run, const char *signature, uint64_t n);
+
 /* Sets the status of the findings whose signature starts with sig_prefix (at
  * least 4 hex digits). *matched (may be NULL) receives how many matched;
  * returns LT_ENOENT when none did and LT_EINVAL when the prefix is ambiguous

@@ -28,6 +28,7 @@ typedef struct lt__tri_ctx {
   const LT_MINIPORT *mp;
   int policy;       /* enum lt_policy */
   int gpu;          /* GPU-layer error findings count as crashes */
+  int special;      /* replay in the special pool (the campaign ran with it) */
   uint64_t replays; /* replays run so far (statistics) */
 } lt__tri_ctx;
 

@@ -21,6 +21,7 @@ typedef struct lt__tri_crash {
   lt_finding first; /* that finding */
   uint64_t sig;
   uint32_t mask; /* seeded-bug candidates that crash it on their own */
+  int recorded;  /* recorded in the results database by this triage */
 } lt__tri_crash;
 
 typedef struct lt__tri_files {
@@ -43,6 +44,15 @@ typedef struct lt__tri_group {
   int confirmed, min_gave_up;
 } lt__tri_group;
 
+/* The crash count of one signature from a campaign's signature folder
+ * (LT_FUZZ_SIGDIR: one byte per crashing input, kept as a file or not). */
+typedef struct lt__tri_hits {
+  uint64_t sig;
+  uint64_t hits;   /* crashing inputs the workers counted, all sessions */
+  uint64_t before; /* of which an earlier triage already accounted for */
+  uint64_t added;  /* added to the finding's count by this triage */
+} lt__tri_hits;
+
 typedef struct lt__triage {
   lt__tri_ctx ctx;
   const LT_MINIPORT *mp;
@@ -54,6 +64,8 @@ typedef struct lt__triage {
   lt__tri_files files;
   lt__tri_group *groups;
   size_t ngroups, capgroups;
+  lt__tri_hits *hits; /* from the signature folder, when one is given */
+  size_t nhits;
 } lt__triage;
 
 /* Adds crash files: files as given, directories searched for libFuzzer
@@ -83,6 +95,9 @@ typedef struct lt__tri_record_opts {
   const char *recorded;
   int64_t started_at;
   size_t max_per_sig; /* crash files recorded per signature (0 = 50) */
+  /* The campaign's signature folder (LT_FUZZ_SIGDIR) or NULL: the crashes
+   * counted there but not recorded as files raise the findings' counts. */
+  const char *hits_dir;
 } lt__tri_record_opts;
 
 /* Records a run (kind fuzz with an engine, else triage), its stats samples,
@@ -90,6 +105,16 @@ typedef struct lt__tri_record_opts {
  * the results database. Returns 0 or LT_E* with a message in msg. */
 LT_MUST_CHECK int lt__tri_record(lt__triage *tr, const lt__tri_record_opts *o, int exit_code,
                                  char *msg, size_t msglen);
+/* Reads the crash counts of a signature folder into tr->hits: every file
+ * named by a signature (16 hex digits) counts one crash per byte; the
+ * folder's "recorded" file ("SIG N" lines) says how many an earlier triage
+ * accounted for. LT_EIO when the folder cannot be read. */
+LT_MUST_CHECK int lt__tri_hits_load(lt__triage *tr, const char *dir);
+/* Adds to each finding's count the crashes counted since the last triage
+ * that no crash file recorded now stands for, then rewrites DIR/recorded.
+ * Call after the crash files are recorded. */
+LT_MUST_CHECK int lt__tri_hits_record(lt__triage *tr, lt_store *s, int64_t run, const char *dir);
+
 /* Writes the Markdown summary (the table of groups). */
 void lt__tri_summary_md(const lt__triage *tr, FILE *out);
 /* Writes outdir/triage.json. */
