@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "triage_run.h"
+#include "lifetrace/triage_run.h"
 
 static int is_sig_name(const char *name) {
   size_t n = strspn(name, "0123456789abcdef");
