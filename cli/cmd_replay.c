@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "lifetrace/replay.h"
+#include "lifetrace/replay_file.h"
 #include "lifetrace/store.h"
 
 struct replay_cli {
@@ -59,17 +59,6 @@ static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void progress(const lt_reader *rd, uint64_t events, double t0, int final) {
-  double dt = now_s() - t0;
-  uint64_t size = lt_reader_size(rd), done = lt_reader_bytes(rd);
-  fprintf(stderr, "\r  %" PRIu64 " events", events);
-  if (size)
-    fprintf(stderr, " (%.0f%%)", 100.0 * (double)done / (double)size);
-  if (dt > 0)
-    fprintf(stderr, ", %.2f M events/s", events / dt / 1e6);
-  fputs(final ? "\n" : "   ", stderr);
 }
 
 static void summary_counts(FILE *out, const lt_findings *fs) {
@@ -173,61 +162,56 @@ static void record(struct replay_cli *c, const char *path, const lt_reader *rd, 
             lt_store_errmsg(c->store));
 }
 
-/* Replays one file; returns its exit code. */
-static int replay_file(struct replay_cli *c, const char *path) {
-  lt_diag diag;
-  memset(&diag, 0, sizeof diag);
-  char msg[1200];
-  lt_reader *rd = NULL;
-  int err = lt_reader_open(&rd, path, c->strict, &diag);
-  if (err) {
-    lt_diag_format(&diag, msg, sizeof msg);
-    fprintf(stderr, "lifetrace: %s\n", msg);
-    return err == LT_ENOMEM ? LT_EXIT_INTERNAL : LT_EXIT_INPUT;
-  }
-  lt_replay_opts o = {c->policy, c->mp, c->max_findings, NULL, NULL, c->special_pool};
-  lt_replay *r = NULL;
-  if ((err = lt_replay_new(&r, lt_reader_header(rd), &o))) {
-    fprintf(stderr, "lifetrace: %s: cannot start the replay: %s\n", path, lt_strerror(err));
-    lt_reader_free(rd);
-    return LT_EXIT_INTERNAL;
-  }
-  int tty = !c->quiet && !c->json && isatty(2);
-  double t0 = now_s(), last = t0;
-  const lt_event *ev;
-  int rc = LT_EXIT_OK, input_error = 0;
-  while ((err = lt_reader_next(rd, &ev, &diag)) == 0) {
-    if (lt_replay_event(r, ev)) {
-      rc = LT_EXIT_INTERNAL;
-      break;
-    }
-    if (tty && (lt_replay_events(r) & 0xffff) == 0 && now_s() - last > 0.5) {
-      last = now_s();
-      progress(rd, lt_replay_events(r), t0, 0);
-    }
-  }
-  if (err != LT_EEOF && rc == LT_EXIT_OK) {
-    lt_diag_format(&diag, msg, sizeof msg);
-    fprintf(stderr, "lifetrace: %s\n", msg);
-    input_error = 1;
-  }
-  if (!input_error && lt_replay_finish(r))
-    rc = LT_EXIT_INTERNAL;
-  double secs = now_s() - t0;
-  if (tty && secs > 0.5)
-    progress(rd, lt_replay_events(r), t0, 1);
-  if (c->json)
-    print_json(c, path, rd, r, input_error ? msg : NULL, secs);
+/* Progress on a terminal, through the replay loop's callback. */
+static void on_progress(void *data, const lt_reader *rd, uint64_t events, int done) {
+  lt__progress *p = data;
+  if (done)
+    lt__progress_done(p);
   else
-    print_text(c, path, r);
-  record(c, path, rd, r, input_error ? msg : NULL);
-  const lt_findings *fs = lt_replay_findings(r);
+    lt__progress_tick(p, rd, events);
+}
+
+/* Replays one file (lt_replay_file, the one replay loop); returns its exit
+ * code. A file unreadable half-way still prints and records what was
+ * replayed before the bad record. */
+static int replay_file(struct replay_cli *c, const char *path) {
+  char msg[1200];
+  lt_replay_opts o = {c->policy, c->mp, c->max_findings, NULL, NULL, c->special_pool};
+  lt_replay_file_result res;
+  lt__progress prog;
+  lt__progress_init(&prog, "replay");
+  prog.enabled &= !c->quiet && !c->json;
+  double t0 = now_s();
+  int err = lt_replay_file(&res, path, c->strict, &o, on_progress, &prog);
+  lt__progress_done(&prog);
+  if (res.replay == NULL) { /* not opened, or not started */
+    if (res.reader == NULL) {
+      lt_diag_format(&res.diag, msg, sizeof msg);
+      fprintf(stderr, "lifetrace: %s\n", msg);
+    } else {
+      fprintf(stderr, "lifetrace: %s: cannot start the replay: %s\n", path, lt_strerror(err));
+    }
+    lt_replay_file_free(&res);
+    return err == LT_ENOMEM || res.reader ? LT_EXIT_INTERNAL : LT_EXIT_INPUT;
+  }
+  int rc = res.engine_error ? LT_EXIT_INTERNAL : LT_EXIT_OK;
+  if (res.read_error) {
+    lt_diag_format(&res.diag, msg, sizeof msg);
+    fprintf(stderr, "lifetrace: %s\n", msg);
+  }
+  double secs = now_s() - t0;
+  const char *bad = res.read_error ? msg : NULL;
+  if (c->json)
+    print_json(c, path, res.reader, res.replay, bad, secs);
+  else
+    print_text(c, path, res.replay);
+  record(c, path, res.reader, res.replay, bad);
+  const lt_findings *fs = lt_replay_findings(res.replay);
   if (rc == LT_EXIT_OK && (fs->errors || (c->werror && fs->warnings)))
     rc = LT_EXIT_FINDINGS;
-  if (input_error)
+  if (res.read_error)
     rc = LT_EXIT_INPUT;
-  lt_replay_free(r);
-  lt_reader_free(rd);
+  lt_replay_file_free(&res);
   return rc;
 }
 

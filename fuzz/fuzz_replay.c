@@ -63,7 +63,7 @@
 #include <unistd.h>
 
 #include "lifetrace/mutator.h"
-#include "lifetrace/replay.h"
+#include "lifetrace/replay_file.h"
 
 #define MAX_CAND 32
 #define MAX_KNOWN 4096
@@ -197,8 +197,7 @@ static void die(const lt_finding *f, const char *keys) {
  * crashes. */
 static void on_finding(void *data, const lt_finding *f) {
   struct run *run = data;
-  if (f->severity != LT_SEV_ERROR || f->layer == LT_LAYER_TRACE ||
-      (f->layer == LT_LAYER_GPU && !gpu_aborts) || run->crashed)
+  if (!lt_finding_is_crash(f, LT_POLICY_KERNEL, gpu_aborts) || run->crashed)
     return;
   run->crashed = 1;
   run->first = *f;
@@ -210,11 +209,7 @@ static void replay(const lt_trace *t, struct run *run) {
   lt_header none = LIFETRACE__TRACE_HEADER__INIT;
   lt_replay_opts o = {LT_POLICY_KERNEL, driver, 64, on_finding, run, special_pool, asan_poison};
   lt_replay *r = NULL;
-  if (lt_replay_new(&r, t->header ? t->header : &none, &o) == 0) {
-    for (size_t i = 0; i < t->n_events; i++)
-      (void)lt_replay_event(r, t->events[i]);
-    (void)lt_replay_finish(r);
-  }
+  (void)lt_replay_trace(&r, t->header ? t->header : &none, t->events, NULL, t->n_events, &o);
   lt_replay_free(r);
 }
 

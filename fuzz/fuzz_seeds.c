@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lifetrace/replay.h"
+#include "lifetrace/replay_file.h"
 #include "varint.h"
 
 struct seeds {
@@ -37,8 +37,7 @@ struct seeds {
 };
 
 static int crashing(const struct seeds *s, const lt_finding *f) {
-  return f->severity == LT_SEV_ERROR && f->layer != LT_LAYER_TRACE &&
-         (f->layer != LT_LAYER_GPU || s->gpu);
+  return lt_finding_is_crash(f, LT_POLICY_KERNEL, s->gpu);
 }
 
 /* Replays the events picked in keep[] (plus `extra`, if not NULL); returns 1
@@ -47,14 +46,19 @@ static int crashes(const struct seeds *s, const lt_header *h, const size_t *keep
                    const lt_event *extra) {
   lt_replay_opts o = {LT_POLICY_KERNEL, s->mp, 16, NULL, NULL};
   lt_replay *r = NULL;
+  lt_event *small[64], **ev = nkeep + 1 <= 64 ? small : lt_calloc(nkeep + 1, sizeof *ev);
   int crash = 0;
-  if (lt_replay_new(&r, h, &o))
+  if (ev == NULL)
     return 1;
   for (size_t i = 0; i < nkeep; i++)
-    (void)lt_replay_event(r, s->ev[keep[i]]);
+    ev[i] = s->ev[keep[i]];
   if (extra)
-    (void)lt_replay_event(r, extra);
-  (void)lt_replay_finish(r);
+    ev[nkeep] = (lt_event *)extra;
+  (void)lt_replay_trace(&r, h, ev, NULL, nkeep + (extra != NULL), &o);
+  if (ev != small)
+    lt_free(ev);
+  if (r == NULL)
+    return 1;
   const lt_findings *fs = lt_replay_findings(r);
   for (size_t i = 0; i < fs->n; i++)
     crash |= crashing(s, &fs->items[i]);
@@ -63,15 +67,13 @@ static int crashes(const struct seeds *s, const lt_header *h, const size_t *keep
 }
 
 static lt_event *copy_event(const lt_event *ev) {
-  size_t len = lifetrace__event__get_packed_size(ev);
-  uint8_t *buf = lt_malloc(len ? len : 1);
-  if (buf == NULL)
-    return NULL;
-  lifetrace__event__pack(ev, buf);
-  lt_event *c = lifetrace__event__unpack(&lt_protobuf_allocator, len, buf);
-  lt_free(buf);
+  lt_event *c = lt_event_copy(ev);
+  if (c && c->origin) {
+    protobuf_c_message_free_unpacked(&c->origin->base, &lt_protobuf_allocator);
+    c->origin = NULL;
+  }
   if (c)
-    c->origin = NULL, c->t = 0, c->tid = 0; /* irrelevant to replay; keeps seeds small */
+    c->t = 0, c->tid = 0; /* irrelevant to replay; keeps seeds small */
   return c;
 }
 

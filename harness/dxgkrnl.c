@@ -61,13 +61,7 @@ static int make_gpu(lt_replay *r) {
 }
 
 static int copy_header(lt_replay *r, const lt_header *h) {
-  size_t len = lifetrace__trace_header__get_packed_size(h);
-  uint8_t *buf = lt_malloc(len ? len : 1);
-  if (buf == NULL)
-    return LT_ENOMEM;
-  lifetrace__trace_header__pack(h, buf);
-  r->header = lifetrace__trace_header__unpack(&lt_protobuf_allocator, len, buf);
-  lt_free(buf);
+  r->header = lt_header_copy(h);
   return r->header ? 0 : LT_ENOMEM;
 }
 

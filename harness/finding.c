@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "lifetrace/replay.h"
 #include "lifetrace/trace.h"
 
 static const struct {
@@ -65,6 +66,15 @@ void lt_finding_sign(lt_finding *f) {
   h = fnv1a(h, f->ddi);
   h = fnv1a(h, f->site);
   f->signature = h;
+}
+
+/* The one definition of a crash; see finding.h. */
+int lt_finding_is_crash(const lt_finding *f, int policy, int gpu) {
+  if (f->severity != LT_SEV_ERROR)
+    return 0;
+  if (f->layer == LT_LAYER_MINIPORT)
+    return 1;
+  return policy == LT_POLICY_AUDIT || (f->layer == LT_LAYER_GPU && gpu);
 }
 
 void lt_signature_hex(uint64_t sig, char buf[17]) {

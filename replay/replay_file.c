@@ -20,6 +20,7 @@ static int feed(lt_replay_file_result *res, lt_replay_progress_fn progress, void
   return 0;
 }
 
+/* Opens, replays and finishes one trace file; see lifetrace/replay_file.h. */
 int lt_replay_file(lt_replay_file_result *res, const char *path, int strict,
                    const lt_replay_opts *o, lt_replay_progress_fn progress, void *progress_data) {
   memset(res, 0, sizeof *res);
@@ -41,6 +42,22 @@ int lt_replay_file(lt_replay_file_result *res, const char *path, int strict,
   return 0;
 }
 
+/* Replays events held in memory; see lifetrace/replay_file.h. */
+int lt_replay_trace(lt_replay **out, const lt_header *h, lt_event *const *ev, const size_t *keep,
+                    size_t n, const lt_replay_opts *o) {
+  int err = lt_replay_new(out, h, o);
+  if (err) {
+    *out = NULL;
+    return err;
+  }
+  for (size_t i = 0; i < n && err == 0; i++)
+    err = lt_replay_event(*out, ev[keep ? keep[i] : i]);
+  if (err == 0)
+    err = lt_replay_finish(*out);
+  return err;
+}
+
+/* Frees the reader and the engine; res is left empty. */
 void lt_replay_file_free(lt_replay_file_result *res) {
   if (res == NULL)
     return;

@@ -2,6 +2,7 @@
  * expected policy and seeded bugs, compare findings with the expected
  * multiset of (kind, event, severity). See check.h. */
 #include "lifetrace/check.h"
+#include "lifetrace/replay_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -319,49 +320,30 @@ static int copy_processes(lt_check_case *k, const lt_header *h) {
   return 0;
 }
 
-/* Replays one trace; read errors and engine errors become the case's diag. */
+/* Replays one trace (lt_replay_file, the one replay loop); read errors and
+ * engine errors become the case's diag. */
 static int replay_case(lt_check_case *k, const LT_MINIPORT *mp, int special_pool) {
-  lt_reader *rd = NULL;
-  lt_replay *rp = NULL;
-  lt_diag diag;
-  const lt_event *ev;
-  int err;
-  memset(&diag, 0, sizeof diag);
+  lt_replay_file_result res;
   lt_replay_opts ro = {.policy = k->policy, .miniport = mp, .max_findings = 100000,
                        .special_pool = special_pool};
-  if ((err = lt_reader_open(&rd, k->path, 0, &diag))) {
-    lt_diag_format(&diag, k->diag, sizeof k->diag);
-    goto out;
+  int err = lt_replay_file(&res, k->path, 0, &ro, NULL, NULL);
+  if (res.reader && err == 0)
+    err = copy_processes(k, lt_reader_header(res.reader));
+  if (res.reader == NULL || res.read_error) {
+    lt_diag_format(&res.diag, k->diag, sizeof k->diag);
+    err = err ? err : res.read_error;
+  } else if (err) {
+    snprintf(k->diag, sizeof k->diag, "%s: %s: %s", k->path,
+             res.replay ? "replay failed" : "cannot start the replay", lt_strerror(err));
   }
-  if ((err = copy_processes(k, lt_reader_header(rd))))
-    goto out;
-  if ((err = lt_replay_new(&rp, lt_reader_header(rd), &ro))) {
-    snprintf(k->diag, sizeof k->diag, "%s: cannot start the replay: %s", k->path,
-             lt_strerror(err));
-    goto out;
+  if (err == 0) {
+    k->n_events = lt_replay_events(res.replay);
+    const lt_findings *fs = lt_replay_findings(res.replay);
+    for (size_t i = 0; err == 0 && i < fs->n; i++)
+      err = lt_findings_add(&k->got, &fs->items[i]);
+    k->got.total = fs->total;
   }
-  while ((err = lt_reader_next(rd, &ev, &diag)) == 0)
-    if ((err = lt_replay_event(rp, ev))) {
-      snprintf(k->diag, sizeof k->diag, "%s: event %llu: %s", k->path,
-               (unsigned long long)lt_reader_index(rd), lt_strerror(err));
-      goto out;
-    }
-  if (err != LT_EEOF) {
-    lt_diag_format(&diag, k->diag, sizeof k->diag);
-    goto out;
-  }
-  if ((err = lt_replay_finish(rp))) {
-    snprintf(k->diag, sizeof k->diag, "%s: at the end: %s", k->path, lt_strerror(err));
-    goto out;
-  }
-  k->n_events = lt_replay_events(rp);
-  const lt_findings *fs = lt_replay_findings(rp);
-  for (size_t i = 0; err == 0 && i < fs->n; i++)
-    err = lt_findings_add(&k->got, &fs->items[i]);
-  k->got.total = fs->total;
-out:
-  lt_replay_free(rp);
-  lt_reader_free(rd);
+  lt_replay_file_free(&res);
   return err;
 }
 

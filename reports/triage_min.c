@@ -150,7 +150,7 @@ static int transform(lt_event *e, size_t which) {
 static int simplify_events(struct min *m, int *changed) {
   for (size_t i = 0; i < m->t->n && !m->st->gave_up; i++) {
     for (size_t which = 0;; which++) {
-      lt_event *old = m->t->ev[i], *cand = lt__tri_copy_event(old);
+      lt_event *old = m->t->ev[i], *cand = lt_event_copy(old);
       int ok, r, err;
       if (cand == NULL)
         return LT_ENOMEM;
@@ -236,7 +236,7 @@ static int try_whole(struct min *m, int renumber, int *changed) {
   int err = 0, ok = 0;
   memset(&r, 0, sizeof r);
   for (size_t i = 0; copy && i < m->t->n; i++)
-    if ((copy[i] = lt__tri_copy_event(m->t->ev[i])) == NULL)
+    if ((copy[i] = lt_event_copy(m->t->ev[i])) == NULL)
       err = LT_ENOMEM;
   for (size_t i = 0; copy && err == 0 && i < m->t->n; i++)
     if (renumber)

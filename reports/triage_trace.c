@@ -2,29 +2,8 @@
  * way the fuzz target does (see triage.h). */
 #include <string.h>
 
+#include "lifetrace/replay_file.h"
 #include "lifetrace/triage.h"
-
-lt_event *lt__tri_copy_event(const lt_event *ev) {
-  size_t len = lifetrace__event__get_packed_size(ev);
-  uint8_t *buf = lt_malloc(len ? len : 1);
-  if (buf == NULL)
-    return NULL;
-  lifetrace__event__pack(ev, buf);
-  lt_event *c = lifetrace__event__unpack(&lt_protobuf_allocator, len, buf);
-  lt_free(buf);
-  return c;
-}
-
-static lt_header *copy_header(const lt_header *h) {
-  size_t len = lifetrace__trace_header__get_packed_size(h);
-  uint8_t *buf = lt_malloc(len ? len : 1);
-  if (buf == NULL)
-    return NULL;
-  lifetrace__trace_header__pack(h, buf);
-  lt_header *c = lifetrace__trace_header__unpack(&lt_protobuf_allocator, len, buf);
-  lt_free(buf);
-  return c;
-}
 
 void lt__tri_trace_reset(lt__tri_trace *t) {
   for (size_t i = 0; i < t->n; i++)
@@ -43,7 +22,7 @@ static int append(lt__tri_trace *t, const lt_event *ev) {
     t->ev = nv;
     t->cap = cap;
   }
-  if ((t->ev[t->n] = lt__tri_copy_event(ev)) == NULL)
+  if ((t->ev[t->n] = lt_event_copy(ev)) == NULL)
     return LT_ENOMEM;
   t->n++;
   return 0;
@@ -56,7 +35,7 @@ int lt__tri_load(const char *path, lt__tri_trace *t, lt_diag *diag) {
   memset(t, 0, sizeof *t);
   if ((err = lt_reader_open(&rd, path, 0, diag)) != 0)
     return err;
-  if ((t->header = copy_header(lt_reader_header(rd))) == NULL)
+  if ((t->header = lt_header_copy(lt_reader_header(rd))) == NULL)
     err = LT_ENOMEM;
   while (err == 0 && (err = lt_reader_next(rd, &ev, diag)) == 0)
     err = append(t, ev);
@@ -80,12 +59,9 @@ int lt__tri_write(const char *path, const lt__tri_trace *t) {
   return err;
 }
 
+/* A crash as the fuzz target counts one (lt_finding_is_crash). */
 int lt__tri_counts(const lt__tri_ctx *c, const lt_finding *f) {
-  if (f->severity != LT_SEV_ERROR)
-    return 0;
-  if (f->layer == LT_LAYER_TRACE)
-    return c->policy == LT_POLICY_AUDIT;
-  return f->layer != LT_LAYER_GPU || c->gpu || c->policy == LT_POLICY_AUDIT;
+  return lt_finding_is_crash(f, c->policy, c->gpu);
 }
 
 /* One replay, in the ordinary pool or (special) in the special pool. */
@@ -93,16 +69,11 @@ static int replay_once(lt__tri_ctx *c, const lt__tri_trace *t, const size_t *kee
                        uint64_t target, lt__tri_verdict *v, lt_findings *fs, int special) {
   lt_replay_opts o = {c->policy, c->mp, fs ? 0 : 256, NULL, NULL, special, 0};
   lt_replay *r = NULL;
-  int err;
   memset(v, 0, sizeof *v);
   c->replays++;
-  if ((err = lt_replay_new(&r, t->header, &o)) != 0)
+  int err = lt_replay_trace(&r, t->header, t->ev, keep, keep ? nkeep : t->n, &o);
+  if (r == NULL)
     return err;
-  size_t n = keep ? nkeep : t->n;
-  for (size_t i = 0; i < n && err == 0; i++)
-    err = lt_replay_event(r, t->ev[keep ? keep[i] : i]);
-  if (err == 0)
-    err = lt_replay_finish(r);
   const lt_findings *all = lt_replay_findings(r);
   for (size_t i = 0; i < all->n; i++) {
     const lt_finding *f = &all->items[i];

@@ -99,6 +99,12 @@ const char *lt_object_name(int object);
 /* Computes f->signature from kind, layer, object, ddi and site (FNV-1a 64).
  * Stable across runs, machines and handle values. */
 void lt_finding_sign(lt_finding *f);
+/* Whether a finding is a crash: what a fuzz target aborts on and what triage
+ * signs a crash file with. An error of the driver (miniport layer) always; an
+ * error of the GPU layer when gpu is set (LT_FUZZ_GPU, --gpu) or in audit
+ * policy; an error of the trace layer in audit policy only (kernel policy
+ * refuses what a trace breaks, so none arise there). policy: enum lt_policy. */
+int lt_finding_is_crash(const lt_finding *f, int policy, int gpu);
 /* Writes the signature as 16 lowercase hex digits plus NUL into buf[17]. */
 void lt_signature_hex(uint64_t sig, char buf[17]);
 

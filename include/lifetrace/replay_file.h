@@ -35,6 +35,14 @@ typedef void (*lt_replay_progress_fn)(void *data, const lt_reader *rd, uint64_t 
 LT_MUST_CHECK int lt_replay_file(lt_replay_file_result *res, const char *path, int strict,
                                  const lt_replay_opts *o, lt_replay_progress_fn progress,
                                  void *progress_data);
+/* Replays a trace held in memory: header h, then events ev[keep[i]] for i <
+ * n (keep NULL: ev[0..n-1]), then the end of the trace. Engine errors stop the
+ * replay (the first is returned); *out is the engine, with its findings, even
+ * then, for lt_replay_free (NULL only when it could not start). The loop that
+ * the fuzz target, triage and the seed builder share. */
+LT_MUST_CHECK int lt_replay_trace(lt_replay **out, const lt_header *h, lt_event *const *ev,
+                                  const size_t *keep, size_t n, const lt_replay_opts *o);
+
 /* Frees what lt_replay_file made; the findings go with it. */
 void lt_replay_file_free(lt_replay_file_result *res);
 

@@ -113,6 +113,10 @@ LT_MUST_CHECK int lt_jsonl_parse_header(const char *line, size_t len, int strict
 LT_MUST_CHECK int lt_jsonl_parse_event(const char *line, size_t len, int strict,
                                        lt_event **out, char *err, size_t errlen);
 void lt_event_free(lt_event *ev);
+/* Deep copies (NULL when out of memory); free with lt_event_free /
+ * lt_header_free. */
+lt_event *lt_event_copy(const lt_event *ev);
+lt_header *lt_header_copy(const lt_header *h);
 void lt_header_free(lt_header *h);
 
 /* Fuzz form: unpack one Trace message (bounded by LT_TRACE_MAX_FUZZ_INPUT);

@@ -43,7 +43,6 @@ typedef struct lt__tri_verdict {
 LT_MUST_CHECK int lt__tri_load(const char *path, lt__tri_trace *t, lt_diag *diag);
 void lt__tri_trace_reset(lt__tri_trace *t);
 /* Deep-copies an event (NULL on OOM); free with lt_event_free. */
-lt_event *lt__tri_copy_event(const lt_event *ev);
 /* Writes a trace; the form follows the name (*.jsonl JSONL, else binary). */
 LT_MUST_CHECK int lt__tri_write(const char *path, const lt__tri_trace *t);
 

@@ -734,6 +734,25 @@ void lt_header_free(lt_header *h) {
     protobuf_c_message_free_unpacked(&h->base, &lt_protobuf_allocator);
 }
 
+/* A deep copy of any message, by packing and unpacking it: the one way the
+ * tools copy events and headers (protobuf-c has no copy). */
+static ProtobufCMessage *copy_message(const ProtobufCMessage *m) {
+  size_t len = protobuf_c_message_get_packed_size(m);
+  uint8_t *buf = lt_malloc(len ? len : 1);
+  if (buf == NULL)
+    return NULL;
+  protobuf_c_message_pack(m, buf);
+  ProtobufCMessage *c = protobuf_c_message_unpack(m->descriptor, &lt_protobuf_allocator, len, buf);
+  lt_free(buf);
+  return c;
+}
+
+/* Copies an event; see trace.h. */
+lt_event *lt_event_copy(const lt_event *ev) { return (lt_event *)copy_message(&ev->base); }
+
+/* Copies a header; see trace.h. */
+lt_header *lt_header_copy(const lt_header *h) { return (lt_header *)copy_message(&h->base); }
+
 /* Unpacks a fuzz input; see trace.h. */
 lt_trace *lt_trace_unpack(const uint8_t *data, size_t len) {
   static const uint8_t empty[1];
