@@ -71,7 +71,7 @@
 static const LT_MINIPORT *driver;
 static void *driver_dl;
 static const char *bug_list;
-static char cand[MAX_CAND][48];
+static char cand[MAX_CAND][LT_BUG_NAME_MAX];
 static int ncand;
 static int gpu_aborts;
 static size_t max_events = 1024;
@@ -98,27 +98,8 @@ static void fail(const char *what, const char *why) {
 
 /* The single bugs of LT_FUZZ_BUGS: its tokens, "all" expanded. */
 static void find_candidates(void) {
-  char err[256], tok[48];
-  for (const char *p = bug_list; *p && ncand < MAX_CAND;) {
-    size_t len = strcspn(p, ", \t");
-    if (len == 0 || len >= sizeof tok) {
-      p += len ? len : 1;
-      continue;
-    }
-    memcpy(tok, p, len);
-    tok[len] = 0;
-    p += len;
-    if (!strcmp(tok, "all")) {
-      for (int k = 1; k < 32 && ncand < MAX_CAND; k++) {
-        snprintf(tok, sizeof tok, "%d", k);
-        if (lt_miniport_set_bugs(driver, tok, err, sizeof err))
-          break;
-        snprintf(cand[ncand++], sizeof cand[0], "%s", tok);
-      }
-    } else if (strcmp(tok, "none") != 0) {
-      snprintf(cand[ncand++], sizeof cand[0], "%s", tok);
-    }
-  }
+  char err[256];
+  ncand = (int)lt_miniport_bug_candidates(driver, bug_list, cand, MAX_CAND);
   if (lt_miniport_set_bugs(driver, bug_list, err, sizeof err))
     fail("LT_FUZZ_BUGS", err);
 }

@@ -78,3 +78,31 @@ int lt_miniport_set_bugs(const LT_MINIPORT *mp, const char *bugs, char *err, siz
   }
   return 0;
 }
+
+/* Splits a seeded-bug list into single bugs; see lifetrace/miniport.h. */
+size_t lt_miniport_bug_candidates(const LT_MINIPORT *mp, const char *bugs,
+                                  char (*cand)[LT_BUG_NAME_MAX], size_t max) {
+  char err[256], tok[LT_BUG_NAME_MAX];
+  size_t n = 0;
+  for (const char *p = bugs ? bugs : ""; *p && n < max;) {
+    size_t len = strcspn(p, ", \t");
+    if (len == 0 || len >= sizeof tok) {
+      p += len ? len : 1;
+      continue;
+    }
+    memcpy(tok, p, len);
+    tok[len] = 0;
+    p += len;
+    if (!strcmp(tok, "all")) {
+      for (int k = 1; k < 32 && n < max && mp->LtSetOption; k++) {
+        snprintf(tok, sizeof tok, "%d", k);
+        if (lt_miniport_set_bugs(mp, tok, err, sizeof err))
+          break;
+        snprintf(cand[n++], LT_BUG_NAME_MAX, "%s", tok);
+      }
+    } else if (strcmp(tok, "none") != 0) {
+      snprintf(cand[n++], LT_BUG_NAME_MAX, "%s", tok);
+    }
+  }
+  return n;
+}

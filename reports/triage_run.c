@@ -103,33 +103,11 @@ void lt__tri_files_reset(lt__tri_files *fl) {
 /* The candidates of a bug list: its tokens, with "all" expanded to every
  * number the driver accepts. */
 int lt__tri_candidates(lt__triage *tr) {
-  const char *p = tr->bugs;
-  char err[256], tok[48];
+  char err[256];
   tr->ncand = 0;
-  if (p == NULL || tr->mp->LtSetOption == NULL)
+  if (tr->bugs == NULL || tr->mp->LtSetOption == NULL)
     return 0;
-  while (*p && tr->ncand < LT_TRI_MAX_CAND) {
-    size_t len = strcspn(p, ", \t");
-    if (len == 0 || len >= sizeof tok) {
-      p += len ? len : 1;
-      continue;
-    }
-    memcpy(tok, p, len);
-    tok[len] = 0;
-    p += len;
-    if (!strcmp(tok, "none"))
-      continue;
-    if (!strcmp(tok, "all")) {
-      for (int k = 1; k < 32 && tr->ncand < LT_TRI_MAX_CAND; k++) {
-        snprintf(tok, sizeof tok, "%d", k);
-        if (lt_miniport_set_bugs(tr->mp, tok, err, sizeof err))
-          break;
-        snprintf(tr->cand[tr->ncand++], sizeof tr->cand[0], "%s", tok);
-      }
-      continue;
-    }
-    snprintf(tr->cand[tr->ncand++], sizeof tr->cand[0], "%s", tok);
-  }
+  tr->ncand = lt_miniport_bug_candidates(tr->mp, tr->bugs, tr->cand, LT_TRI_MAX_CAND);
   return lt_miniport_set_bugs(tr->mp, tr->bugs, err, sizeof err);
 }
 

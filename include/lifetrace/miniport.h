@@ -100,6 +100,14 @@ void lt_miniport_unload(void *dl);
  * LtSetOption("bugs", ...). LT_EINVAL with a message when the driver has no
  * options or rejects the list. */
 int lt_miniport_set_bugs(const LT_MINIPORT *mp, const char *bugs, char *err, size_t errlen);
+/* Longest name of one seeded bug, with its NUL. */
+#define LT_BUG_NAME_MAX 48
+/* The one parser of seeded-bug lists: splits bugs ("1,3,p13", "all", "none")
+ * into the single bugs it names, "all" expanded to every numbered bug the
+ * driver accepts (probed through LtSetOption, which changes the driver's bug
+ * set: apply the list after). Writes at most max names; returns how many. */
+size_t lt_miniport_bug_candidates(const LT_MINIPORT *mp, const char *bugs,
+                                  char (*cand)[LT_BUG_NAME_MAX], size_t max);
 
 #ifdef __cplusplus
 }

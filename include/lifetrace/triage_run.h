@@ -59,7 +59,7 @@ typedef struct lt__triage {
   const char *driver, *bugs, *outdir;
   int minimize, progress;
   uint64_t max_replays; /* per reproducer */
-  char cand[LT_TRI_MAX_CAND][48];
+  char cand[LT_TRI_MAX_CAND][LT_BUG_NAME_MAX];
   size_t ncand;
   lt__tri_files files;
   lt__tri_group *groups;
