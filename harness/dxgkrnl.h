@@ -207,6 +207,8 @@ struct lt_replay {
 /* replay_engine.c */
 void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, ...)
     LT_PRINTF(5, 6);
+void lt__finding_init(lt_finding *f, int kind, int sev);
+void lt__finding_pool_block(lt_finding *f, uint32_t tag, uint64_t bytes, const char *ddi);
 void lt__finding_at(lt_replay *r, lt_finding *f);
 void lt__finding_describe(lt_finding *f, const lt__obj *o);
 void lt__note(lt_replay *r, const char *kind, const char *ddi, const char *fmt, ...)

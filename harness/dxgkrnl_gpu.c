@@ -403,10 +403,7 @@ void lt__gpu_violation(void *data, int violation, const lt_gpu_access *a, uint64
     if (source < 32)
       r->scanout_reported |= 1u << source;
     lt_finding f;
-    memset(&f, 0, sizeof f);
-    f.kind = LT_F_GPU_USE_AFTER_FREE;
-    f.severity = LT_SEV_ERROR;
-    f.created_at = -1;
+    lt__finding_init(&f, LT_F_GPU_USE_AFTER_FREE, LT_SEV_ERROR);
     f.object = LT_OBJ_ALLOCATION;
     f.handle = a->tag;
     f.bytes = a->size;

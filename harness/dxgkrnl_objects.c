@@ -195,12 +195,9 @@ void *lt__want(lt_replay *r, int type, uint64_t handle, int destroy) {
   if (o == NULL) {
     int sev = r->window ? LT_SEV_WARNING : LT_SEV_ERROR;
     lt_finding f;
-    memset(&f, 0, sizeof f);
-    f.kind = LT_F_UNKNOWN_HANDLE;
-    f.severity = sev;
+    lt__finding_init(&f, LT_F_UNKNOWN_HANDLE, sev);
     f.object = type;
     f.handle = handle;
-    f.created_at = -1;
     f.pid = r->cur ? r->cur->pid : 0;
     snprintf(f.message, sizeof f.message, "%s names %s 0x%llx, which was never created%s",
              lt_op_name(r->cur->op), lt_object_name(type), (unsigned long long)handle,

@@ -82,13 +82,32 @@ void lt__finding_describe(lt_finding *f, const lt__obj *o) {
     f->history[i] = o->hist[(o->hist_pos - o->hist_n + i + 2 * LT_HIST) % LT_HIST];
 }
 
+/* Starts a finding: the one way every finding of the engine begins (then
+ * lt__finding_describe / lt__finding_pool_block fill in what it is about,
+ * and lt__finding_at records it). */
+void lt__finding_init(lt_finding *f, int kind, int sev) {
+  memset(f, 0, sizeof *f);
+  f->kind = kind;
+  f->severity = sev;
+  f->created_at = -1;
+}
+
+/* Names the pool block a miniport finding is about: its tag (the finding's
+ * site, "tag:XXXX"), its size, and the DDI in which it happened. */
+void lt__finding_pool_block(lt_finding *f, uint32_t tag, uint64_t bytes, const char *ddi) {
+  char t[5];
+  lt__tag_text(tag, t);
+  f->pool_tag = tag;
+  f->bytes = bytes;
+  snprintf(f->site, sizeof f->site, "tag:%s", t);
+  if (ddi)
+    snprintf(f->ddi, sizeof f->ddi, "%s", ddi);
+}
+
 /* Records a finding about object o (may be NULL) at the current event. */
 void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, ...) {
   lt_finding f;
-  memset(&f, 0, sizeof f);
-  f.kind = kind;
-  f.severity = sev;
-  f.created_at = -1;
+  lt__finding_init(&f, kind, sev);
   if (o) {
     lt__hist(r, o);
     lt__finding_describe(&f, o);
@@ -144,17 +163,11 @@ int lt__pool_fault(lt_replay *r, const char *ddi, int sig, uintptr_t fault_addr)
   if (addr == 0 || !lt_pool_find(r->pool, addr, &b, &freed) || (sig == SIGABRT && !freed))
     return 0;
   lt_finding f;
-  memset(&f, 0, sizeof f);
-  f.kind = freed ? LT_F_MINIPORT_USE_AFTER_FREE : LT_F_MINIPORT_CRASH;
-  f.severity = LT_SEV_ERROR;
-  f.created_at = -1;
+  lt__finding_init(&f, freed ? LT_F_MINIPORT_USE_AFTER_FREE : LT_F_MINIPORT_CRASH, LT_SEV_ERROR);
   describe_owner(r, &f, &b);
-  f.pool_tag = b.tag;
-  f.bytes = b.size;
+  lt__finding_pool_block(&f, b.tag, b.size, ddi);
   char tag[5], owner[64];
   lt__tag_text(b.tag, tag);
-  snprintf(f.site, sizeof f.site, "tag:%s", tag);
-  snprintf(f.ddi, sizeof f.ddi, "%s", ddi);
   if (b.owner.object != LT_OBJ_NONE)
     snprintf(owner, sizeof owner, "%s 0x%llx", lt_object_name(b.owner.object),
              (unsigned long long)b.owner.handle);
@@ -188,13 +201,10 @@ void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
   if (r->crashed)
     return; /* the driver's state is unknown after a crash */
   lt_finding f;
-  memset(&f, 0, sizeof f);
-  f.severity = LT_SEV_ERROR;
-  f.created_at = -1;
+  lt__finding_init(&f, LT_F_MINIPORT_DOUBLE_FREE, LT_SEV_ERROR);
   f.object = LT_OBJ_POOL;
   f.handle = b->addr;
-  f.pool_tag = b->tag;
-  f.bytes = b->size;
+  lt__finding_pool_block(&f, b->tag, b->size, NULL);
   char tag[5];
   lt__tag_text(b->tag, tag);
   const char *ddi = r->cur_ddi ? r->cur_ddi : "?";
@@ -225,7 +235,6 @@ void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
              (void *)b->addr, tag, b->size, ddi);
     break;
   }
-  snprintf(f.site, sizeof f.site, "tag:%s", tag);
   lt__finding_at(r, &f);
 }
 
@@ -256,18 +265,12 @@ static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint6
                          const char *ddi, const char *what) {
   for (int i = 0; i < scan->n; i++) {
     lt_finding f;
-    memset(&f, 0, sizeof f);
-    f.kind = LT_F_MINIPORT_LEAK;
-    f.severity = LT_SEV_ERROR;
-    f.created_at = -1;
+    lt__finding_init(&f, LT_F_MINIPORT_LEAK, LT_SEV_ERROR);
     f.object = object;
     f.handle = handle;
-    f.pool_tag = scan->acc[i].tag;
-    f.bytes = scan->acc[i].bytes;
+    lt__finding_pool_block(&f, scan->acc[i].tag, scan->acc[i].bytes, ddi ? ddi : "?");
     char tag[5];
     lt__tag_text(scan->acc[i].tag, tag);
-    snprintf(f.site, sizeof f.site, "tag:%s", tag);
-    snprintf(f.ddi, sizeof f.ddi, "%s", ddi ? ddi : "?");
     lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
     if (o)
       lt__finding_describe(&f, o);
@@ -333,10 +336,7 @@ void lt__stale_report(void *data, HANDLE h, const char *where) {
   if (lt__u64map_put(&r->stale_seen, (uintptr_t)h, (void *)1))
     return;
   lt_finding f;
-  memset(&f, 0, sizeof f);
-  f.kind = LT_F_MINIPORT_STALE_REFERENCE;
-  f.severity = LT_SEV_ERROR;
-  f.created_at = -1;
+  lt__finding_init(&f, LT_F_MINIPORT_STALE_REFERENCE, LT_SEV_ERROR);
   f.object = LT_OBJ_ALLOCATION;
   f.handle = (uintptr_t)h;
   if (a) /* a destroyed allocation the engine still remembers */
