@@ -363,20 +363,8 @@ static int record_case(const lt_check_opts *o, lt_check_case *k) {
                                               : LT_VERDICT_UNREADABLE;
   lt_store_trace t = {.path = k->path, .n_events = k->n_events, .verdict = verdict,
                       .diag = k->diag[0] ? k->diag : NULL, .header = &h};
-  char *argv[10] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(k->policy)};
-  int argc = 4;
-  if (o->special_pool)
-    argv[argc++] = "--special-pool";
-  if (o->driver_name && strchr(o->driver_name, '/')) {
-    argv[argc++] = "--driver";
-    argv[argc++] = (char *)o->driver_name;
-  }
-  if (k->bugs) {
-    argv[argc++] = "--bugs";
-    argv[argc++] = k->bugs;
-  }
-  argv[argc++] = k->path;
-  char *cmd = lt_store_format_command(argc, argv);
+  lt_repro rp = {lt_policy_name(k->policy), o->driver_name, k->bugs, o->special_pool, k->path};
+  char *cmd = lt_store_repro_command(&rp);
   t.repro_command = cmd;
   int err = cmd ? lt_store_add_trace_ex(o->store, o->run, &t, &k->got, NULL) : LT_ENOMEM;
   lt_free(cmd);

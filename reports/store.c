@@ -352,6 +352,25 @@ static void quote_word(lt__buf *b, const char *w) {
   lt__buf_puts(b, "'");
 }
 
+/* Builds the command that replays a trace as its finding was made; see
+ * lifetrace/store.h. */
+char *lt_store_repro_command(const lt_repro *r) {
+  char *argv[10] = {"lifetrace", "replay", "--policy", (char *)(r->policy ? r->policy : "audit")};
+  int argc = 4;
+  if (r->special_pool)
+    argv[argc++] = "--special-pool";
+  if (r->driver && strchr(r->driver, '/')) { /* a --driver lib.so, not the linked one */
+    argv[argc++] = "--driver";
+    argv[argc++] = (char *)r->driver;
+  }
+  if (r->bugs && *r->bugs) {
+    argv[argc++] = "--bugs";
+    argv[argc++] = (char *)r->bugs;
+  }
+  argv[argc++] = (char *)r->path;
+  return lt_store_format_command(argc, argv);
+}
+
 char *lt_store_format_command(int argc, char *const *argv) {
   lt__buf b = {0};
   for (int i = 0; i < argc; i++) {

@@ -43,8 +43,7 @@ static int find_trace(ingest *g, int64_t *id, int *skip) {
 /* The default reproducer command: the run's policy and driver on this file. */
 static int default_repro(ingest *g) {
   sqlite3_stmt *st = NULL;
-  char *argv[7] = {"lifetrace", "replay", "--policy", "audit"};
-  int argc = 4, rc, err = lt__store_prepare(g->s, &st, "SELECT policy, driver FROM runs WHERE id = ?");
+  int rc, err = lt__store_prepare(g->s, &st, "SELECT policy, driver FROM runs WHERE id = ?");
   if (err)
     return err;
   sqlite3_bind_int64(st, 1, g->run);
@@ -53,16 +52,9 @@ static int default_repro(ingest *g) {
     snprintf(g->s->msg, sizeof g->s->msg, "no run with id %lld", (long long)g->run);
     return rc == SQLITE_DONE ? LT_ENOENT : lt__store_fail(g->s, rc);
   }
-  const char *policy = (const char *)sqlite3_column_text(st, 0);
-  const char *driver = (const char *)sqlite3_column_text(st, 1);
-  if (policy)
-    argv[3] = (char *)policy;
-  if (driver && strchr(driver, '/')) { /* a --driver lib.so, not the built-in one */
-    argv[argc++] = "--driver";
-    argv[argc++] = (char *)driver;
-  }
-  argv[argc++] = (char *)g->t->path;
-  char *cmd = lt_store_format_command(argc, argv);
+  lt_repro rp = {(const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                 NULL, 0, g->t->path};
+  char *cmd = lt_store_repro_command(&rp);
   sqlite3_finalize(st);
   if (cmd == NULL)
     return LT_ENOMEM;

@@ -240,21 +240,9 @@ void lt__tri_group_name(const lt__triage *tr, const lt__tri_group *g, char *buf,
 
 /* The command that confirms a reproducer. The caller frees it. */
 char *lt__tri_command(const lt__triage *tr, int cand, const char *path) {
-  char *argv[10] = {"lifetrace", "replay", "--policy", (char *)lt_policy_name(tr->ctx.policy)};
-  int argc = 4;
-  if (tr->ctx.special)
-    argv[argc++] = "--special-pool";
-  if (tr->driver) {
-    argv[argc++] = "--driver";
-    argv[argc++] = (char *)tr->driver;
-  }
-  const char *bugs = cand >= 0 ? tr->cand[cand] : tr->bugs;
-  if (bugs && *bugs) {
-    argv[argc++] = "--bugs";
-    argv[argc++] = (char *)bugs;
-  }
-  argv[argc++] = (char *)path;
-  return lt_store_format_command(argc, argv);
+  lt_repro rp = {lt_policy_name(tr->ctx.policy), tr->driver, cand >= 0 ? tr->cand[cand] : tr->bugs,
+                 tr->ctx.special, path};
+  return lt_store_repro_command(&rp);
 }
 
 /* Minimizes the group's smallest crash with only its bug on, writes it and

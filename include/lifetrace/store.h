@@ -110,6 +110,19 @@ LT_MUST_CHECK int lt_store_run_uuid(lt_store *s, int64_t run, char buf[37]);
  * with lt_free; NULL on allocation failure. */
 char *lt_store_format_command(int argc, char *const *argv);
 
+/* What reproduces a finding of a trace: the replay it came from. */
+typedef struct lt_repro {
+  const char *policy; /* "audit" or "kernel" */
+  const char *driver; /* the --driver given (only a path is repeated), or NULL */
+  const char *bugs;   /* seeded bugs, or NULL */
+  int special_pool;   /* replayed in the special pool */
+  const char *path;   /* the trace */
+} lt_repro;
+
+/* The one builder of reproduce commands ("lifetrace replay --policy ...
+ * PATH"), shell-quoted; the caller frees it with lt_free (NULL: no memory). */
+char *lt_store_repro_command(const lt_repro *r);
+
 /* One sample of a fuzz campaign's progress (ClusterFuzz-style stats). */
 typedef struct lt_store_stats {
   int64_t t;             /* Unix ms of the sample; 0 = now */
