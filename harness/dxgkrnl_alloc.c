@@ -14,6 +14,8 @@
 
 /* ---- DDI thunks ------------------------------------------------------------ */
 
+/* Output contracts (checked): a DDI that reported success with a handle
+ * that cannot be one is miniport-bad-status. */
 static void bad_status(lt_replay *r, lt__obj *o, const char *fmt, const void *p, int i) {
   lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, o, fmt, p, i);
 }
@@ -91,7 +93,8 @@ static lt__binding **grow_sel(lt__binding **sel, lt__binding **small, size_t *ca
   return ns;
 }
 
-/* Closes every binding of the listed allocations, one call per device. */
+/* G2 (modelled): closes every binding of the listed allocations before
+ * DestroyAllocation, one DxgkDdiCloseAllocation per device. */
 static void close_all_bindings(lt_replay *r, lt__alloc **list, size_t n) {
   lt__binding *small[SMALL_LIST]; /* the usual case: no heap round trip */
   for (;;) {
@@ -272,8 +275,10 @@ static void end_released(lt_replay *r, lt__alloc **list, size_t n, lt__resource 
   }
 }
 
-/* Queues a destroy until the allocations are idle and not scanned out (and,
- * with wait_bindings, until no other device has them open). */
+/* G3, G4, G7 (modelled): queues a destroy until the allocations are idle
+ * and not scanned out (and, with wait_bindings, until no other device has
+ * them open: G5); it then runs later, after the call that asked for it
+ * returned, as VidMm's deferred destruction does. */
 void lt__defer(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res, int destroy_res,
                int wait_bindings) {
   lt__deferred *d = lt_calloc(1, sizeof *d);

@@ -190,6 +190,12 @@ void lt__scope_put(lt_replay *r, lt__scope *s) {
   lt__slab_put(&r->scope_slab, s);
 }
 
+/* G1 (checked): the object an event names must be live. Returns it, or NULL
+ * after recording why not: a handle never created is unknown-handle (a
+ * warning for a destroy in a window trace: it may predate the capture), a
+ * destroyed one is double-destroy (destroy) or use-after-destroy (any other
+ * use), with the tombstone's history. Kernel policy records nothing: the
+ * caller refuses the event, as dxgkrnl fails the call. */
 void *lt__want(lt_replay *r, int type, uint64_t handle, int destroy) {
   lt__obj *o = lt__lookup(r, type, handle);
   if (o == NULL) {

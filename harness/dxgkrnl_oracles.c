@@ -3,7 +3,7 @@
  * that run around DDI calls — pool problems (double free, writes to freed
  * blocks), leak scopes (P4/P12: driver memory that outlives the object it
  * served), faults in pool memory (special pool, ASan), stale references
- * (M5/M6: driver state pointing at a destroyed allocation). The trace-layer
+ * (M4: driver state pointing at a destroyed allocation). The trace-layer
  * checks of G1-G8 live with the op that applies each rule (dxgkrnl_alloc.c,
  * dxgkrnl_gpu.c, dxgkrnl_teardown.c); docs/replay-engine.md has the index. */
 #include <signal.h>
@@ -194,7 +194,10 @@ void lt__tag_text(uint32_t tag, char out[5]) {
   out[4] = 0;
 }
 
-/* Pool problem callback: every problem is a miniport finding at the event
+/* M2, M3 (checked): the pool's problems — a block freed twice or a pointer
+ * it never returned (miniport-double-free: a resource released twice, an
+ * object the driver did not create freed on an error path), a freed block
+ * written (miniport-use-after-free) — each a miniport finding at the event
  * being replayed, attributed to the DDI that made it. */
 void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
   lt_replay *r = data;
@@ -281,8 +284,10 @@ static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint6
   }
 }
 
-/* Checks that no pool block made for a scope's objects outlives them; moves
- * reported blocks to a "reported" scope so each leak is reported once. */
+/* M1, M2, M6 (checked): no pool block made for a scope's objects (an
+ * allocation's private data, the resource object, a device binding)
+ * outlives them: miniport-leak. Moves reported blocks to a "reported" scope
+ * so each leak is reported once. */
 void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi) {
   if (r->crashed)
     return;
@@ -364,6 +369,10 @@ static uint64_t mono_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* M4 (checked): after a destroy, asks the driver which allocations its
+ * state still references (scanout, queues, caches); one that is not live is
+ * a miniport-stale-reference. The walk is amortized when it is costly;
+ * force runs it anyway (device destroy, TDR). */
 void lt__check_stale(lt_replay *r, const char *ddi, int force) {
   if (r->mp->LtEnumReferencedAllocations == NULL || r->crashed)
     return;

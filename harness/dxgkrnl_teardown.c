@@ -215,7 +215,7 @@ static void destroy_created(lt_replay *r, lt__device *d, int sev) {
   release_all(r, v, n);
 }
 
-/* Tears a device down as dxgkrnl does (WSL dxgdevice_destroy): flush its GPU
+/* G2, G5 (modelled): tears a device down as dxgkrnl does (WSL dxgdevice_destroy): flush its GPU
  * work, destroy what it created, close its other bindings (a shared object
  * whose creator is gone dies with its last one: G5), destroy its contexts,
  * then DestroyDevice. sev: severity of leak findings, -1 none. */

@@ -1,4 +1,6 @@
-/* Kernel handle table with generations and delayed reuse (handle_table.h). */
+/* Kernel handle table with generations and delayed reuse (handle_table.h):
+ * G6 (modelled) — a freed D3DKMT_HANDLE fails lookup instead of resolving to
+ * a newer object (an 8-bit generation, against WSL's 2-bit unique field: P17). */
 #include "handle_table.h"
 
 #include <string.h>

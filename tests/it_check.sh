@@ -161,6 +161,19 @@ sys.exit(0 if {x["ddi"] for x in n} == {"DxgkDdiDestroyAllocation", "DxgkDdiCrea
   check "hResource kept: no note" test "$(grep -c NOTE: kept.out)" = 0
 fi
 
+# 6. the oracle index of docs/replay-engine.md names regression traces that exist
+check "every regression trace the oracle index names exists" "$py" - "$src" <<'EOF'
+import glob, os, re, sys
+src = sys.argv[1]
+doc = open(os.path.join(src, "docs/replay-engine.md")).read()
+index = doc[doc.index("## Oracle index"):]
+index = index[:index.index("\n## ", 5)]
+names = re.findall(r"`((?:clean|trace|gpu|miniport)/[a-z0-9*-]+)`", index)
+missing = [n for n in names if not glob.glob(os.path.join(src, "corpus/regressions", n + ".jsonl"))]
+print("oracle index:", len(names), "traces named,", len(missing), "missing", missing)
+sys.exit(1 if missing or len(names) < 20 else 0)
+EOF
+
 [ -n "$skipped" ] && echo "skipped parts (tool or ../shared missing):$(echo $skipped | tr ' ' '\n' | sort -u | tr '\n' ' ')"
 echo "it_check: $fails failure(s)"
 [ $fails = 0 ]
