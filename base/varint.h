@@ -56,4 +56,44 @@ static inline int lt__varint_get(const uint8_t *p, size_t avail, uint64_t *v) {
   return avail < LT__VARINT_MAX ? LT__VARINT_SHORT : LT__VARINT_TOO_LONG;
 }
 
+/* The byte after the varint at p (before end), without decoding it; NULL
+ * when it is cut short or longer than 10 bytes. */
+static inline const uint8_t *lt__varint_skip(const uint8_t *p, const uint8_t *end) {
+  for (int i = 0; i < LT__VARINT_MAX && p + i < end; i++)
+    if (!(p[i] & 0x80))
+      return p + i + 1;
+  return NULL;
+}
+
+/* The decoder's entry: decodes the varint at p (before end) and returns the
+ * byte after it, keeping the low 64 bits of an over-wide one as protobuf-c
+ * does; NULL when it is cut short or longer than 10 bytes. */
+static inline const uint8_t *lt__varint_next(const uint8_t *p, const uint8_t *end, uint64_t *v) {
+  uint64_t x = 0;
+
+  if (end - p >= LT__VARINT_MAX) { /* the hot path: no bounds checks, unrolled */
+    uint64_t b;
+#define LT__VARINT_STEP(i)                                                                         \
+  b = p[i];                                                                                        \
+  x |= (b & 0x7f) << (7 * (i));                                                                    \
+  if (b < 0x80) {                                                                                  \
+    *v = x;                                                                                        \
+    return p + (i) + 1;                                                                            \
+  }
+    LT__VARINT_STEP(0) LT__VARINT_STEP(1) LT__VARINT_STEP(2) LT__VARINT_STEP(3)
+    LT__VARINT_STEP(4) LT__VARINT_STEP(5) LT__VARINT_STEP(6) LT__VARINT_STEP(7)
+    LT__VARINT_STEP(8) LT__VARINT_STEP(9)
+#undef LT__VARINT_STEP
+    return NULL;
+  }
+  for (int i = 0; i < LT__VARINT_MAX && p + i < end; i++) {
+    x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    if (!(p[i] & 0x80)) {
+      *v = x;
+      return p + i + 1;
+    }
+  }
+  return NULL;
+}
+
 #endif

@@ -26,19 +26,20 @@ typedef struct cur {
 /* The varint at c->p. Bits past 64 drop, as in protobuf-c; a cut or
  * over-long one gives up. */
 static inline int varint(cur *c, uint64_t *v) {
-  int n = lt__varint_get(c->p, (size_t)(c->end - c->p), v);
-  if (n == LT__VARINT_OVERFLOW)
-    n = LT__VARINT_MAX;
-  if (n <= 0)
+  const uint8_t *next = lt__varint_next(c->p, c->end, v);
+  if (next == NULL)
     return GIVE_UP;
-  c->p += n;
+  c->p = next;
   return 0;
 }
 
-/* Steps over a varint without keeping it. */
+/* Steps over a varint without decoding it. */
 static inline int skip_varint(cur *c) {
-  uint64_t unused;
-  return varint(c, &unused);
+  const uint8_t *next = lt__varint_skip(c->p, c->end);
+  if (next == NULL)
+    return GIVE_UP;
+  c->p = next;
+  return 0;
 }
 
 /* A one- or two-byte tag (fields 1..2047). */
