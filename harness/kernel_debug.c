@@ -94,7 +94,7 @@ static void wpp_format(char *out, size_t cap, const char *fmt, const char *func,
       put(out, cap, &n, "?");
     else if ((len == 6 && !memcmp(name, "STATUS", 6)) || (len == 7 && !memcmp(name, "HRESULT", 7)) ||
              (len == 8 && !memcmp(name, "WINERROR", 8)) || (len == 6 && !memcmp(name, "HEXINT", 6)))
-      put(out, cap, &n, "%#010x");
+      put(out, cap, &n, "0x%08x");
     else if ((len == 4 && !memcmp(name, "bool", 4)) || (len == 7 && !memcmp(name, "BOOLEAN", 7)))
       put(out, cap, &n, "%d");
     else
