@@ -75,6 +75,7 @@ int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o) 
   lt__slab_init(&r->scope_slab, sizeof(lt__scope), 256);
   lt__slab_init(&r->packet_slab, sizeof(lt__packet), 256);
   r->mp = o->miniport;
+  lt__kernel_init(&r->kernel);
   lt_findings_init(&r->findings, o->max_findings ? o->max_findings : 10000);
   lt__ht_init(&r->kht, 1024);
   r->reported_scope = UINT64_MAX;
@@ -147,6 +148,9 @@ int lt_replay_event(lt_replay *r, const lt_event *ev) {
   lt__current = r;
   lt_pool_set_current(r->pool);
   r->cur = ev;
+  lt__kernel_tick(&r->kernel);
+  if (lt__kernel_has_work(&r->kernel))
+    (void)lt__ddi(r, "LtKernelSchedule", LT_OBJ_NONE, 0, 0, lt__ddi_kernel_schedule, NULL);
   dispatch(r, ev);
   r->cur = NULL;
   return 0;
@@ -208,6 +212,7 @@ void lt_replay_free(lt_replay *r) {
   lt__slab_reset(&r->binding_slab);
   lt__slab_reset(&r->scope_slab);
   lt__slab_reset(&r->packet_slab);
+  lt__kernel_reset(&r->kernel);
   if (r->header)
     lifetrace__trace_header__free_unpacked(r->header, &lt_protobuf_allocator);
   if (lt__current == r)

@@ -13,6 +13,7 @@
 #include <setjmp.h>
 
 #include "handle_table.h"
+#include "kernel_sched.h"
 #include "lifetrace/gpu.h"
 #include "lifetrace/pool.h"
 #include "lifetrace/replay.h"
@@ -202,6 +203,8 @@ struct lt_replay {
   void *create_scratch, *submit_scratch;
   /* Engine objects made and dropped per event (see slab.h). */
   lt__slab alloc_slab, binding_slab, scope_slab, packet_slab;
+  /* The simulated kernel: system threads, DPCs, timers, virtual clock. */
+  lt__kstate kernel;
 };
 
 /* replay_engine.c */
@@ -293,6 +296,9 @@ NTSTATUS lt__ddi_destroy_context(lt_replay *r, void *arg);
 NTSTATUS lt__ddi_stop_device(lt_replay *r, void *arg);
 NTSTATUS lt__ddi_start_device(lt_replay *r, void *arg);
 NTSTATUS lt__ddi_enum_referenced_allocations(lt_replay *r, void *arg);
+/* A schedule point outside any DDI (a timer fell due at a trace event):
+ * arg unused. */
+NTSTATUS lt__ddi_kernel_schedule(lt_replay *r, void *arg);
 
 NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, uint64_t scope,
                  lt__ddi_fn fn, void *arg);

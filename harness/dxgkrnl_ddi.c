@@ -5,6 +5,7 @@
  * it (lt__ddi_*) are the only places that call a DxgkDdi* entry point. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,9 +126,42 @@ static const char *sig_name(int sig) {
   return "signal";
 }
 
+/* Records a miniport finding from a kernel routine or callback (see
+ * kernel_sched.h). A fatal one ends the running DDI through its guard, as a
+ * crash does (guard_sig 0: already reported). Outside any replay it is
+ * printed, and a fatal one aborts. */
+void lt__kernel_finding(int kind, int fatal, const char *site, const char *fmt, ...) {
+  lt_replay *r = lt__current;
+  lt_finding f;
+  va_list ap;
+  memset(&f, 0, sizeof f);
+  va_start(ap, fmt);
+  vsnprintf(f.message, sizeof f.message, fmt, ap);
+  va_end(ap);
+  if (r == NULL) {
+    fprintf(stderr, "lifetrace: %s\n", f.message);
+    if (fatal)
+      abort();
+    return;
+  }
+  f.kind = kind;
+  f.severity = LT_SEV_ERROR;
+  f.created_at = -1;
+  f.pid = r->cur ? r->cur->pid : 0;
+  snprintf(f.site, sizeof f.site, "%s", site ? site : "");
+  lt__finding_at(r, &f);
+  if (fatal && guard) {
+    guard_sig = 0;
+    guard_addr = 0;
+    siglongjmp(*guard, 1);
+  }
+}
+
 /* Calls one DDI: attributes pool blocks to (object, handle, scope), catches
  * a crash (the replay stops: driver state is unknown after it) and a spin
- * lock deadlock. Returns the DDI status, or LT_DDI_CRASHED. */
+ * lock deadlock. The outermost DDI ends with a schedule point: the system
+ * threads, DPCs and timers it made ready run (their pool blocks belong to
+ * the adapter). Returns the DDI status, or LT_DDI_CRASHED. */
 NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, uint64_t scope,
                  lt__ddi_fn fn, void *arg) {
   if (r->crashed)
@@ -146,14 +180,23 @@ NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, ui
     atomic_fetch_add_explicit(&ddi_seq, 1, memory_order_relaxed);
     atomic_store_explicit(&ddi_inside, 1, memory_order_relaxed);
     st = fn(r, arg);
+    if (outer == NULL) {
+      lt_pool_set_owner(r->pool, LT_OBJ_NONE, 0, 0);
+      lt__kernel_set_irql(PASSIVE_LEVEL);
+      lt__kernel_schedule(&r->kernel);
+    }
     atomic_store_explicit(&ddi_inside, saved != NULL, memory_order_relaxed);
     guard = saved;
   } else {
     atomic_store_explicit(&ddi_inside, saved != NULL, memory_order_relaxed);
     guard = saved;
     r->crashed = 1;
+    lt__kernel_abandon(&r->kernel);
+    r->kernel.scheduling = 0;
     lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
-    if (!lt__pool_fault(r, name, guard_sig, guard_addr))
+    if (guard_sig == 0)
+      ; /* a kernel routine already recorded why (NT_ASSERT, a hang, ...) */
+    else if (!lt__pool_fault(r, name, guard_sig, guard_addr))
       lt__finding(r, LT_F_MINIPORT_CRASH, LT_SEV_ERROR, o, "the miniport %s in %s: %s",
                   guard_sig == SIGUSR2 ? "hung" : "crashed", name, sig_name(guard_sig));
     st = LT_DDI_CRASHED;
@@ -175,6 +218,14 @@ NTSTATUS lt__ddi(lt_replay *r, const char *name, int object, uint64_t handle, ui
  * context StartDevice returned; device- and context-level ones the driver's
  * own handle. */
 
+/* The harness's DMA buffer (Render, BuildPagingBuffer): the driver writes
+ * its commands there; nothing reads them. NULL when out of memory. */
+static unsigned char *dma_buffer(lt_replay *r) {
+  if (r->kernel.dma == NULL)
+    r->kernel.dma = lt_calloc(1, LT_KERNEL_DMA_SIZE);
+  return r->kernel.dma;
+}
+
 /* DxgkDdiStartDevice: arg unused; hands the driver the DXGKRNL_INTERFACE. */
 NTSTATUS lt__ddi_start_device(lt_replay *r, void *arg) {
   return r->mp->DxgkDdiStartDevice(&r->iface, &r->adapter);
@@ -185,9 +236,17 @@ NTSTATUS lt__ddi_stop_device(lt_replay *r, void *arg) {
   return r->mp->DxgkDdiStopDevice(r->adapter);
 }
 
-/* DxgkDdiCreateDevice: arg is a DXGKARG_CREATEDEVICE. */
+/* DxgkDdiCreateDevice: arg is a DXGKARG_CREATEDEVICE (hDevice filled by the
+ * caller). Here: pInfo points at a zeroed DXGK_DEVICEINFO the driver may
+ * fill (not read back); Pasid 0, hKmdProcess NULL. */
 NTSTATUS lt__ddi_create_device(lt_replay *r, void *arg) {
-  return r->mp->DxgkDdiCreateDevice(r->adapter, arg);
+  DXGK_DEVICEINFO info;
+  DXGKARG_CREATEDEVICE *cd = arg;
+  memset(&info, 0, sizeof info);
+  cd->pInfo = &info;
+  NTSTATUS st = r->mp->DxgkDdiCreateDevice(r->adapter, arg);
+  cd->pInfo = NULL;
+  return st;
 }
 
 /* DxgkDdiDestroyDevice: arg is the driver's hDevice. */
@@ -230,30 +289,64 @@ NTSTATUS lt__ddi_destroy_allocation(lt_replay *r, void *arg) {
 }
 
 /* DxgkDdiBuildPagingBuffer: arg is a DXGKARG_BUILDPAGINGBUFFER (transfer, eviction
- * notice). */
+ * notice). Here: the DMA buffer; no private data (size 0). */
 NTSTATUS lt__ddi_build_paging_buffer(lt_replay *r, void *arg) {
+  DXGKARG_BUILDPAGINGBUFFER *pb = arg;
+  pb->pDmaBuffer = dma_buffer(r);
+  pb->DmaSize = pb->pDmaBuffer ? LT_KERNEL_DMA_SIZE : 0;
   return r->mp->DxgkDdiBuildPagingBuffer(r->adapter, arg);
 }
 
-/* DxgkDdiRender: arg is a struct lt__render_call (context, arguments). */
+/* DxgkDdiRender: arg is a struct lt__render_call (context, allocation list
+ * and private data filled by the caller). Here: an empty command buffer, the
+ * DMA buffer, empty patch lists (WDK fields the harness does not model). */
 NTSTATUS lt__ddi_render(lt_replay *r, void *arg) {
+  static const UINT no_command;
+  static D3DDDI_PATCHLOCATIONLIST patch_in[1], patch_out[1];
   struct lt__render_call *c = arg;
+  c->args.pCommand = &no_command;
+  c->args.CommandLength = 0;
+  c->args.pDmaBuffer = dma_buffer(r);
+  c->args.DmaSize = c->args.pDmaBuffer ? LT_KERNEL_DMA_SIZE : 0;
+  c->args.pPatchLocationListIn = patch_in;
+  c->args.pPatchLocationListOut = patch_out;
   return r->mp->DxgkDdiRender(c->ctx, &c->args);
 }
 
-/* DxgkDdiSubmitCommand at DISPATCH_LEVEL: arg is a DXGKARG_SUBMITCOMMAND. */
+/* DxgkDdiSubmitCommand at DISPATCH_LEVEL: arg is a DXGKARG_SUBMITCOMMAND
+ * (hContext, NodeOrdinal, SubmissionFenceId, private data filled by the
+ * caller). Here: the DMA buffer's size; its offsets and addresses stay 0. */
 NTSTATUS lt__ddi_submit_command(lt_replay *r, void *arg) {
+  DXGKARG_SUBMITCOMMAND *sc = arg;
+  sc->DmaBufferSize = LT_KERNEL_DMA_SIZE;
+  sc->DmaBufferPrivateDataSubmissionEndOffset = sc->DmaBufferPrivateDataSize;
   lt__kernel_set_irql(DISPATCH_LEVEL);
   return r->mp->DxgkDdiSubmitCommand(r->adapter, arg);
 }
 
 /* DxgkDdiInterruptRoutine at HIGH_LEVEL, then DxgkDdiDpcRoutine at
- * DISPATCH_LEVEL: arg is the ULONG message number. */
+ * DISPATCH_LEVEL when the ISR queued it (DxgkCbQueueDpc), or, for a driver
+ * that never calls DxgkCbQueueDpc (lifetrace's contract before ABI 2), when
+ * the ISR returned TRUE: arg is the ULONG message number. */
 NTSTATUS lt__ddi_interrupt_and_dpc(lt_replay *r, void *arg) {
+  lt__kstate *k = &r->kernel;
+  k->dxgk_dpc_queued = 0;
+  k->in_isr = 1;
   lt__kernel_set_irql(HIGH_LEVEL);
-  (void)r->mp->DxgkDdiInterruptRoutine(r->adapter, *(ULONG *)arg);
+  BOOLEAN claimed = r->mp->DxgkDdiInterruptRoutine(r->adapter, *(ULONG *)arg);
+  k->in_isr = 0;
   lt__kernel_set_irql(DISPATCH_LEVEL);
-  r->mp->DxgkDdiDpcRoutine(r->adapter);
+  if (k->dxgk_dpc_queued || (claimed && !k->dxgk_dpc_used)) {
+    k->dxgk_dpc_queued = 0;
+    r->mp->DxgkDdiDpcRoutine(r->adapter);
+  }
+  return STATUS_SUCCESS;
+}
+
+/* A schedule point of its own (lt__ddi ends with it): arg unused. */
+NTSTATUS lt__ddi_kernel_schedule(lt_replay *r, void *arg) {
+  (void)r;
+  (void)arg;
   return STATUS_SUCCESS;
 }
 

@@ -44,8 +44,8 @@ void lt__evict(lt_replay *r, lt__alloc *a, int mode) {
     pb.Operation = DXGK_OPERATION_TRANSFER;
     pb.Transfer.hAllocation = a->kmd;
     pb.Transfer.TransferSize = mode == LT_EVICT_TDR_NOTICE ? 0 : a->size;
-    pb.Transfer.SourceSegmentId = a->segment;
-    pb.Transfer.SourceAddress.QuadPart = (LONGLONG)a->addr;
+    pb.Transfer.Source.SegmentId = a->segment;
+    pb.Transfer.Source.SegmentAddress.QuadPart = (LONGLONG)a->addr;
     (void)lt__ddi(r, "DxgkDdiBuildPagingBuffer", LT_OBJ_ALLOCATION, a->o.handle, 0, lt__ddi_build_paging_buffer,
                   &pb);
   }
@@ -91,8 +91,8 @@ int lt__make_resident(lt_replay *r, lt__alloc *a, uint32_t preferred) {
   pb.Operation = DXGK_OPERATION_TRANSFER;
   pb.Transfer.hAllocation = a->kmd;
   pb.Transfer.TransferSize = a->size;
-  pb.Transfer.DestinationSegmentId = seg;
-  pb.Transfer.DestinationAddress.QuadPart = (LONGLONG)addr;
+  pb.Transfer.Destination.SegmentId = seg;
+  pb.Transfer.Destination.SegmentAddress.QuadPart = (LONGLONG)addr;
   (void)lt__ddi(r, "DxgkDdiBuildPagingBuffer", LT_OBJ_ALLOCATION, a->o.handle, 0, lt__ddi_build_paging_buffer, &pb);
   return 0;
 }
@@ -223,13 +223,18 @@ void lt__op_submit(lt_replay *r, const lt_event *ev) {
     return;
   UINT privsize = r->mp->DmaBufferPrivateDataSize;
   void *priv = lt_calloc(1, privsize ? privsize : 1);
-  struct lt__render_call rc = {ctx->kmd, {(UINT)s->nlist, s->list, priv, privsize}};
+  struct lt__render_call rc = {ctx->kmd, {.pDmaBufferPrivateData = priv,
+                                          .DmaBufferPrivateDataSize = privsize,
+                                          .pAllocationList = s->list,
+                                          .AllocationListSize = (UINT)s->nlist}};
   NTSTATUS st = priv ? lt__ddi(r, "DxgkDdiRender", LT_OBJ_CONTEXT, ctx->o.handle, ctx->o.serial,
                                lt__ddi_render, &rc)
                      : STATUS_NO_MEMORY;
   lt__node *node = &r->nodes[ctx->node];
   uint64_t node_fence = node->next_fence + 1;
-  DXGKARG_SUBMITCOMMAND sc = {ctx->kmd, ctx->node, (UINT)node_fence, priv, privsize};
+  DXGKARG_SUBMITCOMMAND sc = {.hContext = ctx->kmd, .NodeOrdinal = ctx->node,
+                              .SubmissionFenceId = (UINT)node_fence,
+                              .pDmaBufferPrivateData = priv, .DmaBufferPrivateDataSize = privsize};
   if (NT_SUCCESS(st) && st != LT_DDI_CRASHED)
     st = lt__ddi(r, "DxgkDdiSubmitCommand", LT_OBJ_CONTEXT, ctx->o.handle, ctx->o.serial,
                  lt__ddi_submit_command, &sc);

@@ -69,7 +69,8 @@ void lt__op_context_create(lt_replay *r, const lt_event *ev) {
   }
   c->dev = dev;
   lt__ref(&dev->o);
-  struct lt__ctx_call cc = {dev->kmd, {c, c->node, c->node < 32 ? 1u << c->node : 0, 0, NULL, 0}};
+  struct lt__ctx_call cc = {dev->kmd, {.hContext = c, .NodeOrdinal = c->node,
+                                       .EngineAffinity = c->node < 32 ? 1u << c->node : 0}};
   NTSTATUS st = lt__ddi(r, "DxgkDdiCreateContext", LT_OBJ_CONTEXT, c->o.handle, c->o.serial,
                         lt__ddi_create_context, &cc);
   if (st != LT_DDI_CRASHED && NT_SUCCESS(st) && cc.args.hContext == NULL)

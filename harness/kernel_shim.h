@@ -1,8 +1,9 @@
-/* Harness side of the simulated kernel routines (kernel_shim.c). */
+/* Harness side of the simulated kernel routines (kernel_shim.c: IRQL and
+ * spin locks). */
 #ifndef LT_KERNEL_SHIM_H
 #define LT_KERNEL_SHIM_H
 
-#include "lifetrace/wddm.h"
+#include "lifetrace/wddm_kernel.h"
 
 /* Sets the IRQL a DDI runs at (PASSIVE for most, DISPATCH for SubmitCommand). */
 void lt__kernel_set_irql(KIRQL irql);

@@ -542,3 +542,12 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag) {
   if (current_pool != NULL)
     lt_pool_release(current_pool, P, Tag);
 }
+
+/* The untagged free: checked against the block's own tag, so only a double
+ * or a bad free is a finding. */
+void ExFreePool(PVOID P) {
+  if (current_pool == NULL)
+    return;
+  const pblock *b = lt__u64map_get(&current_pool->by_addr, (uintptr_t)P);
+  lt_pool_release(current_pool, P, b ? b->info.tag : 0);
+}

@@ -267,8 +267,8 @@ static void paging(DXGK_BUILDPAGINGBUFFER_OPERATION op, HANDLE hAllocation, SIZE
   pb.Operation = op;
   pb.Transfer.hAllocation = hAllocation;
   pb.Transfer.TransferSize = size;
-  pb.Transfer.DestinationSegmentId = dst_segment;
-  pb.Transfer.DestinationAddress.QuadPart = dst_segment ? 0x200000 : 0;
+  pb.Transfer.Destination.SegmentId = dst_segment;
+  pb.Transfer.Destination.SegmentAddress.QuadPart = dst_segment ? 0x200000 : 0;
   assert_int_equal(g->mp->DxgkDdiBuildPagingBuffer(g->adapter, &pb), STATUS_SUCCESS);
 }
 

@@ -80,7 +80,7 @@ static void describe_allocation(RD_ALLOCATION *pAllocation, DXGK_ALLOCATIONINFO 
 
   pInfo->Size = Size;
   pInfo->PitchAlignedSize = 0;
-  pInfo->HintedBank = 0;
+  pInfo->HintedBank.Value = 0;
   pInfo->SupportedReadSegmentSet = pAllocation->SegmentSet;
   pInfo->EvictionSegmentSet = 0;
   pInfo->MaximumRenamingListLength = 0;

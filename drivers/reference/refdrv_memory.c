@@ -19,10 +19,23 @@ static void page_transfer(RD_ADAPTER *pAdapter, RD_ALLOCATION *pAllocation,
     pAdapter->EvictionNotices++;
     return;
   }
-  pAllocation->Segment = pArgs->Transfer.DestinationSegmentId;
-  pAllocation->SegmentAddress = pArgs->Transfer.DestinationAddress;
+  pAllocation->Segment = pArgs->Transfer.Destination.SegmentId;
+  pAllocation->SegmentAddress = pArgs->Transfer.Destination.SegmentAddress;
   if (pAllocation->Segment == 0)
     pAllocation->ApertureMapped = FALSE;
+}
+
+/* The allocation a paging operation names (NULL for the physical ones). */
+static RD_ALLOCATION *paging_allocation(const DXGKARG_BUILDPAGINGBUFFER *pArgs) {
+  switch (pArgs->Operation) {
+  case DXGK_OPERATION_TRANSFER: return pArgs->Transfer.hAllocation;
+  case DXGK_OPERATION_FILL: return pArgs->Fill.hAllocation;
+  case DXGK_OPERATION_DISCARD_CONTENT: return pArgs->DiscardContent.hAllocation;
+  case DXGK_OPERATION_MAP_APERTURE_SEGMENT: return pArgs->MapApertureSegment.hAllocation;
+  case DXGK_OPERATION_UNMAP_APERTURE_SEGMENT: return pArgs->UnmapApertureSegment.hAllocation;
+  case DXGK_OPERATION_SPECIAL_LOCK_TRANSFER: return pArgs->SpecialLockTransfer.hAllocation;
+  default: return NULL;
+  }
 }
 
 /* DxgkDdiBuildPagingBuffer: records the residency change of one paging
@@ -37,8 +50,7 @@ NTSTATUS lt__rd_build_paging_buffer(HANDLE hAdapter, DXGKARG_BUILDPAGINGBUFFER *
   if (pAdapter == NULL || pArgs == NULL)
     return STATUS_INVALID_PARAMETER;
   RD_ASSERT(pAdapter->Signature == RD_SIG_ADAPTER);
-  /* Every operation carries hAllocation at the same place. */
-  pAllocation = pArgs->Transfer.hAllocation;
+  pAllocation = paging_allocation(pArgs);
   if (pAllocation == NULL)
     return STATUS_SUCCESS;
 
@@ -48,8 +60,8 @@ NTSTATUS lt__rd_build_paging_buffer(HANDLE hAdapter, DXGKARG_BUILDPAGINGBUFFER *
     page_transfer(pAdapter, pAllocation, pArgs);
     break;
   case DXGK_OPERATION_FILL:
-    pAllocation->Segment = pArgs->Fill.DestinationSegmentId;
-    pAllocation->SegmentAddress = pArgs->Fill.DestinationAddress;
+    pAllocation->Segment = pArgs->Fill.Destination.SegmentId;
+    pAllocation->SegmentAddress = pArgs->Fill.Destination.SegmentAddress;
     pAllocation->ContentLost = FALSE;
     break;
   case DXGK_OPERATION_DISCARD_CONTENT:
@@ -70,6 +82,7 @@ NTSTATUS lt__rd_build_paging_buffer(HANDLE hAdapter, DXGKARG_BUILDPAGINGBUFFER *
       pAllocation->ApertureMapped = FALSE;
     }
     break;
+  default: break;
   }
   RdUnlockAdapter(pAdapter, OldIrql);
   return STATUS_SUCCESS;

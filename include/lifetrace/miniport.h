@@ -15,7 +15,8 @@
 extern "C" {
 #endif
 
-#define LT_MINIPORT_ABI_VERSION 1u
+/* 2: DDI argument structures and DXGKRNL_INTERFACE complete, in WDK order. */
+#define LT_MINIPORT_ABI_VERSION 2u
 
 /* Introspection: the driver calls `Report` once for each KMD allocation handle
  * (hAllocation) its internal state still references, with a short name for the
@@ -55,7 +56,9 @@ typedef struct LT_MINIPORT {
   NTSTATUS (*DxgkDdiSubmitCommand)(HANDLE hAdapter,
                                    const DXGKARG_SUBMITCOMMAND *pSubmitCommand);
   /* Called after the GPU completed fences on node MessageNumber; the driver
-   * reads the fence with LtCbQueryCompletedFence. DPC follows. */
+   * reads the fence with LtCbQueryCompletedFence. The DPC follows if the ISR
+   * called DxgkCbQueueDpc (or, for a driver that never calls it, if the ISR
+   * returned TRUE). */
   BOOLEAN (*DxgkDdiInterruptRoutine)(HANDLE hAdapter, ULONG MessageNumber);
   void (*DxgkDdiDpcRoutine)(HANDLE hAdapter);
 

@@ -29,7 +29,7 @@ extern "C" {
 /* The version of this compat header set (wddm.h, wddm_kernel.h, umd_data.h,
  * wdk/): bumped when a declaration changes meaning. The miniport table has
  * its own version, LT_MINIPORT_ABI_VERSION (miniport.h), checked at load. */
-#define LT_WDDM_COMPAT_VERSION 1
+#define LT_WDDM_COMPAT_VERSION 2
 
 /* ---- annotations and calling conventions: no-ops -------------------------- */
 #ifndef _In_
@@ -85,6 +85,245 @@ extern "C" {
 #ifndef _Function_class_DXGK_
 #define _Function_class_DXGK_(f)
 #endif
+/* More SAL 2 and the SAL 1 (__in ...) spellings WDK sources still use. An
+ * annotation not listed here stays undefined: the compiler names it. */
+#ifndef _In_range_
+#define _In_range_(l, h)
+#define _Out_range_(l, h)
+#define _Ret_range_(l, h)
+#define _Field_range_(l, h)
+#define _Field_size_(n)
+#define _Field_size_opt_(n)
+#define _Field_size_bytes_(n)
+#define _Field_size_bytes_opt_(n)
+#define _Field_size_part_(n, m)
+#define _Struct_size_bytes_(n)
+#define _In_reads_z_(n)
+#define _In_reads_or_z_(n)
+#define _In_opt_z_
+#define _In_z_opt_
+#define _Out_writes_z_(n)
+#define _Out_writes_to_(n, m)
+#define _Out_writes_bytes_to_(n, m)
+#define _Out_writes_bytes_all_(n)
+#define _Out_writes_all_(n)
+#define _Inout_z_
+#define _Inout_updates_z_(n)
+#define _Inout_updates_opt_(n)
+#define _Inout_updates_bytes_opt_(n)
+#define _Inout_updates_to_(n, m)
+#define _Outptr_opt_
+#define _Outptr_result_buffer_(n)
+#define _Outptr_result_bytebuffer_(n)
+#define _Outptr_opt_result_maybenull_
+#define _Out_writes_bytes_to_opt_(n, m)
+#define _Ret_
+#define _Ret_z_
+#define _Ret_notnull_
+#define _Ret_writes_(n)
+#define _Ret_writes_bytes_(n)
+#define _Ret_writes_bytes_maybenull_(n)
+#define _Ret_writes_maybenull_(n)
+#define _Printf_format_string_
+#define _Null_terminated_
+#define _NullNull_terminated_
+#define _Notnull_
+#define _Maybenull_
+#define _Pre_
+#define _Post_
+#define _Pre_notnull_
+#define _Pre_maybenull_
+#define _Pre_valid_
+#define _Post_valid_
+#define _Pre_satisfies_(e)
+#define _Post_satisfies_(e)
+#define _Post_equal_to_(e)
+#define _Post_readable_byte_size_(n)
+#define _Post_writable_size_(n)
+#define _Analysis_assume_(e)
+#define _Analysis_mode_(m)
+#define _At_(t, a)
+#define _At_buffer_(t, i, n, a)
+#define _On_failure_(a)
+#define _Always_(a)
+#define _Return_type_success_(e)
+#define _Reserved_
+#define _Const_
+#define _Literal_
+#define _Points_to_data_
+#define _Requires_shared_lock_held_(l)
+#define _Acquires_shared_lock_(l)
+#define _Releases_shared_lock_(l)
+#define _Requires_exclusive_lock_held_(l)
+#define _Has_lock_kind_(k)
+#define _Has_lock_level_(l)
+#define _Lock_level_order_(a, b)
+#define _Write_guarded_by_(l)
+#define _Benign_race_begin_
+#define _Benign_race_end_
+#define _No_competing_thread_
+#define _No_competing_thread_begin_
+#define _No_competing_thread_end_
+#define _Kernel_float_saved_
+#define _Kernel_float_restored_
+#define _Kernel_float_used_
+#define _Kernel_requires_resource_held_(r)
+#define _Kernel_requires_resource_not_held_(r)
+#define _Kernel_acquires_resource_(r)
+#define _Kernel_releases_resource_(r)
+#define _Kernel_clear_do_init_(b)
+#define _IRQL_uses_cancel_
+#define _IRQL_is_cancel_
+#define _IRQL_always_function_max_(i)
+#define _IRQL_always_function_min_(i)
+#define _IRQL_requires_max_(i)
+#define _Strict_type_match_
+#define _Enum_is_bitflag_
+#define _Must_inspect_impl_
+#define _Post_ptr_invalid_
+#define _Deref_out_
+#define _Deref_out_opt_
+#define _Deref_in_range_(l, h)
+#define _Deref_out_range_(l, h)
+#define _Deref_post_maybenull_
+#endif
+#ifndef __in
+#define __in
+#define __out
+#define __inout
+#define __in_opt
+#define __out_opt
+#define __inout_opt
+#define __in_z
+#define __in_ecount(n)
+#define __in_bcount(n)
+#define __in_ecount_opt(n)
+#define __in_bcount_opt(n)
+#define __out_ecount(n)
+#define __out_bcount(n)
+#define __out_ecount_opt(n)
+#define __out_bcount_opt(n)
+#define __out_bcount_part(n, m)
+#define __inout_ecount(n)
+#define __inout_bcount(n)
+#define __deref_out
+#define __deref_out_opt
+#define __checkReturn
+#define __success(e)
+#define __drv_requiresIRQL(i)
+#define __drv_maxIRQL(i)
+#define __drv_minIRQL(i)
+#define __drv_setsIRQL(i)
+#define __drv_savesIRQL
+#define __drv_restoresIRQL
+#define __drv_raisesIRQL(i)
+#define __drv_sameIRQL
+#define __drv_functionClass(f)
+#define __drv_dispatchType(t)
+#define __drv_allocatesMem(k)
+#define __drv_freesMem(k)
+#define __drv_aliasesMem
+#define __drv_when(c, a)
+#define __drv_arg(e, a)
+#define __drv_inTry
+#define __drv_mustHold(k)
+#define __drv_acquiresResource(k)
+#define __drv_releasesResource(k)
+#define __drv_valueIs(e)
+#define __bcount(n)
+#define __ecount(n)
+#define __field_bcount(n)
+#define __field_ecount(n)
+#define __nullterminated
+#define __reserved
+#endif
+
+/* ---- MSVC spellings ------------------------------------------------------------ */
+#ifndef __forceinline
+/* C99 inline semantics + always_inline: a header's __forceinline function
+ * needs no out-of-line copy in C, and merges in C++. */
+#define __forceinline __inline__ __attribute__((always_inline, unused))
+#endif
+#ifndef __inline
+#define __inline __inline__
+#endif
+/* __declspec(x): each known x maps to its GCC attribute (align(n),
+ * noinline, noreturn, selectany, deprecated, dllexport, ...); an unknown one
+ * is a compile error naming LT__DECLSPEC_x. */
+#ifndef __declspec
+#define __declspec(x) LT__DECLSPEC_##x
+#define LT__DECLSPEC_align(n) __attribute__((aligned(n)))
+#define LT__DECLSPEC_noinline __attribute__((noinline))
+#define LT__DECLSPEC_noreturn __attribute__((noreturn))
+#define LT__DECLSPEC_selectany __attribute__((weak))
+#define LT__DECLSPEC_deprecated __attribute__((deprecated))
+#define LT__DECLSPEC_dllexport __attribute__((visibility("default")))
+#define LT__DECLSPEC_dllimport
+#define LT__DECLSPEC_novtable
+#define LT__DECLSPEC_nothrow
+#define LT__DECLSPEC_restrict
+#define LT__DECLSPEC_noalias
+#define LT__DECLSPEC_thread _Thread_local
+#define LT__DECLSPEC_allocate(s)
+#define LT__DECLSPEC_code_seg(s)
+#define LT__DECLSPEC_naked __attribute__((naked))
+#endif
+/* __pragma(x): MSVC's inline pragma (warning, pack, ...); dropped. */
+#ifndef __pragma
+#define __pragma(x)
+#endif
+#ifndef __cdecl
+#define __cdecl
+#define __stdcall
+#define __fastcall
+#endif
+#ifndef __ptr64
+#define __ptr64
+#define __ptr32
+#define __unaligned
+#endif
+#ifndef DECLSPEC_ALIGN
+#define DECLSPEC_ALIGN(n) __attribute__((aligned(n)))
+#define DECLSPEC_SELECTANY __attribute__((weak))
+#define DECLSPEC_NORETURN __attribute__((noreturn))
+#define DECLSPEC_CACHEALIGN __attribute__((aligned(64)))
+#endif
+#ifndef C_ASSERT
+#ifdef __cplusplus
+#define C_ASSERT(e) static_assert((e), #e)
+#else
+#define C_ASSERT(e) _Static_assert((e), #e)
+#endif
+#endif
+#ifndef EXTERN_C
+#ifdef __cplusplus
+#define EXTERN_C extern "C"
+#define EXTERN_C_START extern "C" {
+#define EXTERN_C_END }
+#else
+#define EXTERN_C extern
+#define EXTERN_C_START
+#define EXTERN_C_END
+#endif
+#endif
+/* Structured exception handling compiles and runs the guarded body;
+ * exceptions are NOT caught (a fault in the body is a miniport-crash, as
+ * without the __try), the __except block never runs, the __finally block
+ * runs after the body completes normally. __leave is not provided. */
+#ifndef __try
+#define __try if (1)
+#endif
+#ifndef __except
+#define __except(filter) else if (0 && (filter))
+#endif
+#ifndef __finally
+#define __finally if (1)
+#endif
+#define GetExceptionCode() ((NTSTATUS)0)
+#define GetExceptionInformation() ((PVOID)0)
+#define EXCEPTION_EXECUTE_HANDLER 1
+#define EXCEPTION_CONTINUE_SEARCH 0
+#define EXCEPTION_CONTINUE_EXECUTION (-1)
 #ifndef IN
 #define IN
 #define OUT
@@ -105,6 +344,12 @@ extern "C" {
 #ifndef VOID
 #define VOID void
 #endif
+#ifndef CONST
+#define CONST const
+#endif
+#ifndef FORCEINLINE_ATTRIBUTE
+#define FORCEINLINE_ATTRIBUTE __attribute__((always_inline))
+#endif
 
 /* ---- more base types -------------------------------------------------------- */
 typedef char CHAR;
@@ -123,12 +368,93 @@ typedef const char *PCSTR;
 typedef intptr_t LONG_PTR;
 typedef KIRQL *PKIRQL;
 typedef KSPIN_LOCK *PKSPIN_LOCK;
+typedef float FLOAT;
+typedef double DOUBLE;
+typedef int BOOL, *PBOOL;
+typedef uint8_t UINT8, *PUINT8;
+typedef uint16_t UINT16, *PUINT16;
+typedef uint32_t UINT32, *PUINT32, ULONG32, *PULONG32, DWORD32;
+typedef uint64_t UINT64, *PUINT64, DWORD64, *PDWORD64, QWORD;
+typedef int8_t INT8, *PINT8;
+typedef int16_t INT16, *PINT16;
+typedef int32_t INT32, *PINT32, LONG32;
+typedef int64_t INT64, *PINT64, LONG64, *PLONG64;
+typedef ULONG64 *PULONG64;
+typedef ULONGLONG *PULONGLONG;
+typedef LONGLONG *PLONGLONG;
+typedef USHORT *PUSHORT;
+typedef SHORT *PSHORT;
+typedef CHAR *PCHAR, *PSTR, *LPSTR;
+typedef const char *LPCSTR;
+typedef char CCHAR;
+typedef LONG HRESULT;
+typedef ULONG_PTR *PULONG_PTR;
+typedef LONG_PTR *PLONG_PTR;
+typedef uintptr_t UINT_PTR;
+typedef intptr_t INT_PTR;
+typedef SIZE_T *PSIZE;
+typedef intptr_t SSIZE_T;
+typedef DWORD *PDWORD, *LPDWORD;
+typedef BYTE *PBYTE, *LPBYTE;
+typedef WORD *PWORD;
+typedef void *LPVOID;
+typedef const void *LPCVOID;
+typedef struct _STRING {
+  USHORT Length;
+  USHORT MaximumLength;
+  PCHAR Buffer;
+} STRING, ANSI_STRING, *PANSI_STRING, *PSTRING;
+#ifndef S_OK
+#define S_OK ((HRESULT)0L)
+#define S_FALSE ((HRESULT)1L)
+#define E_FAIL ((HRESULT)0x80004005L)
+#define E_INVALIDARG ((HRESULT)0x80070057L)
+#define E_OUTOFMEMORY ((HRESULT)0x8007000EL)
+#define SUCCEEDED(hr) (((HRESULT)(hr)) >= 0)
+#define FAILED(hr) (((HRESULT)(hr)) < 0)
+#endif
+#ifndef MAXULONG
+#define MAXULONG 0xffffffffUL
+#define MAXLONG 0x7fffffffL
+#define MAXUSHORT 0xffff
+#define MAXUCHAR 0xff
+#define MAXULONG_PTR (~(ULONG_PTR)0)
+#define MAXSIZE_T (~(SIZE_T)0)
+#define MAXLONGLONG 0x7fffffffffffffffLL
+#define MAXULONGLONG 0xffffffffffffffffULL
+#endif
+#ifndef PAGE_SIZE
+#define PAGE_SIZE 0x1000
+#define PAGE_SHIFT 12L
+#define BYTES_TO_PAGES(n) (((n) >> PAGE_SHIFT) + (((n) & (PAGE_SIZE - 1)) != 0))
+#define ROUND_TO_PAGES(n) (((ULONG_PTR)(n) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+#endif
+#ifndef ALIGN_UP_BY
+#define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment) - 1))
+#define ALIGN_UP_BY(length, alignment) ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment) - 1), alignment)
+#endif
+#ifndef min
+#define min(a, b) (((a) < (b)) ? (a) : (b))
+#define max(a, b) (((a) > (b)) ? (a) : (b))
+#endif
+#ifndef RTL_FIELD_SIZE
+#define RTL_FIELD_SIZE(type, field) (sizeof(((type *)0)->field))
+#define RTL_SIZEOF_THROUGH_FIELD(type, field) \
+  (FIELD_OFFSET(type, field) + RTL_FIELD_SIZE(type, field))
+#endif
 
 /* The WDK's parameter spellings (d3dkmddi.h) for the DDIs lifetrace calls. */
 #define IN_CONST_HANDLE const HANDLE
 #define IN_CONST_PVOID const PVOID
 #define IN_ULONG ULONG
 #define IN_UINT UINT
+#define IN_CONST_D3DDDI_VIDEO_PRESENT_SOURCE_ID const D3DDDI_VIDEO_PRESENT_SOURCE_ID
+#define IN_D3DKMT_HANDLE D3DKMT_HANDLE
+#define IN_CONST_LPCGUID const LPCGUID
+
+/* The kernel services (threads, events, DPCs, timers, mutexes, time, debug
+ * output): lifetrace/wdk/lt_kernel.h. */
+#include "lifetrace/wdk/lt_kernel.h"
 
 /* ---- status codes not in wddm.h ---------------------------------------------- */
 #ifndef STATUS_PENDING
@@ -234,6 +560,105 @@ static inline LONG InterlockedCompareExchange(LONG volatile *p, LONG v, LONG cmp
 static inline PVOID InterlockedExchangePointer(PVOID volatile *p, PVOID v) {
   return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
 }
+static inline PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID v, PVOID cmp) {
+  __atomic_compare_exchange_n(p, &cmp, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return cmp;
+}
+static inline LONG InterlockedAdd(LONG volatile *p, LONG v) {
+  return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedAnd(LONG volatile *p, LONG v) {
+  return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedOr(LONG volatile *p, LONG v) {
+  return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
+}
+static inline LONG InterlockedXor(LONG volatile *p, LONG v) {
+  return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedIncrement64(LONG64 volatile *p) {
+  return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedDecrement64(LONG64 volatile *p) {
+  return __atomic_sub_fetch(p, 1, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedExchange64(LONG64 volatile *p, LONG64 v) {
+  return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedExchangeAdd64(LONG64 volatile *p, LONG64 v) {
+  return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedAdd64(LONG64 volatile *p, LONG64 v) {
+  return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedCompareExchange64(LONG64 volatile *p, LONG64 v, LONG64 cmp) {
+  __atomic_compare_exchange_n(p, &cmp, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return cmp;
+}
+static inline LONG64 InterlockedAnd64(LONG64 volatile *p, LONG64 v) {
+  return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST);
+}
+static inline LONG64 InterlockedOr64(LONG64 volatile *p, LONG64 v) {
+  return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST);
+}
+static inline BOOLEAN InterlockedBitTestAndSet(LONG volatile *p, LONG bit) {
+  return (BOOLEAN)((__atomic_fetch_or(p, (LONG)(1u << bit), __ATOMIC_SEQ_CST) >> bit) & 1);
+}
+static inline BOOLEAN InterlockedBitTestAndReset(LONG volatile *p, LONG bit) {
+  return (BOOLEAN)((__atomic_fetch_and(p, (LONG)~(1u << bit), __ATOMIC_SEQ_CST) >> bit) & 1);
+}
+#define InterlockedIncrementNoFence InterlockedIncrement
+#define InterlockedDecrementNoFence InterlockedDecrement
+#define InterlockedIncrementAcquire InterlockedIncrement
+#define InterlockedDecrementRelease InterlockedDecrement
+#define InterlockedCompareExchangeAcquire InterlockedCompareExchange
+#define InterlockedCompareExchangeRelease InterlockedCompareExchange
+#define ReadNoFence(p) (*(const volatile LONG *)(p))
+#define WriteNoFence(p, v) (*(volatile LONG *)(p) = (v))
+#define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define _ReadWriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define YieldProcessor() ((void)0)
+
+/* ---- strings ----------------------------------------------------------------------- */
+/* RtlInitUnicodeString / RtlInitAnsiString: Length in bytes, as wdm.h. */
+static inline VOID RtlInitUnicodeString(PUNICODE_STRING Dest, PCWSTR Source) {
+  SIZE_T n = 0;
+  if (Source)
+    while (Source[n])
+      n++;
+  Dest->Buffer = (PWSTR)Source;
+  Dest->Length = (USHORT)(n * sizeof(WCHAR));
+  Dest->MaximumLength = (USHORT)(Source ? Dest->Length + sizeof(WCHAR) : 0);
+}
+static inline VOID RtlInitAnsiString(PANSI_STRING Dest, PCSTR Source) {
+  SIZE_T n = Source ? strlen(Source) : 0;
+  Dest->Buffer = (PCHAR)Source;
+  Dest->Length = (USHORT)n;
+  Dest->MaximumLength = (USHORT)(Source ? n + 1 : 0);
+}
+static inline BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING a, PCUNICODE_STRING b,
+                                            BOOLEAN CaseInSensitive) {
+  if (a->Length != b->Length)
+    return FALSE;
+  for (USHORT i = 0; i < a->Length / sizeof(WCHAR); i++) {
+    WCHAR x = a->Buffer[i], y = b->Buffer[i];
+    if (CaseInSensitive) {
+      x = (WCHAR)(x >= 'a' && x <= 'z' ? x - 32 : x);
+      y = (WCHAR)(y >= 'a' && y <= 'z' ? y - 32 : y);
+    }
+    if (x != y)
+      return FALSE;
+  }
+  return TRUE;
+}
+#define RTL_CONSTANT_STRING(s) {sizeof(s) - sizeof((s)[0]), sizeof(s), (PWSTR)(s)}
+#define DECLARE_CONST_UNICODE_STRING(n, s) const UNICODE_STRING n = RTL_CONSTANT_STRING(s)
+#define DECLARE_UNICODE_STRING_SIZE(n, sz) \
+  WCHAR n##_buffer[sz];                   \
+  UNICODE_STRING n = {0, (USHORT)((sz) * sizeof(WCHAR)), n##_buffer}
+#define IsEqualGUID(a, b) (!memcmp((a), (b), sizeof(GUID)))
+#define InlineIsEqualGUID IsEqualGUID
 
 /* ---- LIST_ENTRY (the wdm.h doubly linked list) ----------------------------------- */
 #ifndef LT_NO_LIST_ENTRY
@@ -279,64 +704,66 @@ FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
 }
 #endif
 
-/* ---- spin locks at DISPATCH_LEVEL ---------------------------------------------- */
-/* For code that already runs at DISPATCH_LEVEL (DPC, SubmitCommand): the lock
- * is taken and released without changing the IRQL, through the harness's
- * spin lock so that recursion is still caught. */
-FORCEINLINE VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
-  KIRQL OldIrql;
-  KeAcquireSpinLock(SpinLock, &OldIrql);
-}
-FORCEINLINE VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
-  KeReleaseSpinLock(SpinLock, DISPATCH_LEVEL);
-}
-
 /* ---- pool ---------------------------------------------------------------------- */
-/* ExAllocatePoolWithTag (deprecated since Windows 10 2004, still common):
- * unlike ExAllocatePool2 it does not zero the block. There is no
- * ExFreePool: the harness checks every free against the block's tag, so free
- * with ExFreePoolWithTag (which Driver Verifier recommends anyway). */
+/* ExAllocatePoolWithTag (deprecated since Windows 10 2004, still common)
+ * does not zero the block; ExAllocatePoolZero does; ExAllocatePool (no tag)
+ * uses the tag 'enoN' as Windows does. All reach the tracked pool. ExFreePool
+ * frees without a tag check (wddm.h). */
 typedef enum _POOL_TYPE {
   NonPagedPool = 0,
   PagedPool = 1,
+  NonPagedPoolMustSucceed = 2,
+  NonPagedPoolCacheAligned = 4,
+  PagedPoolCacheAligned = 5,
   NonPagedPoolNx = 512,
 } POOL_TYPE;
+#define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
+#define POOL_FLAG_CACHE_ALIGNED 0x0000000000000004ULL
+#define POOL_FLAG_RAISE_ON_FAILURE 0x0000000000000020ULL
 FORCEINLINE PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
   return ExAllocatePool2(POOL_FLAG_UNINITIALIZED |
-                             (PoolType == PagedPool ? POOL_FLAG_PAGED : POOL_FLAG_NON_PAGED),
+                             ((PoolType & 1) ? POOL_FLAG_PAGED : POOL_FLAG_NON_PAGED),
                          NumberOfBytes, Tag);
+}
+FORCEINLINE PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
+  return ExAllocatePool2((PoolType & 1) ? POOL_FLAG_PAGED : POOL_FLAG_NON_PAGED, NumberOfBytes,
+                         Tag);
+}
+FORCEINLINE PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                              ULONG Tag) {
+  return ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
+}
+FORCEINLINE PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes) {
+  return ExAllocatePoolWithTag(PoolType, NumberOfBytes, 0x656e6f4e /* 'enoN' */);
 }
 
 /* ---- debugging ---------------------------------------------------------------------- */
-/* DbgPrint goes to stderr. NT_ASSERT and PAGED_CODE are active when DBG is
- * non-zero (a checked build; lifetrace_add_driver defines DBG=1 in Debug
- * builds): a failed assertion aborts inside the DDI, which the harness
- * records as a miniport-crash finding (a checked kernel would break into the
+/* DbgPrint / DbgPrintEx (lifetrace/wdk/lt_kernel.h) go to stderr through
+ * a level filter. NT_ASSERT and PAGED_CODE are active when DBG is non-zero
+ * (a checked build; lifetrace_add_driver defines DBG=1 in Debug builds): a
+ * failed assertion is a miniport-crash finding naming the expression and
+ * the site, and ends the DDI (a checked kernel would break into the
  * debugger). */
-static inline ULONG DbgPrint(PCSTR Format, ...) {
-  va_list ap;
-  va_start(ap, Format);
-  int n = vfprintf(stderr, Format, ap);
-  va_end(ap);
-  return (ULONG)(n < 0 ? 0 : n);
-}
-#define DbgPrintEx(ComponentId, Level, ...) DbgPrint(__VA_ARGS__)
 #ifndef DBG
 #define DBG 0
 #endif
 #if DBG
 #define KdPrint(args) DbgPrint args
-static inline void lt__nt_assert_failed(const char *expr, const char *file, int line) {
-  DbgPrint("NT_ASSERT failed: %s (%s:%d)\n", expr, file, line);
-  abort();
-}
-#define NT_ASSERT(e) ((e) ? (void)0 : lt__nt_assert_failed(#e, __FILE__, __LINE__))
-#define NT_ASSERTMSG(msg, e) ((e) ? (void)0 : lt__nt_assert_failed(msg, __FILE__, __LINE__))
+#define KdPrintEx(args) DbgPrintEx args
+#define NT_ASSERT(e) ((e) ? (void)0 : LtAssertionFailure(#e, __FILE__, __LINE__))
+#define NT_ASSERTMSG(msg, e) ((e) ? (void)0 : LtAssertionFailure(msg, __FILE__, __LINE__))
+#define NT_ASSERTMSGW(msg, e) ((e) ? (void)0 : LtAssertionFailure(#e, __FILE__, __LINE__))
+#define NT_VERIFY(e) NT_ASSERT(e)
 #else
 #define KdPrint(args) ((void)0)
+#define KdPrintEx(args) ((void)0)
 #define NT_ASSERT(e) ((void)0)
 #define NT_ASSERTMSG(msg, e) ((void)0)
+#define NT_ASSERTMSGW(msg, e) ((void)0)
+#define NT_VERIFY(e) ((void)(e))
 #endif
+#define NT_ANALYSIS_ASSUME(e) ((void)0)
+#define NT_FRE_ASSERT(e) ((e) ? (void)0 : LtAssertionFailure(#e, __FILE__, __LINE__))
 #ifndef ASSERT
 #define ASSERT(e) NT_ASSERT(e)
 #endif
@@ -348,11 +775,15 @@ static inline void lt__nt_assert_failed(const char *expr, const char *file, int 
  * that keeps its own: the lifetrace table's DxgkDdiStartDevice(interface,
  * &hAdapter) is then a few lines of glue that call both (see the sample
  * driver). Only what the simulated dxgkrnl can supply is declared. */
-typedef struct _DEVICE_OBJECT DEVICE_OBJECT, *PDEVICE_OBJECT;
+typedef struct _LUID {
+  ULONG LowPart;
+  LONG HighPart;
+} LUID, *PLUID;
 typedef struct _DXGK_START_INFO {
   ULONG RequiredDmaQueueEntry;
+  GUID AdapterGuid;
+  LUID AdapterLuid;
 } DXGK_START_INFO, *PDXGK_START_INFO;
-typedef DXGKRNL_INTERFACE *PDXGKRNL_INTERFACE;
 
 /* ---- pointer typedefs of the DDI arguments (d3dkmddi.h spellings) ------------------ */
 typedef DXGKARG_CREATEALLOCATION *PDXGKARG_CREATEALLOCATION, *INOUT_PDXGKARG_CREATEALLOCATION;

@@ -169,7 +169,14 @@ SmpDdiBuildPagingBuffer(
     if (pAdapter == NULL || pBuildPagingBuffer == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    pAllocation = (PSMP_ALLOCATION)pBuildPagingBuffer->Transfer.hAllocation;
+    // Map and Unmap name the allocation after hDevice; the others first.
+    if (pBuildPagingBuffer->Operation == DXGK_OPERATION_MAP_APERTURE_SEGMENT) {
+        pAllocation = (PSMP_ALLOCATION)pBuildPagingBuffer->MapApertureSegment.hAllocation;
+    } else if (pBuildPagingBuffer->Operation == DXGK_OPERATION_UNMAP_APERTURE_SEGMENT) {
+        pAllocation = (PSMP_ALLOCATION)pBuildPagingBuffer->UnmapApertureSegment.hAllocation;
+    } else {
+        pAllocation = (PSMP_ALLOCATION)pBuildPagingBuffer->Transfer.hAllocation;
+    }
     if (pAllocation == NULL) {
         return STATUS_SUCCESS;
     }
@@ -185,15 +192,15 @@ SmpDdiBuildPagingBuffer(
             pAdapter->EvictionNotices++;
             break;
         }
-        pAllocation->SegmentId = pBuildPagingBuffer->Transfer.DestinationSegmentId;
-        pAllocation->SegmentAddress = pBuildPagingBuffer->Transfer.DestinationAddress;
+        pAllocation->SegmentId = pBuildPagingBuffer->Transfer.Destination.SegmentId;
+        pAllocation->SegmentAddress = pBuildPagingBuffer->Transfer.Destination.SegmentAddress;
         if (pAllocation->SegmentId == 0) {
             pAllocation->ApertureMapped = FALSE;
         }
         break;
     case DXGK_OPERATION_FILL:
-        pAllocation->SegmentId = pBuildPagingBuffer->Fill.DestinationSegmentId;
-        pAllocation->SegmentAddress = pBuildPagingBuffer->Fill.DestinationAddress;
+        pAllocation->SegmentId = pBuildPagingBuffer->Fill.Destination.SegmentId;
+        pAllocation->SegmentAddress = pBuildPagingBuffer->Fill.Destination.SegmentAddress;
         pAllocation->ContentLost = FALSE;
         break;
     case DXGK_OPERATION_DISCARD_CONTENT:
