@@ -471,6 +471,13 @@ int lt_pool_is_freed(const lt_pool *p, const void *addr) {
   return b != NULL && b->state == BLOCK_FREED;
 }
 
+int lt_pool_tag_of(const lt_pool *p, const void *addr, uint32_t *tag) {
+  pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
+  if (b != NULL)
+    *tag = b->info.tag;
+  return b != NULL;
+}
+
 size_t lt_pool_live_blocks(const lt_pool *p) { return p->live_blocks; }
 size_t lt_pool_live_bytes(const lt_pool *p) { return p->live_bytes; }
 
