@@ -27,6 +27,7 @@
 #define UNPOISON_REGION(p, n) ((void)(p), (void)(n))
 #endif
 
+#include "lifetrace/driver.h"
 #include "lifetrace/finding.h"
 #include "lifetrace/wddm.h"
 #include "u64map.h"
@@ -471,13 +472,6 @@ int lt_pool_is_freed(const lt_pool *p, const void *addr) {
   return b != NULL && b->state == BLOCK_FREED;
 }
 
-int lt_pool_tag_of(const lt_pool *p, const void *addr, uint32_t *tag) {
-  pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
-  if (b != NULL)
-    *tag = b->info.tag;
-  return b != NULL;
-}
-
 size_t lt_pool_live_blocks(const lt_pool *p) { return p->live_blocks; }
 size_t lt_pool_live_bytes(const lt_pool *p) { return p->live_bytes; }
 
@@ -548,4 +542,43 @@ PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag) {
 void ExFreePoolWithTag(PVOID P, ULONG Tag) {
   if (current_pool != NULL)
     lt_pool_release(current_pool, P, Tag);
+}
+
+/* ---- a C++ driver's global operator new / delete (lifetrace/driver.h) ------ */
+
+#define POOL_ALIGN 16 /* what every pool block already has */
+
+/* Allocates like ExAllocatePoolWithTag (uninitialized: 0xCD); an alignment
+ * above 16 takes a larger block and returns an aligned address inside it
+ * (LtCxxFree finds the block again from that address). */
+void *LtCxxAllocate(SIZE_T Size, SIZE_T Alignment, ULONG Tag) {
+  uint64_t flags = POOL_FLAG_NON_PAGED | POOL_FLAG_UNINITIALIZED;
+  if (current_pool == NULL || (Alignment > POOL_ALIGN && Size > (SIZE_T)-1 - Alignment))
+    return NULL;
+  if (Alignment <= POOL_ALIGN)
+    return lt_pool_alloc(current_pool, flags, Size, Tag);
+  unsigned char *b = lt_pool_alloc(current_pool, flags, Size + Alignment, Tag);
+  if (b == NULL)
+    return NULL;
+  return (void *)(((uintptr_t)b + Alignment - 1) & ~(uintptr_t)(Alignment - 1));
+}
+
+/* Frees with the block's own tag, so lifetrace's operator delete (which has
+ * no tag) never reports a tag mismatch. An aligned delete may name an address
+ * inside its block; any other address must be a block's start, or the pool
+ * reports a bad free (a double free, when the block is in quarantine). */
+void LtCxxFree(void *P, SIZE_T Alignment) {
+  if (current_pool == NULL || P == NULL)
+    return;
+  pblock *b = lt__u64map_get(&current_pool->by_addr, (uintptr_t)P);
+  lt_pool_block_info in = {0};
+  int freed = 0;
+  if (b == NULL && Alignment > POOL_ALIGN &&
+      lt_pool_find(current_pool, (uintptr_t)P, &in, &freed)) /* inside an over-aligned block */
+    b = lt__u64map_get(&current_pool->by_addr, in.addr);
+  if (b == NULL) {
+    lt_pool_release(current_pool, P, LT_CXX_DEFAULT_POOL_TAG);
+    return;
+  }
+  lt_pool_release(current_pool, (void *)b->info.addr, b->info.tag);
 }

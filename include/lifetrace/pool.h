@@ -76,9 +76,6 @@ size_t lt_pool_each_live(lt_pool *p, uint64_t scope, int all_scopes,
  * quarantine (so a returned handle can be recognized as freed). */
 int lt_pool_is_live(const lt_pool *p, const void *addr);
 int lt_pool_is_freed(const lt_pool *p, const void *addr);
-/* The tag of the block starting at addr (live or in quarantine) in *tag;
- * returns 0 when no block starts there. For untagged frees. */
-int lt_pool_tag_of(const lt_pool *p, const void *addr, uint32_t *tag);
 /* Live blocks and bytes. */
 size_t lt_pool_live_blocks(const lt_pool *p);
 size_t lt_pool_live_bytes(const lt_pool *p);
