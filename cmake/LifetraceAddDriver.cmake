@@ -40,8 +40,8 @@
 #
 # C++ sources (.cpp .cc .cxx) follow the WDK's conventions: C++17,
 # -fno-exceptions -fno-rtti, -fcheck-new (a failed new returns NULL and the
-# caller's check stays), and -fno-sanitize=vptr in sanitized builds (no
-# RTTI). Every build of such a driver carries LifetraceCxxNew.cpp: global
+# caller's check stays), and in sanitized builds -fno-sanitize=vptr (no RTTI)
+# and -fno-sanitize=returns-nonnull-attribute (a kernel new returns NULL). Every build of such a driver carries LifetraceCxxNew.cpp: global
 # operator new / delete on the tracked pool, for each form the driver does not
 # define itself (lifetrace/driver.h, LT_DEFINE_CXX_POOL_TAG). Its shared
 # objects bind every symbol but lt_miniport_entry locally (a version script),
@@ -188,7 +188,7 @@ function(lifetrace_add_driver name)
   # reference driver.
   set(san -fsanitize=address,undefined -fno-sanitize=null,pointer-overflow
       -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize=vptr>)
+      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize=vptr,returns-nonnull-attribute>)
 
   # 1. lib<name>.so, for --driver.
   add_library(${name} MODULE ${ARG_SOURCES} ${cxx_glue})

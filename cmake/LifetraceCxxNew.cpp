@@ -29,36 +29,47 @@ struct nothrow_t;
 extern "C" const ULONG LtCxxPoolTag __attribute__((weak));
 
 static ULONG cxx_tag() { return &LtCxxPoolTag != nullptr ? LtCxxPoolTag : LT_CXX_DEFAULT_POOL_TAG; }
-static void *cxx_new(lt_size n, lt_size a) { return LtCxxAllocate(n ? n : 1, a, cxx_tag()); }
 
 /* Drivers are built with -fno-exceptions -fcheck-new: a failed new returns
- * NULL, as a kernel's does, and the caller's NULL check is kept. */
+ * NULL, as a kernel's does, and the caller's NULL check is kept. Clang before
+ * 17 ignores -fcheck-new and runs the constructor on NULL: there the
+ * throwing forms do not pass injected faults on (the nothrow forms do). */
+#if defined(__clang__) && __clang_major__ < 17
+#define THROWING_MAY_FAIL FALSE
+#else
+#define THROWING_MAY_FAIL TRUE
+#endif
+static void *cxx_new(lt_size n, lt_size a, BOOLEAN may_fail) {
+  return LtCxxAllocate(n ? n : 1, a, cxx_tag(), may_fail);
+}
+#define cxx_new_throwing(n, a) cxx_new((n), (a), THROWING_MAY_FAIL)
+#define cxx_new_nothrow(n, a) cxx_new((n), (a), TRUE)
 #ifndef LT_DRIVER_DEFINES__Znwm
-void *operator new(lt_size n) { return cxx_new(n, 0); }
+void *operator new(lt_size n) { return cxx_new_throwing(n, 0); }
 #endif
 #ifndef LT_DRIVER_DEFINES__Znam
-void *operator new[](lt_size n) { return cxx_new(n, 0); }
+void *operator new[](lt_size n) { return cxx_new_throwing(n, 0); }
 #endif
 #ifndef LT_DRIVER_DEFINES__ZnwmRKSt9nothrow_t
-void *operator new(lt_size n, const std::nothrow_t &) noexcept { return cxx_new(n, 0); }
+void *operator new(lt_size n, const std::nothrow_t &) noexcept { return cxx_new_nothrow(n, 0); }
 #endif
 #ifndef LT_DRIVER_DEFINES__ZnamRKSt9nothrow_t
-void *operator new[](lt_size n, const std::nothrow_t &) noexcept { return cxx_new(n, 0); }
+void *operator new[](lt_size n, const std::nothrow_t &) noexcept { return cxx_new_nothrow(n, 0); }
 #endif
 #ifndef LT_DRIVER_DEFINES__ZnwmSt11align_val_t
-void *operator new(lt_size n, std::align_val_t a) { return cxx_new(n, (lt_size)a); }
+void *operator new(lt_size n, std::align_val_t a) { return cxx_new_throwing(n, (lt_size)a); }
 #endif
 #ifndef LT_DRIVER_DEFINES__ZnamSt11align_val_t
-void *operator new[](lt_size n, std::align_val_t a) { return cxx_new(n, (lt_size)a); }
+void *operator new[](lt_size n, std::align_val_t a) { return cxx_new_throwing(n, (lt_size)a); }
 #endif
 #ifndef LT_DRIVER_DEFINES__ZnwmSt11align_val_tRKSt9nothrow_t
 void *operator new(lt_size n, std::align_val_t a, const std::nothrow_t &) noexcept {
-  return cxx_new(n, (lt_size)a);
+  return cxx_new_nothrow(n, (lt_size)a);
 }
 #endif
 #ifndef LT_DRIVER_DEFINES__ZnamSt11align_val_tRKSt9nothrow_t
 void *operator new[](lt_size n, std::align_val_t a, const std::nothrow_t &) noexcept {
-  return cxx_new(n, (lt_size)a);
+  return cxx_new_nothrow(n, (lt_size)a);
 }
 #endif
 

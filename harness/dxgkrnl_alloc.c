@@ -871,12 +871,16 @@ static void create_unmake(lt_replay *r, struct create_state *cs) {
       (void)lt__ht_free(&r->kht, cs->allocs[i]->o.khandle);
     cs->allocs[i]->o.khandle = 0;
   }
-  DXGKARG_DESTROYALLOCATION d = {(UINT)cs->n, h, cs->res ? cs->res->kmd : NULL, {{0}}};
-  d.Flags.DestroyResource = cs->new_res;
-  (void)lt__ddi(r, "DxgkDdiDestroyAllocation", LT_OBJ_ALLOCATION, cs->allocs[0]->o.handle,
-                cs->res ? cs->res->o.serial : cs->group->serial, lt__ddi_destroy_allocation, &d);
-  if (cs->res && !cs->new_res && !r->crashed)
-    resource_readback(r, cs->res, d.hResource, "DxgkDdiDestroyAllocation");
+  size_t max = PER_CALL(r, MaxAllocationsPerDestroy); /* the UMD's contract holds here too */
+  for (size_t off = 0; off < cs->n && !r->crashed; off += max) {
+    size_t k = cs->n - off < max ? cs->n - off : max;
+    DXGKARG_DESTROYALLOCATION d = {(UINT)k, h + off, cs->res ? cs->res->kmd : NULL, {{0}}};
+    d.Flags.DestroyResource = cs->new_res && off + k == cs->n;
+    (void)lt__ddi(r, "DxgkDdiDestroyAllocation", LT_OBJ_ALLOCATION, cs->allocs[off]->o.handle,
+                  cs->res ? cs->res->o.serial : cs->group->serial, lt__ddi_destroy_allocation, &d);
+    if (cs->res && !d.Flags.DestroyResource && !r->crashed)
+      resource_readback(r, cs->res, d.hResource, "DxgkDdiDestroyAllocation");
+  }
 }
 
 /* Publishes the created allocations: kernel handles, maps, resource lists.

@@ -7,6 +7,7 @@
  * own, made inaccessible while it is in quarantine, so an access faults. */
 #include "lifetrace/pool.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -551,15 +552,35 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag) {
 /* Allocates like ExAllocatePoolWithTag (uninitialized: 0xCD); an alignment
  * above 16 takes a larger block and returns an aligned address inside it
  * (LtCxxFree finds the block again from that address). */
-void *LtCxxAllocate(SIZE_T Size, SIZE_T Alignment, ULONG Tag) {
+/* Outside a replay (no current pool) the operators serve the rest of the
+ * program: a fuzz target's engine (libFuzzer is C++) shares the binary's
+ * global operators with the driver. Those blocks come from the C heap and are
+ * remembered here, so delete gives them back there. */
+static lt__u64map outside_blocks;
+
+static void *outside_alloc(SIZE_T Size, SIZE_T Alignment) {
+  void *p = NULL;
+  if (posix_memalign(&p, Alignment > POOL_ALIGN ? Alignment : POOL_ALIGN, Size ? Size : 1))
+    return NULL;
+  if (lt__u64map_put(&outside_blocks, (uintptr_t)p, p)) {
+    free(p);
+    return NULL;
+  }
+  return p;
+}
+
+void *LtCxxAllocate(SIZE_T Size, SIZE_T Alignment, ULONG Tag, BOOLEAN MayFail) {
   uint64_t flags = POOL_FLAG_NON_PAGED | POOL_FLAG_UNINITIALIZED;
-  if (current_pool == NULL || (Alignment > POOL_ALIGN && Size > (SIZE_T)-1 - Alignment))
+  if (current_pool == NULL)
+    return outside_alloc(Size, Alignment);
+  if (Alignment > POOL_ALIGN && Size > (SIZE_T)-1 - Alignment)
     return NULL;
-  if (Alignment <= POOL_ALIGN)
-    return lt_pool_alloc(current_pool, flags, Size, Tag);
-  unsigned char *b = lt_pool_alloc(current_pool, flags, Size + Alignment, Tag);
-  if (b == NULL)
-    return NULL;
+  size_t n = Alignment > POOL_ALIGN ? Size + Alignment : Size;
+  unsigned char *b = lt_pool_alloc(current_pool, flags, n, Tag);
+  if (b == NULL && !MayFail) /* an injected fault is spent; a real one fails again */
+    b = lt_pool_alloc(current_pool, flags, n, Tag);
+  if (b == NULL || Alignment <= POOL_ALIGN)
+    return b;
   return (void *)(((uintptr_t)b + Alignment - 1) & ~(uintptr_t)(Alignment - 1));
 }
 
@@ -568,7 +589,14 @@ void *LtCxxAllocate(SIZE_T Size, SIZE_T Alignment, ULONG Tag) {
  * inside its block; any other address must be a block's start, or the pool
  * reports a bad free (a double free, when the block is in quarantine). */
 void LtCxxFree(void *P, SIZE_T Alignment) {
-  if (current_pool == NULL || P == NULL)
+  if (P == NULL)
+    return;
+  if (lt__u64map_get(&outside_blocks, (uintptr_t)P) != NULL) {
+    lt__u64map_del(&outside_blocks, (uintptr_t)P);
+    free(P);
+    return;
+  }
+  if (current_pool == NULL)
     return;
   pblock *b = lt__u64map_get(&current_pool->by_addr, (uintptr_t)P);
   lt_pool_block_info in = {0};

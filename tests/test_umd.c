@@ -327,6 +327,27 @@ static void resource_maximum_refuses_the_create(void **state) {
   declare(NULL, NULL);
 }
 
+/* A create dxgkrnl cannot publish (handle-table failure) is undone with
+ * DestroyAllocation: inside the contract too (found by fuzz-cxxplain). */
+static void undone_create_stays_inside_the_contract(void **state) {
+  static const char *lines[] = {
+      "{\"op\": \"device_create\", \"device\": 1, \"pid\": 100}",
+      "{\"op\": \"inject_fault\", \"site\": \"handle\", \"nth\": 1}",
+      "{\"op\": \"alloc_create\", \"device\": 1, \"resource\": 32, \"new_resource\": true, "
+      "\"allocs\": [{\"alloc\": 256}, {\"alloc\": 257}, {\"alloc\": 258}]}",
+      "{\"op\": \"device_destroy\", \"device\": 1}",
+      NULL};
+  static const LT_UMD_CONTRACT destroy_one = {0, 0, 0, 1, 0, 0};
+  declare(NULL, &destroy_one);
+  lt_replay *r = replay_lines(lines, LT_POLICY_KERNEL);
+  assert_clean(r);
+  assert_int_equal(seen.destroys, 3);
+  assert_int_equal(seen.outside, 0);
+  assert_int_equal(seen.destroy_flags[2], 1);
+  lt_replay_free(r);
+  declare(NULL, NULL);
+}
+
 /* Replays a fuzz-form trace with the kernel policy. */
 static void replay_fuzz(const uint8_t *buf, size_t n) {
   lt_trace *t = lt_trace_unpack(buf, n);
@@ -397,6 +418,7 @@ int main(void) {
       cmocka_unit_test(kernel_splits_calls_to_the_contract),
       cmocka_unit_test(audit_labels_events_outside_the_contract),
       cmocka_unit_test(resource_maximum_refuses_the_create),
+      cmocka_unit_test(undone_create_stays_inside_the_contract),
       cmocka_unit_test(mutator_stays_inside_the_declaration),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

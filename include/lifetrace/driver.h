@@ -63,8 +63,11 @@ extern "C" {
 #endif
 /* Allocates Size bytes (aligned to Alignment, 16 when smaller) from the tracked
  * pool with Tag, uninitialized (0xCD) as ExAllocatePoolWithTag's; NULL on a
- * (possibly injected) failure or when no replay is running. */
-void *LtCxxAllocate(SIZE_T Size, SIZE_T Alignment, ULONG Tag);
+ * (possibly injected) failure. MayFail FALSE: an injected fault is not
+ * passed on (for a throwing-form operator new whose caller the compiler
+ * cannot protect from NULL: clang before 17 has no -fcheck-new). Outside a
+ * replay the C heap serves the rest of the program (a fuzz engine in C++). */
+void *LtCxxAllocate(SIZE_T Size, SIZE_T Alignment, ULONG Tag, BOOLEAN MayFail);
 /* Frees what LtCxxAllocate returned (NULL is a no-op). The block's own tag is
  * used; a pointer the pool did not hand out, or one freed already, is reported
  * as the pool reports ExFreePoolWithTag's (miniport-double-free). */

@@ -15,8 +15,8 @@
 
 #ifdef CXXDRV_OWN_NEW
 #define CXX_TAG 0x774f7843u /* 'CxOw' */
-void *operator new(size_t Size, ULONG Tag) { return ExAllocatePool2(POOL_FLAG_NON_PAGED, Size, Tag); }
-void *operator new[](size_t Size, ULONG Tag) { return ExAllocatePool2(POOL_FLAG_NON_PAGED, Size, Tag); }
+void *operator new(size_t Size, ULONG Tag) noexcept { return ExAllocatePool2(POOL_FLAG_NON_PAGED, Size, Tag); }
+void *operator new[](size_t Size, ULONG Tag) noexcept { return ExAllocatePool2(POOL_FLAG_NON_PAGED, Size, Tag); }
 void operator delete(void *P) noexcept { if (P) ExFreePoolWithTag(P, CXX_TAG); }
 void operator delete(void *P, size_t) noexcept { if (P) ExFreePoolWithTag(P, CXX_TAG); }
 void operator delete[](void *P) noexcept { if (P) ExFreePoolWithTag(P, CXX_TAG); }
@@ -122,6 +122,20 @@ NTSTATUS DestroyContext(HANDLE h) {
   return STATUS_SUCCESS;
 }
 
+/* The GPU-side DDIs: nothing to track here, but a replay calls them. */
+NTSTATUS Render(HANDLE, DXGKARG_RENDER *) { return STATUS_SUCCESS; }
+NTSTATUS SubmitCommand(HANDLE, const DXGKARG_SUBMITCOMMAND *) { return STATUS_SUCCESS; }
+BOOLEAN Interrupt(HANDLE, ULONG) { return TRUE; }
+void Dpc(HANDLE) {}
+NTSTATUS BuildPagingBuffer(HANDLE, DXGKARG_BUILDPAGINGBUFFER *) { return STATUS_SUCCESS; }
+NTSTATUS SetSourceAddress(HANDLE, const DXGKARG_SETVIDPNSOURCEADDRESS *) { return STATUS_SUCCESS; }
+NTSTATUS Lock(HANDLE, DXGKARG_LOCK *p) {
+  p->pData = p->hAllocation;
+  return STATUS_SUCCESS;
+}
+NTSTATUS Unlock(HANDLE, const DXGKARG_UNLOCK *) { return STATUS_SUCCESS; }
+NTSTATUS ResetFromTimeout(HANDLE) { return STATUS_SUCCESS; }
+
 NTSTATUS SetOption(const char *Name, const char *Value) {
   if (strcmp(Name, "bugs") != 0)
     return STATUS_INVALID_PARAMETER;
@@ -157,6 +171,16 @@ LT_MINIPORT MakeMiniport() {
   m.DxgkDdiDestroyAllocation = DestroyAllocation;
   m.DxgkDdiOpenAllocation = OpenAllocation;
   m.DxgkDdiCloseAllocation = CloseAllocation;
+  m.DxgkDdiRender = Render;
+  m.DxgkDdiSubmitCommand = SubmitCommand;
+  m.DxgkDdiInterruptRoutine = Interrupt;
+  m.DxgkDdiDpcRoutine = Dpc;
+  m.DxgkDdiBuildPagingBuffer = BuildPagingBuffer;
+  m.DxgkDdiSetVidPnSourceAddress = SetSourceAddress;
+  m.DxgkDdiLock = Lock;
+  m.DxgkDdiUnlock = Unlock;
+  m.DxgkDdiResetFromTimeout = ResetFromTimeout;
+  m.DxgkDdiRestartFromTimeout = ResetFromTimeout;
   m.LtSetOption = SetOption;
   m.UmdPrivateData = &kUmdData;
   m.UmdContract = &kUmdContract;
