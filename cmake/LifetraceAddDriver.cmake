@@ -42,12 +42,24 @@
 # sources finds a generated X.tmh that maps WPP onto DbgPrintEx
 # (lifetrace/wdk/wpp.h).
 #
+# C++ sources (.cpp .cc .cxx) follow the WDK's conventions: C++17,
+# -fno-exceptions -fno-rtti, -fcheck-new (a failed new returns NULL and the
+# caller's check stays), and in sanitized builds -fno-sanitize=vptr (no RTTI)
+# and -fno-sanitize=returns-nonnull-attribute (a kernel new returns NULL). Every build of such a driver carries LifetraceCxxNew.cpp: global
+# operator new / delete on the tracked pool, for each form the driver does not
+# define itself (lifetrace/driver.h, LT_DEFINE_CXX_POOL_TAG). Its shared
+# objects bind every symbol but lt_miniport_entry locally (a version script),
+# so the loading binary's operators (a sanitizer's) never replace the
+# driver's. The C++ compiler must match the C compiler (clang++ with clang for
+# the libFuzzer variants).
+#
 # Where lifetrace is: the root CMakeLists.txt of lifetrace (in-tree drivers,
 # LT_DRIVERS) or lifetraceConfig.cmake (find_package(lifetrace)) sets the
 # global properties read below.
 
 include_guard(GLOBAL)
 include(CheckCSourceCompiles)
+set(_LIFETRACE_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(_lifetrace_prop var name)
   get_property(value GLOBAL PROPERTY ${name})
@@ -94,6 +106,11 @@ function(_lifetrace_driver_common target)
                              ${A_COMPILE_DEFINITIONS})
   target_compile_options(${target} PRIVATE -Wno-multichar -fshort-wchar -Wno-unknown-pragmas
                          ${A_COMPILE_OPTIONS})
+  # The WDK's C++: no exceptions, no RTTI, new may return NULL.
+  target_compile_options(${target} PRIVATE
+                         $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti -fcheck-new>)
+  set_target_properties(${target} PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON
+                        CXX_EXTENSIONS OFF)
   target_link_libraries(${target} PRIVATE ${headers})
 endfunction()
 
@@ -118,6 +135,52 @@ function(_lifetrace_wpp_headers var out)
   set(${var} ${out} PARENT_SCOPE)
 endfunction()
 
+# Whether a source list has C++ sources.
+function(_lifetrace_has_cxx out)
+  set(cxx OFF)
+  foreach(src IN LISTS ARGN)
+    if(src MATCHES "\\.(cpp|cc|cxx|C)$")
+      set(cxx ON)
+    endif()
+  endforeach()
+  set(${out} ${cxx} PARENT_SCOPE)
+endfunction()
+
+# C++ drivers: the lifetrace operator new / delete for the forms the driver
+# does not define (LifetraceCxxNew.cpp + a header generated from the
+# driver's static archive), and the version script of its shared objects.
+function(_lifetrace_cxx_glue name out_src out_map)
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/${name}_cxxnew)
+  set(hdr ${dir}/lt_cxx_driver_new.h)
+  set(nm ${CMAKE_NM})
+  if(NOT nm)
+    set(nm nm)
+  endif()
+  add_custom_command(
+    OUTPUT ${hdr}
+    COMMAND ${CMAKE_COMMAND} -DNM=${nm} -DARCHIVE=$<TARGET_FILE:${name}_static> -DOUT=${hdr}
+            -P ${_LIFETRACE_CMAKE_DIR}/LifetraceCxxNew.cmake
+    DEPENDS ${name}_static ${_LIFETRACE_CMAKE_DIR}/LifetraceCxxNew.cmake
+    COMMENT "lifetrace: operator new / delete that ${name} does not define")
+  add_custom_target(${name}_cxxnew DEPENDS ${hdr})
+  file(WRITE ${dir}/exports.map "{ global: lt_miniport_entry; local: *; };\n")
+  set(${out_src} ${_LIFETRACE_CMAKE_DIR}/LifetraceCxxNew.cpp PARENT_SCOPE)
+  set(${out_map} ${dir}/exports.map PARENT_SCOPE)
+endfunction()
+
+# Adds the C++ glue to one variant of a C++ driver (MODULE: with the version
+# script).
+function(_lifetrace_cxx_variant name target module)
+  add_dependencies(${target} ${name}_cxxnew)
+  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/${name}_cxxnew)
+  set_target_properties(${target} PROPERTIES CXX_VISIBILITY_PRESET hidden
+                        VISIBILITY_INLINES_HIDDEN ON)
+  if(module)
+    target_link_options(${target} PRIVATE
+                        -Wl,--version-script=${CMAKE_CURRENT_BINARY_DIR}/${name}_cxxnew/exports.map)
+  endif()
+endfunction()
+
 function(lifetrace_add_driver name)
   cmake_parse_arguments(ARG "NO_SANITIZE;NO_FUZZ" "CORPUS;TOOL_NAME"
                         "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;COMPILE_OPTIONS;LINK_LIBRARIES"
@@ -133,6 +196,16 @@ function(lifetrace_add_driver name)
   set(common INCLUDE_DIRECTORIES ${ARG_INCLUDE_DIRECTORIES} ${wpp_dir}
       COMPILE_DEFINITIONS ${ARG_COMPILE_DEFINITIONS} COMPILE_OPTIONS ${ARG_COMPILE_OPTIONS})
   set(glue ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/LifetraceLinkedDriver.c)
+  _lifetrace_has_cxx(cxx ${ARG_SOURCES})
+  set(cxx_glue)
+  if(cxx)
+    get_property(langs GLOBAL PROPERTY ENABLED_LANGUAGES)
+    if(NOT CXX IN_LIST langs)
+      message(FATAL_ERROR "lifetrace_add_driver(${name}): C++ sources but no C++ compiler "
+                          "(project(... LANGUAGES C CXX), or set CMAKE_CXX_COMPILER)")
+    endif()
+    _lifetrace_cxx_glue(${name} cxx_glue cxx_map)
+  endif()
   if(NOT ARG_TOOL_NAME)
     set(ARG_TOOL_NAME lifetrace-${name})
   endif()
@@ -141,10 +214,11 @@ function(lifetrace_add_driver name)
   # so UBSan's null and pointer-overflow checks are left out, as for the
   # reference driver.
   set(san -fsanitize=address,undefined -fno-sanitize=null,pointer-overflow
-      -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+      -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+      $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize=vptr,returns-nonnull-attribute>)
 
   # 1. lib<name>.so, for --driver.
-  add_library(${name} MODULE ${ARG_SOURCES})
+  add_library(${name} MODULE ${ARG_SOURCES} ${cxx_glue})
   _lifetrace_driver_common(${name} ${common})
   target_link_libraries(${name} PRIVATE ${ARG_LINK_LIBRARIES})
   set_target_properties(${name} PROPERTIES C_VISIBILITY_PRESET hidden PREFIX "lib" SUFFIX ".so")
@@ -155,7 +229,7 @@ function(lifetrace_add_driver name)
   target_link_libraries(${name}_static PUBLIC ${ARG_LINK_LIBRARIES})
 
   # 2. lifetrace-<name>: the tool with the driver linked in.
-  add_executable(${name}_replay ${ARG_SOURCES} ${glue})
+  add_executable(${name}_replay ${ARG_SOURCES} ${glue} ${cxx_glue})
   _lifetrace_driver_common(${name}_replay ${common})
   target_link_libraries(${name}_replay PRIVATE ${ARG_LINK_LIBRARIES} ${cli})
   set_target_properties(${name}_replay PROPERTIES OUTPUT_NAME ${ARG_TOOL_NAME} ENABLE_EXPORTS ON)
@@ -168,23 +242,32 @@ function(lifetrace_add_driver name)
   # 3. fuzz-<name> and lib<name>-fuzz.so (libFuzzer).
   _lifetrace_check_libfuzzer(have_fuzzer)
   if(ARG_NO_FUZZ)
-  elseif(NOT have_fuzzer OR NOT fuzz_src)
+  elseif(NOT have_fuzzer OR NOT fuzz_src OR (cxx AND NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang"))
     message(STATUS "lifetrace_add_driver(${name}): no libFuzzer with ${CMAKE_C_COMPILER_ID}: "
-                   "fuzz-${name} and lib${name}-fuzz.so skipped (configure with CC=clang)")
+                   "fuzz-${name} and lib${name}-fuzz.so skipped (configure with CC=clang"
+                   " CXX=clang++)")
   else()
-    add_executable(${name}_fuzzer ${fuzz_src} ${ARG_SOURCES} ${glue})
+    add_executable(${name}_fuzzer ${fuzz_src} ${ARG_SOURCES} ${glue} ${cxx_glue})
     _lifetrace_driver_common(${name}_fuzzer ${common})
     target_link_libraries(${name}_fuzzer PRIVATE ${ARG_LINK_LIBRARIES} ${lib})
     target_compile_options(${name}_fuzzer PRIVATE -fsanitize=fuzzer ${san})
     target_link_options(${name}_fuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
     set_target_properties(${name}_fuzzer PROPERTIES OUTPUT_NAME fuzz-${name} ENABLE_EXPORTS ON)
 
-    add_library(${name}_fuzzdrv MODULE ${ARG_SOURCES})
+    add_library(${name}_fuzzdrv MODULE ${ARG_SOURCES} ${cxx_glue})
     _lifetrace_driver_common(${name}_fuzzdrv ${common})
     target_link_libraries(${name}_fuzzdrv PRIVATE ${ARG_LINK_LIBRARIES})
     target_compile_options(${name}_fuzzdrv PRIVATE -fsanitize=fuzzer-no-link ${san})
     set_target_properties(${name}_fuzzdrv PROPERTIES OUTPUT_NAME ${name}-fuzz PREFIX "lib"
                           SUFFIX ".so" C_VISIBILITY_PRESET hidden)
+    if(cxx)
+      _lifetrace_cxx_variant(${name} ${name}_fuzzer OFF)
+      _lifetrace_cxx_variant(${name} ${name}_fuzzdrv ON)
+    endif()
+  endif()
+  if(cxx)
+    _lifetrace_cxx_variant(${name} ${name} ON)
+    _lifetrace_cxx_variant(${name} ${name}_replay OFF)
   endif()
 
   # 4. The regression corpus as a test.

@@ -362,6 +362,8 @@ static lt_mutator *mutator(void) {
     if (lt_mutator_new(&m))
       fail("mutator", "out of memory");
     lt_mutator_set_byte_mutator(m, LLVMFuzzerMutate);
+    setup(); /* the driver's UMD contract keeps the outputs inside it */
+    lt_mutator_set_umd_contract(m, driver->UmdContract);
   }
   return m;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lifetrace/miniport.h"
 #include "lifetrace/trace.h"
 #include "mutator_internal.h"
 #include "varint.h"
@@ -21,6 +22,8 @@ struct lt_mutator {
   unsigned bytes_rate; /* per mille */
   size_t max_events;   /* outputs hold at most this many events */
   unsigned repair_keep; /* percent of refused events the repair pass keeps */
+  LT_UMD_CONTRACT contract; /* the driver's UMD contract (has_contract) */
+  int has_contract;
   lt_mutator_stats stats;
   char desc[160];
   /* Encoding scratch: protobuf-c structures pointing into t. */
@@ -62,6 +65,12 @@ void lt_mutator_set_bytes_rate(lt_mutator *m, unsigned per_mille) { m->bytes_rat
 
 void lt_mutator_set_repair(lt_mutator *m, unsigned keep_pct) { m->repair_keep = keep_pct; }
 
+void lt_mutator_set_umd_contract(lt_mutator *m, const LT_UMD_CONTRACT *c) {
+  m->has_contract = c != NULL;
+  if (c != NULL)
+    m->contract = *c;
+}
+
 void lt_mutator_set_max_events(lt_mutator *m, size_t n) {
   m->max_events = n == 0 || n > MX_EVENTS ? MX_EVENTS : n;
 }
@@ -94,7 +103,7 @@ static void decode_event(const Lifetrace__Event *p, mev *e) {
   for (size_t i = 0; i < p->n_allocs && e->n_allocs < MX_LIST; i++) {
     const Lifetrace__AllocInfo *a = p->allocs[i];
     e->allocs[e->n_allocs++] =
-        (mallocinfo){a->alloc, a->size, a->align, a->segments, a->preferred, a->flags};
+        (mallocinfo){a->alloc, a->size, a->align, a->segments, a->preferred, a->flags, a->variant};
   }
   for (size_t i = 0; i < p->n_handles && e->n_handles < MX_LIST; i++)
     e->handles[e->n_handles++] = p->handles[i];
@@ -161,6 +170,7 @@ static void encode_event(lt_mutator *m, size_t k, const mev *e) {
     a->segments = e->allocs[i].segments;
     a->preferred = e->allocs[i].preferred;
     a->flags = e->allocs[i].flags;
+    a->variant = e->allocs[i].variant;
     m->paip[k][i] = a;
   }
   p->n_allocs = e->n_allocs;
@@ -468,7 +478,8 @@ static int op_merge(lt_mutator *m, mtrace *t) {
 }
 
 static void tweak_alloc(mrng *r, mallocinfo *a) {
-  switch (mrng_below(r, 5)) {
+  switch (mrng_below(r, 6)) {
+  case 4: a->variant = mrng_pct(r, 20) ? 0 : (uint32_t)mrng_next(r); break;
   case 0: a->size = mrng_pct(r, 50) ? a->size * 2 + 4096 : mrng_below(r, 64u << 20); break;
   case 1: a->segments = (uint32_t)mrng_below(r, 8); break;
   case 2: a->preferred = (uint32_t)mrng_below(r, 4); break;
@@ -632,6 +643,8 @@ static void flip_bytes(mrng *r, uint8_t *data, size_t size) {
 static size_t finish(lt_mutator *m, mtrace *t, uint8_t *out, size_t max) {
   if (m->repair_keep < 100)
     (void)lt__mm_repair(&m->model, &m->rng, t, m->repair_keep);
+  if (m->has_contract)
+    (void)lt__mc_constrain(t, t == &m->t2 ? &m->t : &m->t2, &m->contract);
   if (t->n > m->max_events)
     t->n = m->max_events;
   size_t n = encode(m, t, 0, 0, out, max);

@@ -21,6 +21,7 @@
 typedef struct mallocinfo {
   uint64_t alloc, size, align;
   uint32_t segments, preferred, flags;
+  uint32_t variant; /* seed of the UMD's private data */
 } mallocinfo;
 
 typedef struct mref {
@@ -113,5 +114,15 @@ int lt__mm_generate(mmodel *m, mrng *r, int op, mev *e);
  * that does not help, removed — except keep_pct percent of them, left as they
  * are so that refusal paths stay exercised. Returns how many were changed. */
 size_t lt__mm_repair(mmodel *m, mrng *r, mtrace *t, unsigned keep_pct);
+
+/* mutator_contract.c */
+struct LT_UMD_CONTRACT;
+/* Rewrites t (into scratch, then back) so that every event stays inside the
+ * UMD's contract c: creates, opens, closes and destroys split into calls of
+ * the allowed size (a destroy's destroy_resource on the last part, a
+ * resource's later parts add to it), allocations beyond a resource's maximum
+ * dropped, segment sets cut to the contract's. Returns how many events
+ * changed. */
+size_t lt__mc_constrain(mtrace *t, mtrace *scratch, const struct LT_UMD_CONTRACT *c);
 
 #endif

@@ -129,7 +129,10 @@ struct lt__alloc {
   uint32_t locks;
   uint32_t displayed; /* bitmask of VidPn sources (trace view) */
   uint32_t pending_refs;
-  unsigned char priv[16];
+  unsigned char priv[16]; /* LT_UMD_ALLOCATION_DATA, when the driver declares no layout */
+  /* What the UMD's private data is built from (LT_UMD_ALLOCATION). */
+  uint32_t umd_index, umd_count, umd_variant;
+  uint64_t umd_resource;
 };
 
 struct lt__binding {

@@ -20,6 +20,88 @@ static void bad_status(lt_replay *r, lt__obj *o, const char *fmt, const void *p,
   lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, o, fmt, p, i);
 }
 
+/* ---- the UMD's contract (LT_UMD_CONTRACT) -------------------------------------- */
+
+static const LT_UMD_CONTRACT *contract(const lt_replay *r) {
+  return r->mp ? r->mp->UmdContract : NULL;
+}
+
+/* Most allocations per call of one DDI under the contract (field offset into
+ * LT_UMD_CONTRACT), SIZE_MAX when there is no limit. */
+static size_t per_call(const lt_replay *r, size_t field) {
+  const LT_UMD_CONTRACT *c = contract(r);
+  UINT m = 0;
+  if (c != NULL)
+    memcpy(&m, (const char *)c + field, sizeof m);
+  return m ? m : SIZE_MAX;
+}
+#define PER_CALL(r, f) per_call((r), offsetof(LT_UMD_CONTRACT, f))
+
+/* Audit labels a trace event that breaks a clause of the UMD's contract (a
+ * note naming the clause; the driver still sees only calls inside it). */
+static void contract_note(lt_replay *r, const char *ddi, const char *clause, size_t have,
+                          size_t max, const char *what) {
+  if (lt__kernel(r))
+    return;
+  lt__note(r, "umd-contract", ddi, "event %llu breaks the UMD's contract (%s = %zu): %zu %s; "
+           "dxgkrnl keeps the driver inside it", (unsigned long long)r->cur_event, clause, max,
+           have, what);
+}
+
+/* ---- the UMD's private data (LT_UMD_PRIVATE_DATA) --------------------------------- */
+
+/* Slack of zeroes after a blob the harness sized from the trace (a driver
+ * that declares no layout): an over-read of it is the harness's guess, not
+ * the driver's bug, so it must not reach ASan or the pool oracles. */
+#define UNDECLARED_SLACK 4096u
+
+static void umd_describe(const lt__alloc *a, LT_UMD_ALLOCATION *u) {
+  memset(u, 0, sizeof *u);
+  u->Index = a->umd_index;
+  u->NumAllocations = a->umd_count;
+  u->Size = a->size;
+  u->Alignment = a->align;
+  u->SupportedSegmentSet = a->segset;
+  u->PreferredSegment = a->preferred;
+  u->Flags = a->flags;
+  u->Variant = a->umd_variant;
+  u->hResource = a->umd_resource;
+  u->Shared = (BOOLEAN)(a->shared != 0);
+}
+
+/* Points *data / *size at allocation a's private data: its LT_UMD_ALLOCATION_DATA
+ * when the driver declares no layout, else a new zeroed blob of the declared
+ * size (exactly: ASan sees an over-read), filled by the driver's builder. The
+ * caller frees *owned. LT_ENOMEM when out of memory. */
+static int alloc_blob(lt_replay *r, lt__alloc *a, void **data, UINT *size, void **owned) {
+  const LT_UMD_PRIVATE_DATA *d = r->mp ? r->mp->UmdPrivateData : NULL;
+  *owned = NULL;
+  if (d == NULL) {
+    *data = a->priv;
+    *size = sizeof a->priv;
+    return 0;
+  }
+  *data = NULL;
+  *size = d->AllocationDataSize;
+  if (*size == 0)
+    return 0;
+  if ((*owned = lt_calloc(1, *size)) == NULL)
+    return LT_ENOMEM;
+  *data = *owned;
+  if (d->BuildAllocationData != NULL) {
+    LT_UMD_ALLOCATION u;
+    umd_describe(a, &u);
+    d->BuildAllocationData(&u, *data, *size);
+  }
+  return 0;
+}
+
+/* The blobs of one call: one per allocation, freed together. */
+static void free_blobs(void **owned, size_t n) {
+  for (size_t i = 0; owned && i < n; i++)
+    lt_free(owned[i]);
+}
+
 /* ---- bindings ----------------------------------------------------------------- */
 
 static lt__binding *bind(lt_replay *r, lt__device *dev, lt__alloc *a, HANDLE kmd, int is_create,
@@ -59,7 +141,16 @@ static void unbind(lt_replay *r, lt__binding *b) {
 
 /* Closes bindings of one device with one CloseAllocation call (dxgkrnl closes
  * all allocations of a resource together) and forgets them. */
+static void close_call(lt_replay *r, lt__device *dev, lt__binding **b, size_t n);
+
 void lt__close_bindings(lt_replay *r, lt__device *dev, lt__binding **b, size_t n) {
+  size_t max = PER_CALL(r, MaxAllocationsPerClose);
+  for (size_t off = 0; off < n; off += max)
+    close_call(r, dev, b + off, n - off < max ? n - off : max);
+}
+
+/* One DxgkDdiCloseAllocation of n bindings of a device. */
+static void close_call(lt_replay *r, lt__device *dev, lt__binding **b, size_t n) {
   if (n == 0)
     return;
   HANDLE small[SMALL_LIST]; /* most calls close a handful: no heap round trip */
@@ -205,11 +296,30 @@ static void forget_alloc(lt_replay *r, lt__alloc *a) {
   lt__scope_put(r, g);
 }
 
-/* Runs a destroy now: closes bindings, calls DestroyAllocation, then checks
- * for leaked pool blocks and stale references. */
+static void destroy_call(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
+                         int destroy_resource);
+
+/* Runs a destroy now: closes bindings, calls DestroyAllocation (split into
+ * calls of at most MaxAllocationsPerDestroy allocations, as dxgkrnl would for
+ * a UMD that destroys that many at a time: DestroyResource on the last),
+ * then checks for leaked pool blocks and stale references. */
 void lt__destroy_now(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
                      int destroy_resource) {
   close_all_bindings(r, list, n);
+  size_t max = PER_CALL(r, MaxAllocationsPerDestroy);
+  if (n <= max) {
+    destroy_call(r, list, n, res, destroy_resource);
+    return;
+  }
+  for (size_t off = 0; off < n && !r->crashed; off += max) {
+    size_t k = n - off < max ? n - off : max;
+    destroy_call(r, list + off, k, res, destroy_resource && off + k == n);
+  }
+}
+
+/* One DxgkDdiDestroyAllocation and what follows it. */
+static void destroy_call(lt_replay *r, lt__alloc **list, size_t n, lt__resource *res,
+                         int destroy_resource) {
   HANDLE small[SMALL_LIST]; /* a destroy names few allocations: no heap round trip */
   HANDLE *h = n == 0 ? NULL : n <= SMALL_LIST ? small : lt_calloc(n, sizeof *h);
   if (n && h == NULL)
@@ -527,6 +637,9 @@ void lt__op_alloc_destroy(lt_replay *r, const lt_event *ev) {
   size_t nh = ev->n_handles;
   if (nh > MAX_LIST)
     return;
+  if (nh > PER_CALL(r, MaxAllocationsPerDestroy))
+    contract_note(r, "DxgkDdiDestroyAllocation", "MaxAllocationsPerDestroy", nh,
+                  PER_CALL(r, MaxAllocationsPerDestroy), "allocations in one destroy");
   lt__alloc *list[MAX_LIST];
   size_t n = 0;
   int invalid = 0, res_gone = 0;
@@ -678,6 +791,17 @@ static lt__alloc *new_alloc(lt_replay *r, const lt_event *ev, const lt_allocinfo
   a->preferred = ai->preferred;
   a->flags = ai->flags;
   a->shared = ev->shared;
+  a->umd_variant = ai->variant;
+  a->umd_resource = ev->resource;
+  const LT_UMD_CONTRACT *c = contract(r);
+  if (c != NULL && c->SegmentSet && (a->segset & ~c->SegmentSet)) {
+    contract_note(r, "DxgkDdiCreateAllocation", "SegmentSet", a->segset, c->SegmentSet,
+                  "is a segment set outside it");
+    a->segset = (a->segset & c->SegmentSet) ? a->segset & c->SegmentSet : c->SegmentSet;
+  }
+  if (c != NULL && c->SegmentSet && a->preferred &&
+      (a->preferred > 32 || !(c->SegmentSet & (1u << (a->preferred - 1)))))
+    a->preferred = 0;
   memcpy(a->priv, &a->size, sizeof a->size);
   memcpy(a->priv + 8, &a->flags, sizeof a->flags);
   return a;
@@ -752,12 +876,16 @@ static void create_unmake(lt_replay *r, struct create_state *cs) {
       (void)lt__ht_free(&r->kht, cs->allocs[i]->o.khandle);
     cs->allocs[i]->o.khandle = 0;
   }
-  DXGKARG_DESTROYALLOCATION d = {(UINT)cs->n, h, cs->res ? cs->res->kmd : NULL, {{0}}};
-  d.Flags.DestroyResource = cs->new_res;
-  (void)lt__ddi(r, "DxgkDdiDestroyAllocation", LT_OBJ_ALLOCATION, cs->allocs[0]->o.handle,
-                cs->res ? cs->res->o.serial : cs->group->serial, lt__ddi_destroy_allocation, &d);
-  if (cs->res && !cs->new_res && !r->crashed)
-    resource_readback(r, cs->res, d.hResource, "DxgkDdiDestroyAllocation");
+  size_t max = PER_CALL(r, MaxAllocationsPerDestroy); /* the UMD's contract holds here too */
+  for (size_t off = 0; off < cs->n && !r->crashed; off += max) {
+    size_t k = cs->n - off < max ? cs->n - off : max;
+    DXGKARG_DESTROYALLOCATION d = {(UINT)k, h + off, cs->res ? cs->res->kmd : NULL, {{0}}};
+    d.Flags.DestroyResource = cs->new_res && off + k == cs->n;
+    (void)lt__ddi(r, "DxgkDdiDestroyAllocation", LT_OBJ_ALLOCATION, cs->allocs[off]->o.handle,
+                  cs->res ? cs->res->o.serial : cs->group->serial, lt__ddi_destroy_allocation, &d);
+    if (cs->res && !d.Flags.DestroyResource && !r->crashed)
+      resource_readback(r, cs->res, d.hResource, "DxgkDdiDestroyAllocation");
+  }
 }
 
 /* Publishes the created allocations: kernel handles, maps, resource lists.
@@ -797,26 +925,28 @@ static int create_publish(lt_replay *r, struct create_state *cs, lt__alloc **mad
   return 0;
 }
 
-/* Opens the creating device's binding (OpenAllocation with Flags.Create). */
-static int create_open(lt_replay *r, struct create_state *cs, lt__alloc **made) {
-  if (cs->dev == NULL)
-    return 0;
+/* One OpenAllocation with Flags.Create for made[0..n) on the creating device. */
+static int create_open_call(lt_replay *r, struct create_state *cs, lt__alloc **made, size_t n) {
   DXGK_OPENALLOCATIONINFO oi[MAX_LIST];
-  memset(oi, 0, cs->n * sizeof oi[0]);
-  for (size_t i = 0; i < cs->n; i++) {
+  void *owned[MAX_LIST] = {NULL};
+  int rc = 0;
+  memset(oi, 0, n * sizeof oi[0]);
+  for (size_t i = 0; i < n && rc == 0; i++) {
     oi[i].hAllocation = made[i]->o.khandle;
-    oi[i].pPrivateDriverData = made[i]->priv;
-    oi[i].PrivateDriverDataSize = sizeof made[i]->priv;
+    rc = alloc_blob(r, made[i], &oi[i].pPrivateDriverData, &oi[i].PrivateDriverDataSize,
+                    &owned[i]);
   }
-  DXGKARG_OPENALLOCATION args = {(UINT)cs->n, oi, NULL, 0, {{0}}, 0, 0, 0};
+  DXGKARG_OPENALLOCATION args = {(UINT)n, oi, NULL, 0, {{0}}, 0, 0, 0};
   args.Flags.Create = 1;
   struct lt__dev_call c = {cs->dev->kmd, &args};
   uint64_t scope = cs->res ? cs->res->o.serial : cs->group->serial;
-  NTSTATUS st = lt__ddi(r, "DxgkDdiOpenAllocation", LT_OBJ_DEVICE, cs->dev->o.handle, scope,
-                        lt__ddi_open_allocation, &c);
-  if (st == LT_DDI_CRASHED || !NT_SUCCESS(st))
-    return LT_EINVAL;
-  for (size_t i = 0; i < cs->n; i++) {
+  NTSTATUS st = rc ? STATUS_NO_MEMORY
+                   : lt__ddi(r, "DxgkDdiOpenAllocation", LT_OBJ_DEVICE, cs->dev->o.handle,
+                             scope, lt__ddi_open_allocation, &c);
+  free_blobs(owned, n);
+  if (rc || st == LT_DDI_CRASHED || !NT_SUCCESS(st))
+    return rc ? rc : LT_EINVAL;
+  for (size_t i = 0; i < n; i++) {
     if (oi[i].hDeviceSpecificAllocation == NULL) {
       bad_status(r, &made[i]->o, "DxgkDdiOpenAllocation returned success with a NULL "
                  "hDeviceSpecificAllocation %p for element %d", NULL, (int)i);
@@ -828,33 +958,76 @@ static int create_open(lt_replay *r, struct create_state *cs, lt__alloc **made) 
   return 0;
 }
 
-/* The resource-level private driver data the UMD sends with a create
- * (resource_data bytes): deterministic content, different per resource and
- * per call, so a driver that keeps a stale copy holds different bytes. */
-static unsigned char *resource_blob(const lt_event *ev, uint64_t call) {
-  unsigned char *blob = lt_malloc(ev->resource_data);
-  if (blob == NULL)
-    return NULL;
-  uint64_t x = ev->resource * 0x9e3779b97f4a7c15ull + call;
-  for (uint32_t i = 0; i < ev->resource_data; i++) {
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    blob[i] = (unsigned char)(x >> 56);
+/* Opens the creating device's binding (OpenAllocation with Flags.Create), in
+ * calls of at most MaxAllocationsPerOpen allocations. */
+static int create_open(lt_replay *r, struct create_state *cs, lt__alloc **made) {
+  if (cs->dev == NULL)
+    return 0;
+  size_t max = PER_CALL(r, MaxAllocationsPerOpen);
+  for (size_t off = 0; off < cs->n; off += max) {
+    int rc = create_open_call(r, cs, made + off, cs->n - off < max ? cs->n - off : max);
+    if (rc)
+      return rc;
   }
-  return blob;
+  return 0;
 }
 
-static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs) {
+/* The resource-level private driver data the UMD sends with a create. When
+ * the driver declares a layout: ResourceDataSize bytes on a resource create
+ * (zeroed, filled by its builder), NULL otherwise. When it declares none: the
+ * trace's resource_data bytes, deterministic content different per resource
+ * and per call (so a driver that keeps a stale copy holds different bytes),
+ * followed by zeroed slack (UNDECLARED_SLACK). *size = 0 and NULL when none. */
+static int resource_blob(lt_replay *r, const lt_event *ev, struct create_state *cs,
+                         unsigned char **out, UINT *size) {
+  const LT_UMD_PRIVATE_DATA *d = r->mp ? r->mp->UmdPrivateData : NULL;
+  *out = NULL;
+  *size = d ? (ev->resource ? d->ResourceDataSize : 0) : ev->resource_data;
+  if (*size == 0)
+    return 0;
+  unsigned char *blob = lt_calloc(1, (size_t)*size + (d ? 0 : UNDECLARED_SLACK));
+  if (blob == NULL)
+    return LT_ENOMEM;
+  if (d && d->BuildResourceData) {
+    LT_UMD_ALLOCATION u[MAX_LIST];
+    for (size_t i = 0; i < cs->n; i++)
+      umd_describe(cs->allocs[i], &u[i]);
+    d->BuildResourceData(u, (UINT)cs->n, blob, *size);
+  } else if (d == NULL) {
+    uint64_t x = ev->resource * 0x9e3779b97f4a7c15ull + r->cur_event;
+    for (uint32_t i = 0; i < *size; i++) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      blob[i] = (unsigned char)(x >> 56);
+    }
+  }
+  *out = blob;
+  return 0;
+}
+
+/* Makes the engine's objects of a create (allocations not yet published). */
+static int create_make(lt_replay *r, const lt_event *ev, struct create_state *cs) {
   for (size_t i = 0; i < cs->n; i++) {
     if ((cs->allocs[i] = new_alloc(r, ev, ev->allocs[i], cs->dev)) == NULL)
       return LT_ENOMEM;
-    lt__alloc *a = cs->allocs[i];
-    cs->info[i].pPrivateDriverData = a->priv;
-    cs->info[i].PrivateDriverDataSize = sizeof a->priv;
+    cs->allocs[i]->umd_index = (uint32_t)i;
+    cs->allocs[i]->umd_count = (uint32_t)cs->n;
   }
+  return 0;
+}
+
+static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs) {
+  void *owned[MAX_LIST] = {NULL};
   unsigned char *blob = NULL;
-  if (ev->resource_data && (blob = resource_blob(ev, r->cur_event)) == NULL)
-    return LT_ENOMEM;
-  DXGKARG_CREATEALLOCATION args = {blob, ev->resource_data, (UINT)cs->n, cs->info, NULL, {{0}}};
+  UINT blob_size = 0;
+  int rc = 0;
+  for (size_t i = 0; i < cs->n && rc == 0; i++)
+    rc = alloc_blob(r, cs->allocs[i], &cs->info[i].pPrivateDriverData,
+                    &cs->info[i].PrivateDriverDataSize, &owned[i]);
+  if (rc || (rc = resource_blob(r, ev, cs, &blob, &blob_size))) {
+    free_blobs(owned, cs->n);
+    return rc;
+  }
+  DXGKARG_CREATEALLOCATION args = {blob, blob_size, (UINT)cs->n, cs->info, NULL, {{0}}};
   args.Flags.Resource = ev->resource != 0;
   HANDLE res_in = cs->res ? cs->res->kmd : NULL;
   args.hResource = res_in;
@@ -864,6 +1037,7 @@ static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs
                         cs->res ? cs->res->o.handle : cs->allocs[0]->o.handle, scope, lt__ddi_create_allocation,
                         &args);
   lt_free(blob);
+  free_blobs(owned, cs->n);
   if (st == LT_DDI_CRASHED)
     return LT_EINVAL;
   if (!create_outputs_ok(r, cs, st, &args, res_in))
@@ -922,7 +1096,42 @@ static struct create_state *create_scratch(lt_replay *r, size_t n) {
   return cs;
 }
 
+/* Whether a create would leave its resource with more live allocations than
+ * the UMD's contract allows (MaxAllocationsPerResource). */
+static int over_resource_max(lt_replay *r, struct create_state *cs) {
+  size_t max = PER_CALL(r, MaxAllocationsPerResource);
+  size_t have = cs->res && !cs->new_res ? cs->res->n_live : 0;
+  if (cs->res == NULL || have + cs->n <= max)
+    return 0;
+  contract_note(r, "DxgkDdiCreateAllocation", "MaxAllocationsPerResource", have + cs->n, max,
+                "allocations in one resource");
+  return 1;
+}
+
+static void create_one(lt_replay *r, const lt_event *ev);
+
+/* alloc_create: DxgkDdiCreateAllocation, then the creating device's
+ * OpenAllocation. A create of more allocations than the UMD's contract
+ * allows per call becomes several calls, as that UMD would make them (the
+ * first creates the resource, the others add to it). */
 void lt__op_alloc_create(lt_replay *r, const lt_event *ev) {
+  size_t max = PER_CALL(r, MaxAllocationsPerCreate);
+  if (ev->n_allocs <= max) {
+    create_one(r, ev);
+    return;
+  }
+  contract_note(r, "DxgkDdiCreateAllocation", "MaxAllocationsPerCreate", ev->n_allocs, max,
+                "allocations in one create");
+  for (size_t off = 0; off < ev->n_allocs && !r->crashed; off += max) {
+    lt_event sub = *ev;
+    sub.allocs = ev->allocs + off;
+    sub.n_allocs = ev->n_allocs - off < max ? ev->n_allocs - off : max;
+    sub.new_resource = ev->new_resource && off == 0;
+    create_one(r, &sub);
+  }
+}
+
+static void create_one(lt_replay *r, const lt_event *ev) {
   struct create_state *cs = create_scratch(r, ev->n_allocs);
   if (cs == NULL || !create_validate(r, ev, cs))
     return;
@@ -932,7 +1141,7 @@ void lt__op_alloc_create(lt_replay *r, const lt_event *ev) {
       (cs->group = lt__scope_new(r, LT_OBJ_ALLOCATION, ev->allocs[0]->alloc, (uint32_t)cs->n)) ==
           NULL)
     return;
-  if (create_call(r, ev, cs)) {
+  if (create_make(r, ev, cs) || over_resource_max(r, cs) || create_call(r, ev, cs)) {
     create_failed(r, cs);
     return;
   }
@@ -947,38 +1156,27 @@ void lt__op_alloc_create(lt_replay *r, const lt_event *ev) {
 
 /* ---- Open / Close ------------------------------------------------------------------ */
 
-void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
-  lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
-  size_t n = ev->n_handles;
-  if (dev == NULL || n == 0 || n > MAX_LIST)
-    return;
-  lt__alloc *list[MAX_LIST];
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->handles[i], 0);
-    if (a == NULL) {
-      if (lt__kernel(r))
-        return;
-      continue;
-    }
-    list[k++] = a;
-  }
-  if (k == 0)
-    return;
+/* One DxgkDdiOpenAllocation of list[0..k) on dev, with its own leak scope. */
+static void open_call(lt_replay *r, lt__device *dev, lt__alloc **list, size_t k) {
   DXGK_OPENALLOCATIONINFO oi[MAX_LIST];
+  void *owned[MAX_LIST] = {NULL};
+  int rc = 0;
   memset(oi, 0, k * sizeof oi[0]);
-  for (size_t i = 0; i < k; i++) {
+  for (size_t i = 0; i < k && rc == 0; i++) {
     oi[i].hAllocation = list[i]->o.khandle;
-    oi[i].pPrivateDriverData = list[i]->priv;
-    oi[i].PrivateDriverDataSize = sizeof list[i]->priv;
+    rc = alloc_blob(r, list[i], &oi[i].pPrivateDriverData, &oi[i].PrivateDriverDataSize,
+                    &owned[i]);
   }
   DXGKARG_OPENALLOCATION args = {(UINT)k, oi, NULL, 0, {{0}}, 0, 0, 0};
-  lt__scope *group = lt__scope_new(r, LT_OBJ_DEVICE, dev->o.handle, (uint32_t)k);
-  if (group == NULL)
+  lt__scope *group = rc ? NULL : lt__scope_new(r, LT_OBJ_DEVICE, dev->o.handle, (uint32_t)k);
+  if (group == NULL) {
+    free_blobs(owned, k);
     return;
+  }
   struct lt__dev_call c = {dev->kmd, &args};
   NTSTATUS st = lt__ddi(r, "DxgkDdiOpenAllocation", LT_OBJ_DEVICE, dev->o.handle, group->serial,
                         lt__ddi_open_allocation, &c);
+  free_blobs(owned, k);
   if (st == LT_DDI_CRASHED || !NT_SUCCESS(st)) {
     /* Nothing is bound: whatever the driver made for this call must be gone. */
     group->live = 1;
@@ -1003,11 +1201,40 @@ void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
     lt__scope_put(r, group);
 }
 
+/* alloc_open: DxgkDdiOpenAllocation on another device, in calls of at most
+ * MaxAllocationsPerOpen allocations (the UMD's contract). */
+void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
+  lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
+  size_t n = ev->n_handles;
+  if (dev == NULL || n == 0 || n > MAX_LIST)
+    return;
+  lt__alloc *list[MAX_LIST];
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->handles[i], 0);
+    if (a == NULL) {
+      if (lt__kernel(r))
+        return;
+      continue;
+    }
+    list[k++] = a;
+  }
+  size_t max = PER_CALL(r, MaxAllocationsPerOpen);
+  if (n > max)
+    contract_note(r, "DxgkDdiOpenAllocation", "MaxAllocationsPerOpen", n, max,
+                  "allocations in one open");
+  for (size_t off = 0; off < k && !r->crashed; off += max)
+    open_call(r, dev, list + off, k - off < max ? k - off : max);
+}
+
 void lt__op_alloc_close(lt_replay *r, const lt_event *ev) {
   lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
   size_t n = ev->n_handles;
   if (dev == NULL || n == 0 || n > MAX_LIST)
     return;
+  if (n > PER_CALL(r, MaxAllocationsPerClose))
+    contract_note(r, "DxgkDdiCloseAllocation", "MaxAllocationsPerClose", n,
+                  PER_CALL(r, MaxAllocationsPerClose), "allocations in one close");
   lt__binding *sel[MAX_LIST];
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {

@@ -7,6 +7,7 @@
  * own, made inaccessible while it is in quarantine, so an access faults. */
 #include "lifetrace/pool.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #define UNPOISON_REGION(p, n) ((void)(p), (void)(n))
 #endif
 
+#include "lifetrace/driver.h"
 #include "lifetrace/finding.h"
 #include "lifetrace/wddm.h"
 #include "u64map.h"
@@ -550,4 +552,70 @@ void ExFreePool(PVOID P) {
     return;
   const pblock *b = lt__u64map_get(&current_pool->by_addr, (uintptr_t)P);
   lt_pool_release(current_pool, P, b ? b->info.tag : 0);
+}
+
+/* ---- a C++ driver's global operator new / delete (lifetrace/driver.h) ------ */
+
+#define POOL_ALIGN 16 /* what every pool block already has */
+
+/* Allocates like ExAllocatePoolWithTag (uninitialized: 0xCD); an alignment
+ * above 16 takes a larger block and returns an aligned address inside it
+ * (LtCxxFree finds the block again from that address). */
+/* Outside a replay (no current pool) the operators serve the rest of the
+ * program: a fuzz target's engine (libFuzzer is C++) shares the binary's
+ * global operators with the driver. Those blocks come from the C heap and are
+ * remembered here, so delete gives them back there. */
+static lt__u64map outside_blocks;
+
+static void *outside_alloc(SIZE_T Size, SIZE_T Alignment) {
+  void *p = NULL;
+  if (posix_memalign(&p, Alignment > POOL_ALIGN ? Alignment : POOL_ALIGN, Size ? Size : 1))
+    return NULL;
+  if (lt__u64map_put(&outside_blocks, (uintptr_t)p, p)) {
+    free(p);
+    return NULL;
+  }
+  return p;
+}
+
+void *LtCxxAllocate(SIZE_T Size, SIZE_T Alignment, ULONG Tag, BOOLEAN MayFail) {
+  uint64_t flags = POOL_FLAG_NON_PAGED | POOL_FLAG_UNINITIALIZED;
+  if (current_pool == NULL)
+    return outside_alloc(Size, Alignment);
+  if (Alignment > POOL_ALIGN && Size > (SIZE_T)-1 - Alignment)
+    return NULL;
+  size_t n = Alignment > POOL_ALIGN ? Size + Alignment : Size;
+  unsigned char *b = lt_pool_alloc(current_pool, flags, n, Tag);
+  if (b == NULL && !MayFail) /* an injected fault is spent; a real one fails again */
+    b = lt_pool_alloc(current_pool, flags, n, Tag);
+  if (b == NULL || Alignment <= POOL_ALIGN)
+    return b;
+  return (void *)(((uintptr_t)b + Alignment - 1) & ~(uintptr_t)(Alignment - 1));
+}
+
+/* Frees with the block's own tag, so lifetrace's operator delete (which has
+ * no tag) never reports a tag mismatch. An aligned delete may name an address
+ * inside its block; any other address must be a block's start, or the pool
+ * reports a bad free (a double free, when the block is in quarantine). */
+void LtCxxFree(void *P, SIZE_T Alignment) {
+  if (P == NULL)
+    return;
+  if (lt__u64map_get(&outside_blocks, (uintptr_t)P) != NULL) {
+    lt__u64map_del(&outside_blocks, (uintptr_t)P);
+    free(P);
+    return;
+  }
+  if (current_pool == NULL)
+    return;
+  pblock *b = lt__u64map_get(&current_pool->by_addr, (uintptr_t)P);
+  lt_pool_block_info in = {0};
+  int freed = 0;
+  if (b == NULL && Alignment > POOL_ALIGN &&
+      lt_pool_find(current_pool, (uintptr_t)P, &in, &freed)) /* inside an over-aligned block */
+    b = lt__u64map_get(&current_pool->by_addr, in.addr);
+  if (b == NULL) {
+    lt_pool_release(current_pool, P, LT_CXX_DEFAULT_POOL_TAG);
+    return;
+  }
+  lt_pool_release(current_pool, (void *)b->info.addr, b->info.tag);
 }

@@ -15,7 +15,9 @@
 extern "C" {
 #endif
 
-/* 2: DDI argument structures and DXGKRNL_INTERFACE complete, in WDK order. */
+/* 2: DDI argument structures and DXGKRNL_INTERFACE complete, in WDK order;
+ * UmdPrivateData and UmdContract appended (the UMD's private data and
+ * contract, below). */
 #define LT_MINIPORT_ABI_VERSION 2u
 
 /* Introspection: the driver calls `Report` once for each KMD allocation handle
@@ -23,6 +25,60 @@ extern "C" {
  * place ("scanout[0]", "dma-queue"). */
 typedef void (*LT_REFERENCE_CALLBACK)(void *Context, HANDLE hAllocation,
                                       const char *Where);
+
+/* What the trace says about one allocation of a CreateAllocation, given to
+ * the adapter file's builders of the UMD's private data. */
+typedef struct LT_UMD_ALLOCATION {
+  UINT Index;               /* its position in the DxgkDdiCreateAllocation call */
+  UINT NumAllocations;      /* allocations in that call */
+  ULONGLONG Size;           /* bytes asked for (the trace's size; 4096 when it has none) */
+  ULONGLONG Alignment;      /* 0 = the driver's choice */
+  UINT SupportedSegmentSet; /* bit0 = segment 1 */
+  UINT PreferredSegment;    /* segment id, 0 = none */
+  UINT Flags;               /* DXGK_ALLOCATIONINFOFLAGS.Value */
+  UINT Variant;             /* the trace's variant seed (the mutator varies it; 0 = plain) */
+  ULONGLONG hResource;      /* trace handle of its resource, 0 = none */
+  BOOLEAN Shared;
+} LT_UMD_ALLOCATION;
+
+/* The layout of the private data the driver's own UMD sends (optional member
+ * UmdPrivateData). When a driver declares it, the simulated runtime sends
+ * blobs of exactly the declared sizes, whatever the trace says: each
+ * DXGK_ALLOCATIONINFO.pPrivateDriverData (and the same bytes again in
+ * DXGK_OPENALLOCATIONINFO.pPrivateDriverData) has AllocationDataSize bytes,
+ * DXGKARG_CREATEALLOCATION.pPrivateDriverData has ResourceDataSize bytes on a
+ * resource create (Flags.Resource) and is NULL otherwise; a size of 0 sends
+ * NULL. A builder fills a zeroed blob from the trace's allocation; without a
+ * builder the blob stays zeroed. Builders must be deterministic (the same
+ * inputs, the same bytes: a replay is reproducible) and may not call back
+ * into the harness. An over-read of a blob of the declared size is the
+ * driver's own bug, and reported as such. */
+typedef struct LT_UMD_PRIVATE_DATA {
+  UINT AllocationDataSize;
+  UINT ResourceDataSize;
+  void (*BuildAllocationData)(const LT_UMD_ALLOCATION *pAllocation, void *pData, UINT DataSize);
+  /* pAllocations: every allocation of the call, in call order. */
+  void (*BuildResourceData)(const LT_UMD_ALLOCATION *pAllocations, UINT NumAllocations,
+                            void *pData, UINT DataSize);
+} LT_UMD_PRIVATE_DATA;
+
+/* What the driver's UMD always does (optional member UmdContract), so the
+ * driver may assert on it. 0 in a field means no limit. The kernel policy
+ * keeps every DDI call inside the contract as dxgkrnl would for that UMD (a
+ * destroy of 3 allocations with MaxAllocationsPerDestroy = 1 is three calls,
+ * Flags.DestroyResource on the last; a create of more allocations than a
+ * resource may hold is refused; segment sets are cut to SegmentSet); the
+ * audit policy does the same and labels each trace event that breaks a
+ * clause with a "umd-contract" note naming it; the mutator stays inside it
+ * (lt_mutator_set_umd_contract). */
+typedef struct LT_UMD_CONTRACT {
+  UINT MaxAllocationsPerCreate;   /* DxgkDdiCreateAllocation */
+  UINT MaxAllocationsPerOpen;     /* DxgkDdiOpenAllocation */
+  UINT MaxAllocationsPerClose;    /* DxgkDdiCloseAllocation */
+  UINT MaxAllocationsPerDestroy;  /* DxgkDdiDestroyAllocation */
+  UINT MaxAllocationsPerResource; /* live allocations of one resource */
+  UINT SegmentSet;                /* segments the UMD asks for (bit0 = segment 1) */
+} LT_UMD_CONTRACT;
 
 typedef struct LT_MINIPORT {
   UINT AbiVersion; /* LT_MINIPORT_ABI_VERSION */
@@ -79,6 +135,12 @@ typedef struct LT_MINIPORT {
   NTSTATUS (*LtSetOption)(const char *Name, const char *Value);
   /* Optional: bytes of DMA private data per Render (0 = none). */
   UINT DmaBufferPrivateDataSize;
+
+  /* Optional (ABI 2): the layout of the UMD's private data (NULL = the
+   * simulated runtime's LT_UMD_ALLOCATION_DATA, lifetrace/umd_data.h) and
+   * the UMD's contract (NULL = none). Both live as long as the table. */
+  const LT_UMD_PRIVATE_DATA *UmdPrivateData;
+  const LT_UMD_CONTRACT *UmdContract;
 } LT_MINIPORT;
 
 /* The symbol a dlopen'ed driver exports: returns its table. */

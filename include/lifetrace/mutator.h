@@ -97,6 +97,14 @@ void lt_mutator_set_max_events(lt_mutator *m, size_t n);
  * percent of them as they are (default 3; 100 turns the pass off). Refused
  * events never reach the driver, so each one is replay time wasted. */
 void lt_mutator_set_repair(lt_mutator *m, unsigned keep_pct);
+/* Keeps every output inside the driver's UMD contract (LT_MINIPORT.UmdContract,
+ * copied; NULL = none): creates, opens, closes and destroys split into calls
+ * the UMD would make, allocations beyond a resource's maximum dropped,
+ * segment sets cut to the contract's. The blob sizes of the UMD's private
+ * data are the driver's declaration and never in a trace: the mutator varies
+ * only each allocation's variant seed. */
+struct LT_UMD_CONTRACT;
+void lt_mutator_set_umd_contract(lt_mutator *m, const struct LT_UMD_CONTRACT *c);
 
 /* Mutates in[0..len) (need not decode) into out[0..max); in and out may be
  * the same buffer. Returns the output size, 0 only when max cannot hold even

@@ -131,6 +131,9 @@ static int decode_allocinfo(cur c, lt_allocinfo *ai) {
     case 6:
       rc = get_u32(&c, w, &ai->flags);
       break;
+    case 7:
+      rc = get_u32(&c, w, &ai->variant);
+      break;
     default:
       return GIVE_UP;
     }

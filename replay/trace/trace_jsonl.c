@@ -188,6 +188,8 @@ static void put_allocinfos(lt__buf *s, const char *key, lt_allocinfo *const *a, 
       put_key(s, "flags");
       put_flags(s, a[i]->flags);
     }
+    if (a[i]->variant)
+      key_value(s, "variant", a[i]->variant);
     PUTS(s, "}");
   }
   PUTS(s, "]");
@@ -663,6 +665,8 @@ static int allocinfo_field(perr *e, const loc *l, const char *key, const json_t 
     return get_u32(e, l, v, &ai->preferred);
   if (!strcmp(key, "flags"))
     return get_flags(e, l, v, &ai->flags);
+  if (!strcmp(key, "variant"))
+    return get_u32(e, l, v, &ai->variant);
   return UNKNOWN;
 }
 
