@@ -42,6 +42,11 @@ dxgkrnl (kernel policy: every crash is the driver's), then triages it.
   --keep-per-signature N  crash files kept per finding signature (default 3);
                     later crashes of a signature are counted, not saved
   --progress S      seconds between progress lines (default 10)
+  --driver-version V  what the driver under test is, e.g. "$(git -C kmd describe)";
+                    recorded with the run beside the sha256 of the driver file,
+                    so a regression can be placed between two driver versions
+  --no-prune        keep the corpus as it is at the end (default: minimize it,
+                    libFuzzer -merge=1 / afl-cmin)
   --no-build        use the fuzz builds as they are (build-fuzz/)
   --no-triage       stop after fuzzing
   --fail-on-findings  exit 1 when triage finds crashes (for CI gating)
@@ -74,7 +79,7 @@ usage_error() { say "$*"; say "run ./fuzz.sh --help"; exit 2; }
 
 engine=libfuzzer duration=3600 jobs=$(nproc) driver=reference bugs="" seeds="$ROOT/corpus/seeds"
 triage_driver="" out=fuzz-out gpu=0 special_pool=0 max_len=16384 progress=10 build=1 triage=1 fail_on_findings=0
-keep=3
+keep=3 driver_version="" prune=1
 cmdline="./fuzz.sh $*"
 
 value() { [ "$2" -ge 2 ] || usage_error "$1 needs a value"; }
@@ -92,6 +97,8 @@ while [ $# -gt 0 ]; do
   --max-len) value "$1" $#; max_len=$2; shift 2 ;;
   --keep-per-signature) value "$1" $#; keep=$2; shift 2 ;;
   --progress) value "$1" $#; progress=$2; shift 2 ;;
+  --driver-version) value "$1" $#; driver_version=$2; shift 2 ;;
+  --no-prune) prune=0; shift ;;
   --gpu) gpu=1; shift ;;
   --special-pool) special_pool=1; shift ;;
   --no-build) build=0; shift ;;
@@ -190,12 +197,32 @@ fi
 
 need_tool() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: run scripts/setup.sh fuzz"; }
 
+# build_progress LOG: the last step cmake or ninja printed ("[ 42%]", "[17/80]").
+build_progress() {
+  tail -c 4000 "$1" 2>/dev/null | tr '\r' '\n' | grep -oE '^\[ *[0-9]+(%|/[0-9]+)\]' | tail -1 |
+    tr -d '[] ' || true
+}
+
+# Builds a preset in the background and says how far it got every 5 s (a
+# first build takes minutes), then how long it took.
 build_preset() {
-  local preset=$1 dir=$2 gen=()
+  local preset=$1 dir=$2 gen=() log=$out/logs/build-$1.log t0 pid step shown="" ticks=0
   [ -f "$dir/CMakeCache.txt" ] || ! command -v ninja >/dev/null || gen=(-G Ninja)
-  say "building $preset (log: $out/logs/build-$preset.log)"
+  say "building $preset (log: $log)"
+  t0=$(date +%s)
   (cd "$ROOT" && cmake --preset "$preset" "${gen[@]}" && cmake --build --preset "$preset" -j"$(nproc)") \
-    >"$out/logs/build-$preset.log" 2>&1 || die "building $preset failed: see $out/logs/build-$preset.log"
+    >"$log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    ticks=$((ticks + 1))
+    [ $((ticks % 5)) = 0 ] || continue
+    step=$(build_progress "$log")
+    [ -z "$step" ] || [ "$step" = "$shown" ] || say "  $preset: ${step/\// of } ($(($(date +%s) - t0))s)"
+    shown=$step
+  done
+  wait "$pid" || die "building $preset failed: see $log"
+  say "  $preset: built in $(($(date +%s) - t0))s"
 }
 
 if [ "$build" = 1 ]; then
@@ -351,9 +378,28 @@ session=$(date +%Y%m%d-%H%M%S)
 stats_csv=$out/logs/stats-$session.csv
 echo "t_ms,execs,exec_per_sec,corpus,coverage,features,rss_mb,crashes,timeouts" >"$stats_csv"
 
+# What this session starts from, so that a resumed campaign's progress lines
+# show this session's numbers (libFuzzer's log and AFL++'s plot_data are
+# appended to across sessions): the log's size, each plot_data's line count,
+# and the findings and crash files there already.
+count_sigs() { find "$LT_FUZZ_SIGDIR" -name '????????????????' 2>/dev/null | wc -l; }
+count_crash_files() {
+  (find "$out/crashes" "$out/afl" -type f \( -name 'crash-*' -o -path '*/crashes/id:*' \) 2>/dev/null || true) | wc -l
+}
+declare -A plot_from
+session_start() {
+  local d
+  lf_log_from=$(stat -c %s "$out/logs/libfuzzer.log" 2>/dev/null || echo 0)
+  for d in "$out"/afl/*/; do
+    plot_from[$d]=$(grep -cv '^#' "$d/plot_data" 2>/dev/null || true)
+  done
+  sigs_from=$(count_sigs)
+  files_from=$(count_crash_files)
+}
+
 sample() { # elapsed
-  local lf afl files known hits
-  lf=$(grep -aE '^#[0-9]+: cov: ' "$out/logs/libfuzzer.log" 2>/dev/null | tail -1 || true)
+  local lf afl files sigs hits
+  lf=$(tail -c +$((lf_log_from + 1)) "$out/logs/libfuzzer.log" 2>/dev/null | grep -aE '^#[0-9]+: cov: ' | tail -1 || true)
   # #6152: cov: 3287 ft: 7689 corp: 605 exec/s 50 oom/timeout/crash: 0/0/20 time: 68s job: 22
   local lx=0 lcov=0 lft=0 lcorp=0 leps=0 lto=0
   if [ -n "$lf" ]; then
@@ -363,11 +409,14 @@ sample() { # elapsed
   # line of plot_data (relative_time, cycles_done, cur_item, corpus_count,
   # pending_total, pending_favs, map_size, saved_crashes, saved_hangs,
   # max_depth, execs_per_sec, total_execs, edges_found), or, before afl-fuzz
-  # writes one, from the queue: its size and the largest execs: in a name.
+  # writes one this session, from the queue: its size (execs only for a new
+  # instance: the largest execs: in a name).
   afl=$(for d in "$out"/afl/*/; do
     [ -d "$d/queue" ] || continue
-    if [ -f "$d/plot_data" ] && grep -qv '^#' "$d/plot_data"; then
+    if [ -f "$d/plot_data" ] && [ "$(grep -cv '^#' "$d/plot_data" || true)" -gt "${plot_from[$d]:-0}" ]; then
       tail -1 "$d/plot_data" | awk -F', *' '{print $4, $9, $11, $12, $13}'
+    elif [ -n "${plot_from[$d]:-}" ]; then
+      echo "$(ls "$d/queue" | grep -c '^id:' || true) 0 0 0 0"
     else
       q=$(ls "$d/queue" | grep -c '^id:' || true)
       x=$( (ls "$d/queue" "$d/crashes" 2>/dev/null || true) | sed -n 's/.*execs:\([0-9]*\).*/\1/p' | sort -n | tail -1)
@@ -376,13 +425,13 @@ sample() { # elapsed
   done | awk '{c+=$1; h+=$2; e+=$3; x+=$4; if ($5>g) g=$5} END {printf "%d %d %.0f %d %d", x, c, e, g, h}')
   local ax ac ae ag ah
   read -r ax ac ae ag ah <<<"${afl:-0 0 0 0 0}"
-  files=$( (find "$out/crashes" "$out/afl" -type f \( -name 'crash-*' -o -path '*/crashes/id:*' \) 2>/dev/null || true) | wc -l)
-  known=$(wc -l <"$LT_FUZZ_KNOWN")
+  files=$(count_crash_files)
+  sigs=$(count_sigs)
   hits=$(find "$LT_FUZZ_SIGDIR" -name '????????????????' -printf '%s\n' 2>/dev/null | awk '{n+=$1} END {print n+0}')
   local line="$1/${duration}s"
   [ "$lf_jobs" -gt 0 ] && line="$line  libFuzzer: $lx execs ($leps/s), corpus $lcorp, cov $lcov"
   [ "$afl_jobs" -gt 0 ] && line="$line  AFL++: $ax execs ($ae/s), corpus $ac, edges $ag"
-  say "$line  | crash files $files (crashing inputs $hits), known crash keys $known"
+  say "$line  | distinct findings $sigs ($((sigs - sigs_from)) new), crash files $files ($((files - files_from)) new), crashing inputs $hits"
   local cov=$lcov
   [ "$cov" -gt 0 ] || cov=$ag
   echo "$(date +%s%3N),$((lx + ax)),$((leps + ae)),$((lcorp + ac)),$cov,$lft,0,$files,$((lto + ah))" >>"$stats_csv"
@@ -391,6 +440,7 @@ sample() { # elapsed
 # ---- the campaign -----------------------------------------------------------------------------
 
 started_ms=$(date +%s%3N)
+session_start
 start=$(date +%s)
 end=$((start + duration))
 say "campaign: engine $engine, $jobs job(s), ${duration}s, driver $driver, bugs ${bugs:-none}, out $out"
@@ -428,6 +478,62 @@ exec {wd_fd}>&-      # the watchdog finds nothing left and exits
 trap - INT TERM EXIT
 sample $(($(date +%s) - start))
 
+# ---- prune: the smallest corpus with the same coverage, for the next session ------------------
+
+prune_libfuzzer() {
+  local c=$out/corpus/libfuzzer fresh=$out/corpus/libfuzzer.merge before after
+  before=$(find "$c" -type f | wc -l)
+  [ "$before" -gt 0 ] || return 0
+  rm -rf "$fresh"
+  mkdir -p "$fresh"
+  # No crash counting (LT_FUZZ_SIGDIR empty) and no crash files kept: merging
+  # replays inputs the workers already counted (fork mode can leave a crashing
+  # input in the corpus; the merge drops it).
+  rm -rf "$out/logs/prune-crashes"
+  mkdir -p "$out/logs/prune-crashes"
+  if (cd "$out/logs" && LT_FUZZ_SIGDIR= "$LF_BIN" -merge=1 -max_len="$max_len" -timeout=20 \
+    -artifact_prefix="$out/logs/prune-crashes/" "$fresh" "$c") >"$out/logs/prune-libfuzzer.log" 2>&1 &&
+    after=$(find "$fresh" -type f | wc -l) && [ "$after" -gt 0 ]; then
+    rm -rf "$c"
+    mv "$fresh" "$c"
+    say "corpus pruned (libFuzzer -merge=1): $before -> $after inputs"
+    rm -rf "$out/logs/prune-crashes"
+  else
+    rm -rf "$fresh"
+    say "pruning the libFuzzer corpus failed, kept as is: see $out/logs/prune-libfuzzer.log"
+  fi
+}
+
+# AFL++'s queues stay as they are (a resumed instance needs its own); their
+# union, minimized by afl-cmin, is OUT/corpus/afl (seeds for other campaigns).
+prune_afl() {
+  local all=$out/corpus/afl.all min=$out/corpus/afl.min d n=0 after
+  rm -rf "$all" "$min"
+  mkdir -p "$all"
+  for d in "$out"/afl/*/queue; do
+    [ -d "$d" ] || continue
+    n=$((n + 1))
+    find "$d" -maxdepth 1 -type f -name 'id:*' -exec sh -c 'for f; do cp "$f" "$0/q'"$n"'-${f##*/id:}"; done' "$all" {} +
+  done
+  local before
+  before=$(find "$all" -type f | wc -l)
+  [ "$before" -gt 0 ] || { rm -rf "$all"; return 0; }
+  if AFL_SKIP_CPUFREQ=1 LT_FUZZ_SIGDIR= afl-cmin -i "$all" -o "$min" -m none -t 5000 -- "$AFL_BIN" \
+    >"$out/logs/prune-afl.log" 2>&1 && after=$(find "$min" -type f | wc -l) && [ "$after" -gt 0 ]; then
+    rm -rf "$out/corpus/afl"
+    mv "$min" "$out/corpus/afl"
+    say "corpus pruned (afl-cmin over $n queue(s)): $before -> $after inputs in $out/corpus/afl"
+  else
+    say "afl-cmin failed, AFL++ queues kept as they are: see $out/logs/prune-afl.log"
+  fi
+  rm -rf "$all" "$min"
+}
+
+if [ "$prune" = 1 ]; then
+  [ "$lf_jobs" = 0 ] || prune_libfuzzer
+  [ "$afl_jobs" = 0 ] || prune_afl
+fi
+
 # ---- triage and report ------------------------------------------------------------------------
 
 [ "$triage" = 1 ] || { say "done (triage skipped); crashes in $out/crashes and $out/afl"; exit 0; }
@@ -440,6 +546,13 @@ targs=(--out "$out/triage" --db "$out/results.db" --engine "$engine_name"
   --stats "$stats_csv" --command "$cmdline" --recorded "$out/triage-recorded.txt"
   --hits "$LT_FUZZ_SIGDIR")
 [ "$triage_driver" != reference ] && targs+=(--driver "$triage_driver")
+# The driver's identity: the file fuzzed (or the reference driver's library).
+driver_file=$driver
+[ "$driver" = reference ] && driver_file=$TOOLS/drivers/reference/libreference.so
+[ -f "$driver_file" ] || driver_file=$LF_BIN
+driver_sha=$(sha256sum "$driver_file" 2>/dev/null | cut -d' ' -f1 || true)
+[ -n "$driver_sha" ] && targs+=(--driver-sha256 "$driver_sha")
+[ -n "$driver_version" ] && targs+=(--driver-version "$driver_version")
 [ -n "$bugs" ] && targs+=(--bugs "$bugs")
 [ "$gpu" = 1 ] && targs+=(--gpu)
 [ "$special_pool" = 1 ] && targs+=(--special-pool)

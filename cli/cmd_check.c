@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "lifetrace/junit.h"
 #include "lifetrace/sarif.h"
+#include "sha256.h"
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -25,6 +26,8 @@ static void usage(FILE *out) {
           "  --run-id ID     the run's unique key in the database (e.g. the CI job id): a\n"
           "                  retried job with the same ID records nothing twice\n"
           "  --driver LIB    replay against a miniport shared object (default: reference)\n"
+          "  --driver-version V  what the driver is (e.g. \"$(git -C kmd describe)\"), kept\n"
+          "                  with the run in --db beside the sha256 of the driver file\n"
           "  --special-pool  replay with the special pool (see lifetrace replay --help): a\n"
           "                  driver touching freed pool memory faults\n"
           "  --repo DIR      paths in JUnit/SARIF are relative to DIR (default: the git\n"
@@ -35,7 +38,7 @@ static void usage(FILE *out) {
 }
 
 typedef struct args {
-  const char *dir, *junit, *sarif, *db, *driver, *repo, *run_id;
+  const char *dir, *junit, *sarif, *db, *driver, *repo, *run_id, *driver_version;
   int quiet, special_pool;
 } args;
 
@@ -45,6 +48,7 @@ static int parse(int argc, char **argv, args *a) {
       {"db", required_argument, 0, 'd'},    {"driver", required_argument, 0, 'D'},
       {"repo", required_argument, 0, 'r'},  {"quiet", no_argument, 0, 'q'},
       {"run-id", required_argument, 0, 'u'}, {"special-pool", no_argument, 0, 'S'},
+      {"driver-version", required_argument, 0, 'V'},
       {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
   int c;
   optind = 1;
@@ -58,6 +62,7 @@ static int parse(int argc, char **argv, args *a) {
     case 'q': a->quiet = 1; break;
     case 'u': a->run_id = optarg; break;
     case 'S': a->special_pool = 1; break;
+    case 'V': a->driver_version = optarg; break;
     case 'h': usage(stdout); return -1;
     default: usage(stderr); return LT_EXIT_USAGE;
     }
@@ -117,9 +122,14 @@ static int open_run(const args *a, int argc, char **argv, lt_store **db, int64_t
     fprintf(stderr, "lifetrace check: %s\n", msg);
     return err;
   }
-  char *cmd = lt_store_format_command(argc, argv);
+  char *cmd = lt_store_format_command(argc, argv), sha[65];
+  uint64_t size;
+  /* The driver's identity: its file, or the binary that carries it linked in. */
+  int have_sha = lt_sha256_file(a->driver ? a->driver : "/proc/self/exe", sha, &size) == 0;
   lt_store_run_info ri = {.kind = LT_RUN_CHECK, .command = cmd, .uuid = a->run_id,
-                          .driver = a->driver ? a->driver : mp->Name};
+                          .driver = a->driver ? a->driver : mp->Name,
+                          .driver_sha256 = have_sha ? sha : NULL,
+                          .driver_version = a->driver_version};
   if ((err = lt_store_run_begin(*db, &ri, run)))
     fprintf(stderr, "lifetrace check: %s: %s\n", a->db, lt_store_errmsg(*db));
   lt_free(cmd);

@@ -9,11 +9,25 @@
 #include "lifetrace/report.h"
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: lifetrace findings --db FILE [--status open|fixed|ignored|all] "
+  fprintf(out, "usage: lifetrace findings --db FILE [--status open|fixed|ignored|expected|all] "
                "[--kind KIND] [--json]\n"
                "\n"
                "Lists the findings of a results database by signature, most recently seen\n"
-               "first (default: open ones). --json prints one JSON array.\n");
+               "first (default: open ones; 'expected' ones were only seen where a regression\n"
+               "corpus expects them). Each names the driver (--driver-version, sha256) of\n"
+               "the runs that first and last showed it. --json prints one JSON array.\n");
+}
+
+static const char *opt(const char *s) { return s[0] ? s : NULL; }
+
+/* "VERSION (sha256 0123456789ab)", whichever is known, or "unknown". */
+static void driver_text(char *out, size_t len, const char *version, const char *sha) {
+  if (version[0] && sha[0])
+    snprintf(out, len, "%s (sha256 %.12s)", version, sha);
+  else if (version[0] || sha[0])
+    snprintf(out, len, version[0] ? "%s" : "sha256 %.12s", version[0] ? version : sha);
+  else
+    snprintf(out, len, "unknown");
 }
 
 static json_t *to_json(const lt_store_finding *f) {
@@ -32,6 +46,10 @@ static json_t *to_json(const lt_store_finding *f) {
   json_object_set_new(o, "repro_size", f->repro_size >= 0 ? json_integer(f->repro_size) : json_null());
   json_object_set_new(o, "repro_command",
                       f->repro_command ? json_string(f->repro_command) : json_null());
+  json_object_set_new(o, "first_driver", json_pack("{s:s?, s:s?}", "version",
+                      opt(f->first_driver_version), "sha256", opt(f->first_driver_sha256)));
+  json_object_set_new(o, "last_driver", json_pack("{s:s?, s:s?}", "version",
+                      opt(f->last_driver_version), "sha256", opt(f->last_driver_sha256)));
   return o;
 }
 
@@ -45,6 +63,10 @@ static void print_text(const lt_store_finding *v, size_t n, const char *kind) {
     printf("%s  %-7s %-7s %-26s %6llu  %s  %s\n", v[i].signature, lt_status_name(v[i].status),
            v[i].severity, v[i].kind, (unsigned long long)v[i].count, last,
            v[i].message ? v[i].message : "");
+    char first[120], latest[120];
+    driver_text(first, sizeof first, v[i].first_driver_version, v[i].first_driver_sha256);
+    driver_text(latest, sizeof latest, v[i].last_driver_version, v[i].last_driver_sha256);
+    printf("    driver: first seen with %s, last with %s\n", first, latest);
     if (v[i].repro_command)
       printf("    reproduce: %s\n", v[i].repro_command);
     shown++;
@@ -84,7 +106,7 @@ int lt_cmd_findings(int argc, char **argv) {
     case 's':
       status = strcmp(optarg, "all") ? lt_status_from_name(optarg) : -1;
       if (status < 0 && strcmp(optarg, "all")) {
-        fprintf(stderr, "lifetrace findings: --status: open, fixed, ignored or all\n");
+        fprintf(stderr, "lifetrace findings: --status: open, fixed, ignored, expected or all\n");
         return LT_EXIT_USAGE;
       }
       break;

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "lifetrace/triage_run.h"
+#include "sha256.h"
 
 struct tri_cli {
   lt__triage tr;
@@ -48,6 +49,10 @@ static void usage(FILE *out) {
         "  --stats FILE         CSV samples to record with the run: t_ms,execs,\n"
         "                       exec_per_sec,corpus,coverage,features,rss_mb,crashes,timeouts\n"
         "  --command CMD        the campaign's command line, recorded with the run\n"
+        "  --driver-version V   what the fuzzed driver is (e.g. \"$(git -C kmd describe)\"),\n"
+        "                       recorded with the run\n"
+        "  --driver-sha256 HEX  sha256 of the fuzzed driver file (default: of --driver's\n"
+        "                       file, or of this binary for the built-in driver)\n"
         "  --recorded FILE      crash files listed in FILE (one a line) were recorded by an\n"
         "                       earlier session of the campaign and are not recorded\n"
         "                       again; those recorded now are appended (fuzz.sh resumes)\n"
@@ -73,6 +78,7 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
       {"command", required_argument, 0, 'c'},    {"recorded", required_argument, 0, 'r'},
       {"hits", required_argument, 0, 'H'},      {"quiet", no_argument, 0, 'q'},
       {"special-pool", no_argument, 0, 'S'},
+      {"driver-version", required_argument, 0, 'V'}, {"driver-sha256", required_argument, 0, 'Z'},
       {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
   int ch;
   c->tr.outdir = "triage";
@@ -98,6 +104,8 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
     case 'c': c->rec.command = optarg; break;
     case 'r': c->rec.recorded = optarg; break;
     case 'H': c->rec.hits_dir = optarg; break;
+    case 'V': c->rec.driver_version = optarg; break;
+    case 'Z': c->rec.driver_sha256 = optarg; break;
     case 'q': c->quiet = 1; break;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return -1;
@@ -127,9 +135,13 @@ static int run(struct tri_cli *c, int argc, char **argv) {
   int rc = tr->ngroups ? LT_EXIT_FINDINGS : LT_EXIT_OK;
   snprintf(c->dbpath, sizeof c->dbpath, "%s/results.db", tr->outdir);
   c->rec.db = c->db ? c->db : c->dbpath;
-  char *cmd = c->rec.command ? NULL : lt_store_format_command(argc + 1, argv - 1);
+  char *cmd = c->rec.command ? NULL : lt_store_format_command(argc + 1, argv - 1), sha[65];
+  uint64_t size;
   if (cmd)
     c->rec.command = cmd;
+  if (!c->rec.driver_sha256 &&
+      lt_sha256_file(tr->driver ? tr->driver : "/proc/self/exe", sha, &size) == 0)
+    c->rec.driver_sha256 = sha;
   err = lt__tri_record(tr, &c->rec, rc, msg, sizeof msg);
   lt_free(cmd);
   if (err) {

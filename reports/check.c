@@ -347,6 +347,20 @@ static int replay_case(lt_check_case *k, const LT_MINIPORT *mp, int special_pool
   return err;
 }
 
+/* One flag per finding of k: 1 when the case's .expected.json names it (the
+ * store does not open a finding for it), 0 for an unexpected one. A case that
+ * could not be compared (an error) expects nothing. lt_free the result. */
+static unsigned char *expected_flags(const lt_check_case *k) {
+  unsigned char *v = lt_calloc(k->got.n ? k->got.n : 1, 1);
+  if (v == NULL || k->outcome == LT_CHECK_ERROR)
+    return v;
+  memset(v, 1, k->got.n);
+  for (size_t i = 0; i < k->n_unexpected; i++)
+    if (k->unexpected[i] < k->got.n)
+      v[k->unexpected[i]] = 0;
+  return v;
+}
+
 static int record_case(const lt_check_opts *o, lt_check_case *k) {
   Lifetrace__Process *pp[64], procs[64];
   lt_header h = LIFETRACE__TRACE_HEADER__INIT;
@@ -365,8 +379,12 @@ static int record_case(const lt_check_opts *o, lt_check_case *k) {
                       .diag = k->diag[0] ? k->diag : NULL, .header = &h};
   lt_repro rp = {lt_policy_name(k->policy), o->driver_name, k->bugs, o->special_pool, k->path};
   char *cmd = lt_store_repro_command(&rp);
+  unsigned char *expected = expected_flags(k);
   t.repro_command = cmd;
-  int err = cmd ? lt_store_add_trace_ex(o->store, o->run, &t, &k->got, NULL) : LT_ENOMEM;
+  t.expected = expected;
+  int err = cmd && expected ? lt_store_add_trace_ex(o->store, o->run, &t, &k->got, NULL)
+                            : LT_ENOMEM;
+  lt_free(expected);
   lt_free(cmd);
   return err;
 }

@@ -16,7 +16,30 @@
  * in at build time (lt__store_schema). An older one is brought up to date by
  * the migrations: migrations[i] takes schema version i to i+1 (index 0, a
  * database with no schema, is never used: it gets results.sql). */
-static const char *const migrations[LT_STORE_SCHEMA_VERSION] = {NULL};
+static const char *const migrations[LT_STORE_SCHEMA_VERSION] = {
+    NULL,
+    /* 1 -> 2: the driver's identity with each run; expected findings (a
+     * corpus's .expected.json names them) get their own status, which needs
+     * the findings table rebuilt for its CHECK (foreign keys are off during
+     * migrations, lt_store_open). */
+    "ALTER TABLE runs ADD COLUMN driver_sha256 TEXT;"
+    "ALTER TABLE runs ADD COLUMN driver_version TEXT;"
+    "ALTER TABLE occurrences ADD COLUMN expected INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE findings_v1 AS SELECT * FROM findings;"
+    "DROP TABLE findings;"
+    "CREATE TABLE findings ("
+    "  signature TEXT PRIMARY KEY, kind TEXT NOT NULL, layer TEXT NOT NULL,"
+    "  object TEXT NOT NULL, severity TEXT NOT NULL, ddi TEXT NOT NULL DEFAULT '',"
+    "  site TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT 'open'"
+    "    CHECK (status IN ('open', 'fixed', 'ignored', 'expected')),"
+    "  status_at INTEGER, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    "  first_run INTEGER NOT NULL REFERENCES runs (id),"
+    "  last_run INTEGER NOT NULL REFERENCES runs (id), count INTEGER NOT NULL DEFAULT 0,"
+    "  repro_path TEXT, repro_size INTEGER, repro_command TEXT);"
+    "INSERT INTO findings SELECT * FROM findings_v1;"
+    "DROP TABLE findings_v1;",
+};
 
 void (*lt__store_hook)(const char *point, uint64_t n);
 
@@ -168,8 +191,10 @@ int lt_store_open(lt_store **out, const char *path, char *err_out, size_t errlen
   }
   sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
   sqlite3_extended_result_codes(s->db, 0);
+  /* Migrations run before foreign keys are on: a table rebuild drops the old
+   * table, which foreign keys would refuse (sqlite.org/lang_altertable.html). */
   if ((err = set_wal(s)) || (err = lt__store_exec(s, "PRAGMA synchronous=NORMAL")) ||
-      (err = lt__store_exec(s, "PRAGMA foreign_keys=ON")) || (err = migrate(s)))
+      (err = migrate(s)) || (err = lt__store_exec(s, "PRAGMA foreign_keys=ON")))
     goto out;
   s->magic = LT_STORE_MAGIC;
   *out = s;
@@ -231,7 +256,7 @@ static int insert_run(lt_store *s, const lt_store_run_info *ri, const char *uuid
   int err = lt__store_prepare(
       s, &st,
       "INSERT INTO runs (uuid, kind, command, tool_version, seed, driver, policy, engine, host, "
-      "started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "started_at, driver_sha256, driver_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (err)
     return err;
   if (ri->host == NULL && gethostname(host, sizeof host - 1) != 0)
@@ -247,6 +272,8 @@ static int insert_run(lt_store *s, const lt_store_run_info *ri, const char *uuid
   lt__bind_text(st, 8, ri->engine);
   lt__bind_text(st, 9, ri->host ? ri->host : host);
   sqlite3_bind_int64(st, 10, ri->started_at ? ri->started_at : lt__now_ms());
+  lt__bind_text(st, 11, ri->driver_sha256);
+  lt__bind_text(st, 12, ri->driver_version);
   err = lt__store_step_done(s, st);
   sqlite3_finalize(st);
   return err;

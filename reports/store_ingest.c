@@ -86,12 +86,15 @@ static int insert_trace(ingest *g, const lt_findings *fs) {
 
 /* A finding seen again: its count raised by ?14 (one occurrence, or the
  * findings of that signature a capped list did not keep), seen times widened,
- * the worse severity kept, a fixed finding seen after its fix reopened, and the
- * reproducer replaced by a smaller file. */
+ * the worse severity kept, a fixed finding seen after its fix reopened (or
+ * 'expected' when a corpus expects it: ?15), an expected one opened by an
+ * occurrence nothing expects, and the reproducer replaced by a smaller file. */
 static const char upsert_sql[] =
     "INSERT INTO findings (signature, kind, layer, object, severity, ddi, site, message, "
-    "first_seen, last_seen, first_run, last_run, count, repro_path, repro_size, repro_command) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?10, ?14, ?11, ?12, ?13) "
+    "first_seen, last_seen, first_run, last_run, count, repro_path, repro_size, repro_command, "
+    "status) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?10, ?14, ?11, ?12, ?13, "
+    "  CASE WHEN ?15 THEN 'expected' ELSE 'open' END) "
     "ON CONFLICT (signature) DO UPDATE SET count = count + excluded.count, "
     "first_run = CASE WHEN excluded.first_seen < first_seen THEN excluded.first_run "
     "  ELSE first_run END, "
@@ -101,8 +104,9 @@ static const char upsert_sql[] =
     "last_seen = max(last_seen, excluded.last_seen), "
     "severity = CASE WHEN excluded.severity = 'error' THEN 'error' ELSE severity END, "
     "status = CASE WHEN status = 'fixed' AND excluded.last_seen > coalesce(status_at, 0) "
-    "  THEN 'open' ELSE status END, "
+    "  THEN excluded.status WHEN status = 'expected' THEN excluded.status ELSE status END, "
     "status_at = CASE WHEN status = 'fixed' AND excluded.last_seen > coalesce(status_at, 0) "
+    "  THEN excluded.last_seen WHEN status = 'expected' AND excluded.status = 'open' "
     "  THEN excluded.last_seen ELSE status_at END, "
     "repro_command = CASE WHEN excluded.repro_size >= 0 AND (repro_size IS NULL OR repro_size < 0 "
     "  OR excluded.repro_size < repro_size) THEN excluded.repro_command ELSE repro_command END, "
@@ -111,7 +115,8 @@ static const char upsert_sql[] =
     "repro_size = CASE WHEN excluded.repro_size >= 0 AND (repro_size IS NULL OR repro_size < 0 "
     "  OR excluded.repro_size < repro_size) THEN excluded.repro_size ELSE repro_size END";
 
-static int upsert_finding(ingest *g, const lt_finding *f, const char *sig, uint64_t count) {
+static int upsert_finding(ingest *g, const lt_finding *f, const char *sig, uint64_t count,
+                          int expected) {
   sqlite3_stmt *st = g->upsert;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -129,6 +134,7 @@ static int upsert_finding(ingest *g, const lt_finding *f, const char *sig, uint6
   sqlite3_bind_int64(st, 12, g->size);
   lt__bind_text(st, 13, g->t->repro_command ? g->t->repro_command : g->repro_cmd);
   sqlite3_bind_int64(st, 14, (int64_t)count);
+  sqlite3_bind_int(st, 15, expected);
   return lt__store_step_done(g->s, st);
 }
 
@@ -159,7 +165,8 @@ static void history_json(const lt_finding *f, lt__buf *destroyed, lt__buf *hist)
   lt__buf_puts(hist, "]");
 }
 
-static int insert_occurrence(ingest *g, const lt_finding *f, const char *sig, size_t seq) {
+static int insert_occurrence(ingest *g, const lt_finding *f, const char *sig, size_t seq,
+                             int expected) {
   sqlite3_stmt *st = g->occ;
   lt__buf destroyed = {0}, hist = {0};
   int err = LT_ENOMEM;
@@ -189,6 +196,7 @@ static int insert_occurrence(ingest *g, const lt_finding *f, const char *sig, si
   lt__bind_text(st, 16, hist.s);
   sqlite3_bind_int64(st, 17, (int64_t)f->bytes);
   lt__bind_text(st, 18, f->message);
+  sqlite3_bind_int(st, 19, expected);
   err = lt__store_step_done(g->s, st);
 out:
   lt__buf_reset(&destroyed);
@@ -203,12 +211,14 @@ static int add_findings(ingest *g, const lt_findings *fs) {
         g->s, &g->occ,
         "INSERT INTO occurrences (signature, run_id, trace_id, seq, seen_at, severity, event, "
         "origin_record, origin_line, object, handle, pid, process, created_at, destroyed_at, "
-        "history, bytes, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "history, bytes, message, expected) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (size_t i = 0; err == 0 && fs && i < fs->n; i++) {
     char sig[17];
+    int expected = g->t->expected && g->t->expected[i];
     lt_signature_hex(fs->items[i].signature, sig);
-    if ((err = upsert_finding(g, &fs->items[i], sig, 1)) == 0)
-      err = insert_occurrence(g, &fs->items[i], sig, i);
+    if ((err = upsert_finding(g, &fs->items[i], sig, 1, expected)) == 0)
+      err = insert_occurrence(g, &fs->items[i], sig, i, expected);
     if (err == 0 && lt__store_hook)
       lt__store_hook("occurrence", i);
   }
@@ -216,7 +226,7 @@ static int add_findings(ingest *g, const lt_findings *fs) {
   for (size_t i = 0; err == 0 && fs && i < fs->n_over; i++) {
     char sig[17];
     lt_signature_hex(fs->over[i].first.signature, sig);
-    err = upsert_finding(g, &fs->over[i].first, sig, fs->over[i].dropped);
+    err = upsert_finding(g, &fs->over[i].first, sig, fs->over[i].dropped, 0);
   }
   sqlite3_finalize(g->upsert);
   sqlite3_finalize(g->occ);

@@ -8,7 +8,7 @@
 static const char *const run_kinds[] = {"replay", "fuzz", "check", "triage"};
 static const char *const verdicts[] = {"clean",      "warnings", "errors",
                                        "unreadable", "pass",     "fail"};
-static const char *const statuses[] = {"open", "fixed", "ignored"};
+static const char *const statuses[] = {"open", "fixed", "ignored", "expected"};
 
 #define N_OF(a) ((int)(sizeof a / sizeof a[0]))
 
@@ -67,6 +67,10 @@ static int fill_finding(lt_store_finding *f, sqlite3_stmt *st) {
   f->repro_command = dup_col(st, 16, &oom);
   f->n_runs = (uint64_t)sqlite3_column_int64(st, 17);
   f->process = dup_col(st, 18, &oom);
+  copy_col(f->first_driver_version, sizeof f->first_driver_version, st, 19);
+  copy_col(f->first_driver_sha256, sizeof f->first_driver_sha256, st, 20);
+  copy_col(f->last_driver_version, sizeof f->last_driver_version, st, 21);
+  copy_col(f->last_driver_sha256, sizeof f->last_driver_sha256, st, 22);
   return oom ? LT_ENOMEM : 0;
 }
 
@@ -77,12 +81,15 @@ int lt_store_findings(lt_store *s, int status, lt_store_finding **out, size_t *n
   size_t len = 0, cap = 0;
   int rc, err = lt__store_prepare(
       s, &st,
-      "SELECT f.signature, kind, layer, f.object, f.severity, ddi, site, f.message, status, "
+      "SELECT f.signature, f.kind, layer, f.object, f.severity, ddi, site, f.message, f.status, "
       "first_seen, last_seen, first_run, last_run, count, repro_path, repro_size, "
       "repro_command, (SELECT count(DISTINCT run_id) FROM occurrences o "
       "WHERE o.signature = f.signature), (SELECT process FROM occurrences o WHERE "
-      "o.signature = f.signature ORDER BY seen_at DESC, id DESC LIMIT 1) "
-      "FROM findings f WHERE ?1 IS NULL OR status = ?1 ORDER BY last_seen DESC, signature");
+      "o.signature = f.signature ORDER BY seen_at DESC, id DESC LIMIT 1), "
+      "r1.driver_version, r1.driver_sha256, r2.driver_version, r2.driver_sha256 "
+      "FROM findings f LEFT JOIN runs r1 ON r1.id = f.first_run "
+      "LEFT JOIN runs r2 ON r2.id = f.last_run WHERE ?1 IS NULL OR f.status = ?1 "
+      "ORDER BY f.last_seen DESC, f.signature");
   *out = NULL;
   *n = 0;
   if (err)

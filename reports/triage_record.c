@@ -185,6 +185,8 @@ int lt__tri_record(lt__triage *tr, const lt__tri_record_opts *o, int exit_code, 
   ri.policy = lt_policy_name(tr->ctx.policy);
   ri.engine = o->engine;
   ri.started_at = o->started_at;
+  ri.driver_sha256 = o->driver_sha256;
+  ri.driver_version = o->driver_version;
   if ((err = lt_store_run_begin(s, &ri, &run)) == 0 && o->stats_csv)
     err = record_stats(s, run, o->stats_csv);
   if (err == 0)

@@ -1,4 +1,4 @@
--- lifetrace results database, schema version 1.
+-- lifetrace results database, schema version 2.
 --
 -- One SQLite file holds every run (replay, fuzz campaign, CI check, triage),
 -- the stats a fuzz campaign samples over time, the traces each run replayed,
@@ -29,7 +29,10 @@ CREATE TABLE runs (
   host         TEXT,
   started_at   INTEGER NOT NULL,
   ended_at     INTEGER,                       -- NULL while running (or killed)
-  exit_code    INTEGER
+  exit_code    INTEGER,
+  driver_sha256  TEXT,                        -- sha256 of the driver file (the .so, or the
+                                              -- binary that carries it); NULL unknown
+  driver_version TEXT                         -- what the user says it is (git describe)
 );
 
 CREATE TABLE stats (
@@ -70,7 +73,8 @@ CREATE TABLE findings (
   ddi           TEXT NOT NULL DEFAULT '',
   site          TEXT NOT NULL DEFAULT '',
   message       TEXT NOT NULL DEFAULT '',     -- of the first occurrence
-  status        TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'fixed', 'ignored')),
+  status        TEXT NOT NULL DEFAULT 'open'  -- 'expected': only ever seen where a
+                CHECK (status IN ('open', 'fixed', 'ignored', 'expected')), -- corpus expects it
   status_at     INTEGER,
   first_seen    INTEGER NOT NULL,
   last_seen     INTEGER NOT NULL,
@@ -102,6 +106,7 @@ CREATE TABLE occurrences (
   history       TEXT NOT NULL DEFAULT '[]',   -- JSON array of {event, op, origin}
   bytes         INTEGER NOT NULL DEFAULT 0,
   message       TEXT NOT NULL DEFAULT '',
+  expected      INTEGER NOT NULL DEFAULT 0,   -- 1: the trace's .expected.json names it
   UNIQUE (trace_id, seq)
 );
 

@@ -4,7 +4,9 @@
 # official 2.1.0 schema accepts, pointing at the right trace line; a corpus
 # with a missing finding, an unexpected finding and an unreadable trace exits
 # 1 and says which; --db records the run; usage and unreadable corpora give
-# exit codes 2 and 3.
+# exit codes 2 and 3. Expected findings are suppressed SARIF results and
+# 'expected' (not open) findings in the database: a passing gate opens
+# nothing, a corpus with one unexpected finding exactly one.
 #
 # args: TOOL SOURCE_DIR WORK_DIR
 set -u
@@ -84,6 +86,70 @@ assert db.execute("select kind, exit_code from runs").fetchall() == [("check", 0
 assert db.execute("select count(*), sum(verdict = 'pass') from traces").fetchone() == (3, 3)
 assert db.execute("select kind, count from findings").fetchall() == [("double-destroy", 2)]
 EOF
+# A passing gate opens nothing: its expected findings are suppressed results
+# (code scanning opens no alert for them) and 'expected' findings in the db.
+unsuppressed() { # SARIF: prints the number of results without a suppression
+  "$py" -c 'import json, sys
+print(sum(1 for r in json.load(open(sys.argv[1]))["runs"][0]["results"] if not r.get("suppressions")))' "$1"
+}
+check "passing gate: no unsuppressed SARIF result" test "$(unsuppressed good.sarif)" = 0
+check "passing gate: expected results say which file expects them" "$py" - good.sarif <<'EOF'
+import json, sys
+res = json.load(open(sys.argv[1]))["runs"][0]["results"]
+want = {"double-destroy.expected.json", "binary.expected.json"}
+got = {r["suppressions"][0]["justification"].replace("expected by ", "") for r in res}
+assert got == want, got
+assert all(r["suppressions"] == [{"kind": "external", "status": "accepted",
+           "justification": r["suppressions"][0]["justification"]}] for r in res)
+EOF
+check "passing gate: --db opens nothing (expected findings are 'expected')" "$py" - results.db <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("select status, count(*) from findings group by status").fetchall() == [("expected", 1)]
+assert db.execute("select count(*), sum(expected) from occurrences").fetchone() == (2, 2)
+EOF
+"$tool" findings --db results.db >open.out 2>&1
+check "lifetrace findings lists no open finding after a passing gate" has open.out "0 finding(s)"
+"$tool" findings --db results.db --status expected >expected.out 2>&1
+check "... and lists it under --status expected" has expected.out "1 finding(s)"
+
+# One unexpected finding among expected ones: exactly one unsuppressed result,
+# exactly one open finding.
+mkdir -p one/trace one/clean
+cp repo/corpus/trace/double-destroy.* one/trace/
+printf '%s\n%s\n%s\n%s\n' "$header" "$create" '{"op": "device_destroy", "device": 1}' \
+  '{"op": "alloc_destroy", "allocs": [256]}' >one/clean/destroy-after-device.jsonl
+echo '{"policy": "audit", "findings": []}' >one/clean/destroy-after-device.expected.json
+"$tool" check -q one --sarif one.sarif --db one.db --driver-version v1.2-3-gabc >one.out 2>&1
+check "one unexpected finding: the gate fails" test $? = 1
+check "one unexpected finding: SARIF validates" validate_sarif one.sarif
+check "one unexpected finding: exactly one unsuppressed result" test "$(unsuppressed one.sarif)" = 1
+check "one unexpected finding: and it is the unexpected one" "$py" - one.sarif <<'EOF'
+import json, sys
+res = [r for r in json.load(open(sys.argv[1]))["runs"][0]["results"] if not r.get("suppressions")]
+assert res[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+    "clean/destroy-after-device.jsonl"), res
+EOF
+check "one unexpected finding: one open finding in the db, the driver's identity" "$py" - one.db <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+# the same signature as the expected double destroy: one finding, opened by
+# the occurrence nothing expects
+assert db.execute("select status from findings").fetchall() == [("open",)]
+assert db.execute("select count(*), sum(expected) from occurrences").fetchone() == (2, 1)
+assert db.execute("select driver_version, length(driver_sha256) from runs").fetchall() == [("v1.2-3-gabc", 64)]
+EOF
+"$tool" findings --db one.db >one-findings.out 2>&1
+check "lifetrace findings names the driver version" has one-findings.out "first seen with v1.2-3-gabc (sha256 "
+# An expected finding that a later run sees where nothing expects it opens.
+cp repo/corpus/trace/double-destroy.jsonl one/clean/was-clean.jsonl
+echo '{"findings": []}' >one/clean/was-clean.expected.json
+"$tool" check -q one/clean --db results.db >/dev/null 2>&1
+check "an expected finding seen unexpected is opened" "$py" - results.db <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("select status from findings where kind = 'double-destroy'").fetchall() == [("open",)]
+EOF
 
 # a retried CI job (same --run-id) records nothing twice
 "$tool" check -q repo/corpus --db ci.db --run-id job-42 >/dev/null 2>&1
@@ -140,6 +206,15 @@ if ls "$src"/corpus/regressions/*/*.expected.json >/dev/null 2>&1; then
   tail -3 corpus.out
   check "corpus/regressions passes" test $rc = 0
   check "corpus/regressions SARIF validates" validate_sarif corpus.sarif
+  n=$("$py" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["runs"][0]["results"]))' corpus.sarif)
+  check "corpus/regressions: $n results, none unsuppressed" test "$(unsuppressed corpus.sarif)" = 0
+  "$tool" check -q "$src/corpus/regressions" --db corpus.db >/dev/null 2>&1
+  check "corpus/regressions: --db shows nothing open" "$py" - corpus.db <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+assert db.execute("select count(*) from findings where status = 'open'").fetchone() == (0,)
+assert db.execute("select count(*) from findings where status = 'expected'").fetchone()[0] > 0
+EOF
 fi
 
 # 5. a driver that changes hResource of a resource it keeps (issue 11): a note in

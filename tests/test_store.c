@@ -139,6 +139,19 @@ static char *schema_of(sqlite3 *db) {
   return all;
 }
 
+/* The text of a file of the source tree (malloc'ed). */
+static char *read_text(const char *src, const char *rel) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", src, rel);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char *text = calloc(1, 1 << 16);
+  size_t got = fread(text, 1, (1 << 16) - 1, f);
+  fclose(f);
+  assert_true(got > 0);
+  return text;
+}
+
 /* schemas/results.sql is what a user reads to query the database with
  * sqlite3; it must be exactly what the store creates. */
 static void test_schema_matches_results_sql(void **state) {
@@ -524,6 +537,101 @@ static void test_refuses_foreign_and_newer(void **state) {
   assert_non_null(strstr(err, "not a lifetrace"));
 }
 
+/* A database of schema version 1 (tests/results_v1.sql, the schema as it was)
+ * migrates to the current one: the same schema as a new database, its rows
+ * kept, the new columns and the 'expected' status usable, foreign keys on. */
+static void test_migrates_from_v1(void **state) {
+  const char *src = getenv("LT_SOURCE_DIR");
+  char path[512], err[256];
+  lt_store *s = NULL;
+  sqlite3 *raw, *ref;
+  if (src == NULL)
+    skip();
+  char *v1 = read_text(src, "tests/results_v1.sql"), *cur = read_text(src, "schemas/results.sql");
+  path_in(path, sizeof path, "v1.db");
+  assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(raw, v1, NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(raw,
+                   "INSERT INTO schema_version VALUES (1);"
+                   "INSERT INTO runs (id, uuid, kind, started_at) VALUES (1, 'u1', 'check', 5);"
+                   "INSERT INTO traces (id, run_id, path, verdict, seen_at) VALUES (1, 1, 't', 'pass', 5);"
+                   "INSERT INTO findings (signature, kind, layer, object, severity, first_seen, "
+                   "last_seen, first_run, last_run, count) VALUES ('00000000000000aa', 'leak', "
+                   "'trace', 'allocation', 'error', 5, 5, 1, 1, 1);"
+                   "INSERT INTO occurrences (signature, run_id, trace_id, seq, seen_at, severity, "
+                   "event, object, handle, pid) VALUES ('00000000000000aa', 1, 1, 0, 5, 'error', 3, "
+                   "'allocation', 1, 2);",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(raw);
+
+  assert_int_equal(lt_store_open(&s, path, err, sizeof err), 0);
+  assert_int_equal(lt_store_schema_version(s), 2);
+  assert_int_equal(sqlite3_open(":memory:", &ref), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(ref, cur, NULL, NULL, NULL), SQLITE_OK);
+  char *a = schema_of(ref), *b = schema_of(lt__store_db(s));
+  assert_string_equal(a, b);
+  assert_int_equal(query_int(s, "SELECT count(*) FROM findings WHERE status = 'open' AND count = 1"), 1);
+  assert_int_equal(query_int(s, "SELECT count(*) FROM occurrences WHERE expected = 0"), 1);
+  assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE driver_sha256 IS NULL"), 1);
+  assert_int_equal(query_int(s, "SELECT version FROM schema_version"), 2);
+  assert_int_equal(sqlite3_exec(lt__store_db(s), "UPDATE findings SET status = 'expected'", 0, 0, 0),
+                   SQLITE_OK);
+  assert_int_not_equal(sqlite3_exec(lt__store_db(s), "UPDATE findings SET status = 'bogus'", 0, 0, 0),
+                       SQLITE_OK);
+  assert_int_not_equal(
+      sqlite3_exec(lt__store_db(s),
+                   "INSERT INTO occurrences (signature, run_id, trace_id, seq, seen_at, severity, "
+                   "event, object, handle, pid) VALUES ('ffffffffffffffff', 1, 1, 1, 5, 'error', "
+                   "3, 'allocation', 1, 2)", 0, 0, 0),
+      SQLITE_OK); /* foreign keys are on again */
+  free(a);
+  free(b);
+  free(v1);
+  free(cur);
+  sqlite3_close(ref);
+  lt_store_close(s);
+}
+
+/* A run keeps the driver's identity, and the findings name the driver of
+ * the runs that first and last showed them. */
+static void test_driver_identity(void **state) {
+  char db[512], trace[512], err[256];
+  lt_store *s = NULL;
+  int64_t run;
+  lt_store_finding *v = NULL;
+  size_t n = 0;
+  path_in(db, sizeof db, "drv.db");
+  path_in(trace, sizeof trace, "t.jsonl");
+  write_file(trace, "{}\n");
+  lt_finding f = make_finding(LT_F_DOUBLE_DESTROY, LT_SEV_ERROR, 3, "site");
+  lt_findings fs;
+  lt_findings_init(&fs, 0);
+  assert_int_equal(lt_findings_add(&fs, &f), 0);
+  assert_int_equal(lt_store_open(&s, db, err, sizeof err), 0);
+  const char *versions[2] = {"kmd-1.0", "kmd-1.1"};
+  for (int i = 0; i < 2; i++) {
+    char sha[65];
+    memset(sha, i ? 'b' : 'a', 64);
+    sha[64] = 0;
+    lt_store_run_info ri = {.kind = LT_RUN_FUZZ, .driver_sha256 = sha, .driver_version = versions[i],
+                            .started_at = 1000 + i};
+    lt_store_trace t = {.path = trace, .verdict = LT_VERDICT_ERRORS, .seen_at = 1000 + i};
+    assert_int_equal(lt_store_run_begin(s, &ri, &run), 0);
+    assert_int_equal(lt_store_add_trace_ex(s, run, &t, &fs, NULL), 0);
+  }
+  assert_int_equal(lt_store_findings(s, -1, &v, &n), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0].first_driver_version, "kmd-1.0");
+  assert_string_equal(v[0].last_driver_version, "kmd-1.1");
+  assert_int_equal(v[0].first_driver_sha256[0], 'a');
+  assert_int_equal(v[0].last_driver_sha256[63], 'b');
+  lt_store_findings_free(v, n);
+  lt_findings_reset(&fs);
+  lt_store_close(s);
+}
+
 /* The command shown as "reproduce with" pastes back into a shell. */
 static void test_format_command_quotes(void **state) {
   char *argv[] = {"lifetrace", "replay", "my trace.jsonl", "it's"};
@@ -544,6 +652,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_sigkill_mid_transaction, setup, teardown),
       cmocka_unit_test_setup_teardown(test_refuses_foreign_and_newer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_format_command_quotes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_migrates_from_v1, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_driver_identity, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,9 @@
 /* SARIF 2.1.0 output of `lifetrace check`: one run, one rule per finding
  * kind, one result per finding, partialFingerprints = the signature, the
- * location = the trace's repo-relative path and the event's line. */
+ * location = the trace's repo-relative path and the event's line. A finding
+ * the trace's .expected.json names is a suppressed result (kind external,
+ * status accepted, "expected by NAME.expected.json"): a passing gate opens no
+ * alert, a failing one exactly its unexpected findings. */
 #ifndef LT_REPORTS_SARIF_H
 #define LT_REPORTS_SARIF_H
 

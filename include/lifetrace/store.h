@@ -33,7 +33,7 @@
 #include "lifetrace/trace.h"
 
 /* The schema version this build creates and migrates to. */
-#define LT_STORE_SCHEMA_VERSION 1
+#define LT_STORE_SCHEMA_VERSION 2
 
 enum lt_run_kind { LT_RUN_REPLAY, LT_RUN_FUZZ, LT_RUN_CHECK, LT_RUN_TRIAGE };
 
@@ -50,14 +50,16 @@ enum lt_verdict {
 };
 
 /* Triage status of a finding (a signature). A fixed finding that occurs again
- * is reopened; an ignored one stays ignored. */
-enum lt_status { LT_STATUS_OPEN, LT_STATUS_FIXED, LT_STATUS_IGNORED };
+ * is reopened; an ignored one stays ignored. EXPECTED: every occurrence so far
+ * was one a regression corpus expects (lt_store_trace.expected), so it is not
+ * open; an occurrence nothing expects opens it. */
+enum lt_status { LT_STATUS_OPEN, LT_STATUS_FIXED, LT_STATUS_IGNORED, LT_STATUS_EXPECTED };
 
 const char *lt_run_kind_name(int kind);       /* "replay", "fuzz", ... */
 int lt_run_kind_from_name(const char *name);  /* -1 unknown */
 const char *lt_verdict_name(int verdict);     /* "clean", "errors", ... */
 int lt_verdict_from_name(const char *name);   /* -1 unknown */
-const char *lt_status_name(int status);       /* "open", "fixed", "ignored" */
+const char *lt_status_name(int status);       /* "open", "fixed", "ignored", "expected" */
 int lt_status_from_name(const char *name);    /* -1 unknown */
 /* The replay verdict a list of findings implies (ERRORS if any error, ...). */
 int lt_verdict_of(const lt_findings *fs);
@@ -91,6 +93,8 @@ typedef struct lt_store_run_info {
   const char *engine;       /* fuzz engine: "libfuzzer", "afl++" */
   const char *host;         /* NULL = this host's name */
   int64_t started_at;       /* Unix ms; 0 = now */
+  const char *driver_sha256;  /* sha256 (hex) of the driver file under test, or NULL */
+  const char *driver_version; /* the user's name for it (git describe), or NULL */
 } lt_store_run_info;
 
 /* Records the start of a run and returns its row id in *run. When a run with
@@ -151,6 +155,9 @@ typedef struct lt_store_trace {
   const lt_header *header;   /* optional: process names for the findings' pids */
   const char *repro_command; /* NULL = "lifetrace replay --policy P PATH" */
   int64_t seen_at;           /* Unix ms of the findings; 0 = now */
+  const unsigned char *expected; /* NULL, or one flag per item of fs: 1 = the
+                                  * corpus expects it (occurrence marked, the
+                                  * finding not opened by it) */
 } lt_store_trace;
 
 /* Records a trace replayed in run and its findings, in one transaction: a
@@ -202,6 +209,11 @@ typedef struct lt_store_finding {
   char *repro_path;    /* or NULL */
   int64_t repro_size;  /* bytes, -1 unknown */
   char *repro_command; /* or NULL */
+  /* The driver of the runs that first and last showed it (lt_store_run_info's
+   * driver_version and driver_sha256; "" unknown): a regression lies between
+   * the last driver without it and first_driver_version. */
+  char first_driver_version[64], first_driver_sha256[65];
+  char last_driver_version[64], last_driver_sha256[65];
 } lt_store_finding;
 
 /* Lists findings, most recently seen first; status < 0 lists all. The caller

@@ -98,6 +98,8 @@ typedef struct lt__tri_record_opts {
   /* The campaign's signature folder (LT_FUZZ_SIGDIR) or NULL: the crashes
    * counted there but not recorded as files raise the findings' counts. */
   const char *hits_dir;
+  /* The driver's identity, recorded with the run (NULL = unknown). */
+  const char *driver_sha256, *driver_version;
 } lt__tri_record_opts;
 
 /* Records a run (kind fuzz with an engine, else triage), its stats samples,
