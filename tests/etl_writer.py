@@ -257,6 +257,8 @@ def header_buffer(bufsize, ncpu, compress_code, nbuffers, events_lost, buffers_l
     recs += b"\0" * ((-len(recs)) % 8)
     recs += system_record(T0, 0, 80, b"\0" * 0x30)
     saved = 0x48 + len(recs)
+    if saved > bufsize:
+        raise SystemExit("--buffer %d cannot hold the log-file header (%d bytes)" % (bufsize, saved))
     body = recs + b"\xff" * (bufsize - saved)
     return wmi_header(bufsize, saved, 0, 0, 0x20, 4, T0, compress_code) + body
 
@@ -374,7 +376,7 @@ def bench(mb, path, bufsize=65536, ncpu=4):
     recs_per_buf = []
     target = mb * 1024 * 1024
     with open(path, "wb") as f:
-        f.write(header_buffer(bufsize, ncpu, 0, target // bufsize + 1, 0, 0))
+        f.write(header_buffer(bufsize, ncpu, 0, 0, 0, 0))  # BuffersWritten: not known ahead
         seqs = [1] * ncpu
         cur = [b""] * ncpu
         written, i, ts = bufsize, 0, T0 + 10

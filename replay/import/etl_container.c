@@ -590,6 +590,17 @@ int lt__etl_finish(struct lt__etl *e, lt_diag *diag) {
   }
   if (!e->nbuf)
     return corrupt(e, diag, 0, 0, 0, "empty file");
+  if (e->have_header && e->nbuf < e->h.buffers_written) {
+    /* Cut at a buffer boundary: the log-file header counts the buffers. */
+    int rc = corrupt(e, diag, e->nbuf, e->file_off, 0,
+                     "file truncated: %llu of the %u buffers the log-file header counts",
+                     (unsigned long long)e->nbuf, e->h.buffers_written);
+    if (!e->keep_going)
+      return rc;
+    e->st.bad_buffers += e->h.buffers_written - e->nbuf;
+    if (e->warn)
+      e->warn(e->warn_data, diag);
+  }
   return drain(e, 0, diag);
 }
 
