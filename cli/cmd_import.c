@@ -49,7 +49,7 @@ static void usage(FILE *out) {
           "options:\n"
           "  -o, --output TRACE     output trace: .ltrace, .ltrace.zst or .jsonl (\"-\" = stdout;\n"
           "                         default: EXPORT with its extension replaced by .ltrace)\n"
-          "  -f, --format FMT       auto (default: from the content), xml, csv or dumper\n"
+          "  -f, --format FMT       auto (default: from the content), xml, csv, dumper or etl\n"
           "  -t, --to FORM          output form: binary, zstd or jsonl (default: from the\n"
           "                         output's name; binary for \"-\")\n"
           "  -k, --keep-going       skip malformed records and count them instead of failing\n"
@@ -261,7 +261,7 @@ int lt_cmd_import(int argc, char **argv) {
       break;
     case 'f':
       if ((format = lt_import_format_from_name(optarg)) < 0) {
-        fprintf(stderr, "lifetrace import: unknown format '%s' (auto, xml, csv, dumper)\n",
+        fprintf(stderr, "lifetrace import: unknown format '%s' (auto, xml, csv, dumper, etl)\n",
                 optarg);
         return LT_EXIT_USAGE;
       }

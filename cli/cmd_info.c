@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "lifetrace/import.h"
 #include "buf.h"
 #include "u64tab.h"
 
@@ -26,6 +27,8 @@ static void usage(FILE *f) {
           "Summarizes a trace (any form; \"-\" reads stdin): format and version, source,\n"
           "end kind, segments, events per op, time span, processes, devices, objects\n"
           "live at the start (rundown) and at the end, file size.\n"
+          "An .etl capture: its log-file header, records per provider and event\n"
+          "id/version, time span and lost events and buffers.\n"
           "\n"
           "options:\n"
           "      --json   print one JSON object instead of text\n"
@@ -503,6 +506,33 @@ static int parse_args(int argc, char **argv, int *json, const char **in) {
 
 /* lifetrace info IN: one pass over the trace, then a text or JSON summary.
  * Returns the exit code. */
+/* An .etl capture (not a trace): what it holds, through the import layer.
+ * Returns -1 when the file is not an .etl. */
+static int etl_info(const char *file, int json) {
+  unsigned char head[0x60];
+  lt_etl_info *info = NULL;
+  lt_diag d;
+  FILE *f = strcmp(file, "-") ? fopen(file, "rb") : NULL;
+  if (!f)
+    return -1;
+  size_t n = fread(head, 1, sizeof head, f);
+  if (!lt_import_is_etl(head, n)) {
+    fclose(f);
+    return -1;
+  }
+  rewind(f);
+  memset(&d, 0, sizeof d);
+  int rc = lt_etl_info_read(f, file, 0, &info, &d);
+  fclose(f);
+  if (rc) {
+    lt__print_diag(&d);
+    return lt__exit_for_read_error(rc);
+  }
+  lt_etl_info_write(stdout, info, json);
+  lt_etl_info_free(info);
+  return LT_EXIT_OK;
+}
+
 int lt_cmd_info(int argc, char **argv) {
   struct info in = {0};
   for (int k = 0; k < N_KINDS; k++)
@@ -519,6 +549,8 @@ int lt_cmd_info(int argc, char **argv) {
       fprintf(stderr, "Try 'lifetrace info --help'.\n");
     return code;
   }
+  if ((code = etl_info(file, json)) >= 0)
+    return code;
   rc = lt_reader_open(&r, file, 0, &d);
   if (rc) {
     lt__print_diag(&d);

@@ -104,7 +104,8 @@ static void test_detect(void **state) {
   assert_int_equal(lt_import_detect("hello\nworld\n", 12), LT_IMPORT_AUTO);
   assert_int_equal(lt_import_format_from_name("tracerpt-csv"), LT_IMPORT_CSV);
   assert_int_equal(lt_import_format_from_name("xperf"), LT_IMPORT_DUMPER);
-  assert_int_equal(lt_import_format_from_name("etl"), -1);
+  assert_int_equal(lt_import_format_from_name("etl"), LT_IMPORT_ETL);
+  assert_int_equal(lt_import_format_from_name("evtx"), -1);
 }
 
 static void test_parsers(void **state) {

@@ -26,9 +26,10 @@ enum lt_import_format {
   LT_IMPORT_XML,      /* tracerpt -of XML */
   LT_IMPORT_CSV,      /* tracerpt -of CSV */
   LT_IMPORT_DUMPER,   /* xperf -a dumper */
+  LT_IMPORT_ETL,      /* the binary .etl capture itself */
 };
 
-/* "xml", "csv", "dumper" ("auto" for LT_IMPORT_AUTO). */
+/* "xml", "csv", "dumper", "etl" ("auto" for LT_IMPORT_AUTO). */
 const char *lt_import_format_name(int format);
 /* Parses a format name (the above, plus "tracerpt-xml", "tracerpt-csv",
  * "xperf"); returns the format or -1. */
@@ -68,6 +69,11 @@ typedef struct lt_import_stats {
   uint64_t events;    /* trace events produced */
   uint64_t absorbed;  /* Stop records of objects a teardown already destroyed */
   uint64_t duplicate_rundown; /* DC_Start records of objects already live */
+  /* .etl only */
+  uint64_t bad_buffers;  /* corrupt buffers skipped (keep_going) */
+  uint64_t events_lost;  /* the log-file header's EventsLost */
+  uint64_t buffers_lost; /* the log-file header's BuffersLost */
+  uint64_t lost_flagged; /* buffers flagged EVENTS_LOST / BUFFER_LOST */
 } lt_import_stats;
 
 typedef struct lt_import lt_import;
@@ -100,5 +106,39 @@ void lt_import_free(lt_import *imp);
  * the events; the header is dropped. */
 LT_MUST_CHECK int lt_import_buffer(const void *data, size_t len, const lt_import_opts *opts,
                                    lt_diag *diag);
+
+/* ---- what an .etl holds (`lifetrace info capture.etl`) ------------------- */
+
+/* Records of one provider and event. */
+typedef struct lt_etl_count {
+  char provider[64]; /* a known name, else the GUID, or the kernel header kind */
+  int manifest;      /* 1: EVENT_HEADER (id/version), 0: classic (type/version) or kernel */
+  unsigned id, version;
+  uint64_t count;
+} lt_etl_count;
+
+typedef struct lt_etl_info {
+  uint32_t os_build, ncpu, pointer_size, buffer_size, clock_type;
+  const char *compression;        /* "none", "LZNT1", "XPRESS", "XPRESS Huffman" */
+  int64_t start_time;             /* FILETIME of the trace start */
+  uint64_t span_ns;               /* first to last record */
+  uint64_t buffers, compressed_buffers, records, bad_buffers, lost_flagged;
+  uint64_t events_lost, buffers_lost;
+  uint64_t dxgkrnl;               /* DxgKrnl records */
+  size_t n;
+  lt_etl_count *counts;           /* by provider, then id, then version */
+} lt_etl_info;
+
+/* Reads the .etl at f (name for diagnostics) to its end and counts its
+ * records. LT_ECORRUPT with diag naming the buffer and offset for a corrupt
+ * file (keep_going: bad buffers are skipped and counted). The caller owns
+ * *out and frees it with lt_etl_info_free. */
+LT_MUST_CHECK int lt_etl_info_read(FILE *f, const char *name, int keep_going, lt_etl_info **out,
+                                   lt_diag *diag);
+/* Writes the info as text lines, or as one JSON object (json != 0). */
+void lt_etl_info_write(FILE *out, const lt_etl_info *info, int json);
+void lt_etl_info_free(lt_etl_info *info);
+/* Whether the first bytes of a file are an .etl capture's. */
+int lt_import_is_etl(const void *buf, size_t len);
 
 #endif

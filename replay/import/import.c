@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etl.h"
 #include "import_internal.h"
 
 #define MAX_IDS 2048
@@ -55,6 +56,7 @@ static const struct lt__reader_ops ops_xml = {lt__xml_feed, lt__xml_finish, lt__
 static const struct lt__reader_ops ops_csv = {lt__csv_feed, lt__csv_finish, lt__csv_free};
 static const struct lt__reader_ops ops_dumper = {lt__dumper_feed, lt__dumper_finish,
                                                  lt__dumper_free};
+static const struct lt__reader_ops ops_etl = {lt__etlrd_feed, lt__etlrd_finish, lt__etlrd_free};
 
 const char *lt_import_format_name(int format) {
   switch (format) {
@@ -64,6 +66,8 @@ const char *lt_import_format_name(int format) {
     return "csv";
   case LT_IMPORT_DUMPER:
     return "dumper";
+  case LT_IMPORT_ETL:
+    return "etl";
   }
   return "auto";
 }
@@ -76,6 +80,8 @@ static const char *format_long_name(int format) {
     return "tracerpt CSV";
   case LT_IMPORT_DUMPER:
     return "xperf dumper";
+  case LT_IMPORT_ETL:
+    return ".etl";
   }
   return "unknown";
 }
@@ -87,15 +93,20 @@ int lt_import_format_from_name(const char *name) {
   } names[] = {{"auto", LT_IMPORT_AUTO},         {"xml", LT_IMPORT_XML},
                {"tracerpt-xml", LT_IMPORT_XML},  {"csv", LT_IMPORT_CSV},
                {"tracerpt-csv", LT_IMPORT_CSV},  {"dumper", LT_IMPORT_DUMPER},
-               {"xperf", LT_IMPORT_DUMPER},      {"xperf-dumper", LT_IMPORT_DUMPER}};
+               {"xperf", LT_IMPORT_DUMPER},      {"xperf-dumper", LT_IMPORT_DUMPER},
+               {"etl", LT_IMPORT_ETL}};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (lt__eq_ci(name, strlen(name), names[i].n))
       return names[i].f;
   return -1;
 }
 
+int lt_import_is_etl(const void *buf, size_t len) { return lt__etl_detect(buf, len); }
+
 int lt_import_detect(const void *buf, size_t len) {
   const char *s = buf;
+  if (lt__etl_detect(buf, len))
+    return LT_IMPORT_ETL;
   if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
     s += 3, len -= 3;
   while (len && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
@@ -137,7 +148,7 @@ int lt_import_new(lt_import **out, const lt_import_opts *opts) {
   imp->o.name = imp->name;
   if ((rc = lt__dxg_new(&imp->dxg, opts->sink, opts->sink_data)))
     goto out;
-  if (opts->format < LT_IMPORT_AUTO || opts->format > LT_IMPORT_DUMPER) {
+  if (opts->format < LT_IMPORT_AUTO || opts->format > LT_IMPORT_ETL) {
     rc = LT_EINVAL;
     goto out;
   }
@@ -155,9 +166,12 @@ const char *lt__import_name(const lt_import *imp) { return imp->name; }
 
 int lt_import_format(const lt_import *imp) { return imp->format; }
 
+static void etl_facts(lt_import *imp);
+
 const lt_import_stats *lt_import_stats_get(const lt_import *imp) {
   lt__dxg_counts(imp->dxg, (uint64_t *)&imp->st.events, (uint64_t *)&imp->st.absorbed,
                  (uint64_t *)&imp->st.duplicate_rundown);
+  etl_facts((lt_import *)imp);
   return &imp->st;
 }
 
@@ -344,6 +358,11 @@ static int start_reader(lt_import *imp, int format) {
   case LT_IMPORT_DUMPER:
     imp->ops = &ops_dumper;
     return lt__dumper_new(&imp->rd, imp);
+  case LT_IMPORT_ETL:
+    imp->ops = &ops_etl;
+    imp->have_base = 1; /* t counts from the log-file header's time */
+    imp->base_ns = 0;
+    return lt__etlrd_new(&imp->rd, imp, imp->o.keep_going);
   }
   return LT_EINVAL;
 }
@@ -351,7 +370,8 @@ static int start_reader(lt_import *imp, int format) {
 static int undetected(lt_import *imp, lt_diag *diag) {
   diag_set(imp, diag, 0, 1, 0);
   snprintf(diag->msg, sizeof diag->msg,
-           "not a tracerpt XML/CSV or xperf dumper export (use --format to force one)");
+           "not a tracerpt XML/CSV or xperf dumper export, nor an .etl capture (use --format "
+           "to force one)");
   return LT_EFORMAT;
 }
 
@@ -436,6 +456,8 @@ int lt_import_feed(lt_import *imp, const void *buf, size_t len, lt_diag *diag) {
   const unsigned char *p = buf;
   int rc = 0;
   imp->st.bytes += len;
+  if (imp->enc == 0 && imp->o.format == LT_IMPORT_ETL)
+    imp->enc = 1; /* binary: no byte-order mark */
   if (imp->enc == 0) {
     /* The first two bytes decide: FF FE is a UTF-16LE byte-order mark. */
     while (len && imp->nbom < 2)
@@ -470,8 +492,14 @@ static int build_header(lt_import *imp) {
   char *src = lt_malloc(n);
   if (!src)
     return LT_ENOMEM;
-  snprintf(src, n, "lifetrace import: %s export %s", format_long_name(imp->format), base);
+  if (imp->format == LT_IMPORT_ETL)
+    snprintf(src, n, "lifetrace import: .etl capture %s", base);
+  else
+    snprintf(src, n, "lifetrace import: %s export %s", format_long_name(imp->format), base);
   h->source = src;
+  etl_facts(imp);
+  h->events_lost = imp->st.events_lost;
+  h->buffers_lost = imp->st.buffers_lost + imp->st.bad_buffers;
   return lt__dxg_header(imp->dxg, h);
 }
 
@@ -498,6 +526,25 @@ int lt_import_finish(lt_import *imp, lt_diag *diag) {
   }
   imp->finished = 1;
   return 0;
+}
+
+void lt__import_bad_buffer(lt_import *imp, const lt_diag *diag) {
+  imp->st.bad_buffers++;
+  if (imp->o.warn)
+    imp->o.warn(imp->o.warn_data, diag);
+}
+
+/* The .etl facts of the stats and the header. */
+static void etl_facts(lt_import *imp) {
+  if (imp->format != LT_IMPORT_ETL || !imp->rd)
+    return;
+  const struct lt__etl *e = lt__etlrd_container(imp->rd);
+  const struct lt__etl_header *h = lt__etl_header_get(e);
+  imp->st.lost_flagged = lt__etl_stats_get(e)->lost_flagged;
+  if (h) {
+    imp->st.events_lost = h->events_lost;
+    imp->st.buffers_lost = h->buffers_lost;
+  }
 }
 
 const lt_header *lt_import_header(const lt_import *imp) {
@@ -541,6 +588,12 @@ void lt_import_summary_write(FILE *out, const lt_import *imp) {
   if (s->absorbed || s->duplicate_rundown)
     fprintf(out, "  %llu Stop records absorbed by a teardown, %llu duplicate rundown records\n",
             (unsigned long long)s->absorbed, (unsigned long long)s->duplicate_rundown);
+  if (imp->format == LT_IMPORT_ETL)
+    fprintf(out,
+            "  .etl: %llu events lost, %llu buffers lost (log-file header), %llu buffers flagged "
+            "lost, %llu corrupt buffers skipped\n",
+            (unsigned long long)s->events_lost, (unsigned long long)s->buffers_lost,
+            (unsigned long long)s->lost_flagged, (unsigned long long)s->bad_buffers);
   for (int id = 0; id < MAX_IDS; id++) {
     const uint64_t *n = imp->ids[id];
     if (!n[0] && !n[1] && !n[2])
@@ -593,12 +646,14 @@ void lt_import_summary_json(FILE *out, const lt_import *imp) {
   fprintf(out,
           ", \"format\": \"%s\", \"bytes\": %llu, \"records\": %llu, \"imported\": %llu, "
           "\"skipped\": %llu, \"malformed\": %llu, \"events\": %llu, \"absorbed\": %llu, "
-          "\"duplicate_rundown\": %llu, \"events_by_id\": [",
+          "\"duplicate_rundown\": %llu, \"bad_buffers\": %llu, \"events_lost\": %llu, "
+          "\"buffers_lost\": %llu, \"events_by_id\": [",
           lt_import_format_name(imp->format), (unsigned long long)s->bytes,
           (unsigned long long)s->records, (unsigned long long)s->imported,
           (unsigned long long)s->skipped, (unsigned long long)s->malformed,
           (unsigned long long)s->events, (unsigned long long)s->absorbed,
-          (unsigned long long)s->duplicate_rundown);
+          (unsigned long long)s->duplicate_rundown, (unsigned long long)s->bad_buffers,
+          (unsigned long long)s->events_lost, (unsigned long long)s->buffers_lost);
   int first = 1;
   for (int id = 0; id < MAX_IDS; id++) {
     const uint64_t *n = imp->ids[id];

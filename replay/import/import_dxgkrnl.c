@@ -26,7 +26,7 @@ struct gobj { /* global allocation: key hVidMmGlobalAlloc */
   uint32_t opens; /* bindings held by other devices */
   uint32_t segments, preferred, flags;
   uint64_t device, pid, resource, size, align;
-  uint64_t t, tid, rec, line; /* the Start record, for a held-back create */
+  uint64_t t, tid, rec, line, pos; /* the Start record, for a held-back create */
 };
 
 struct dobj { /* device allocation: key hVidMmAlloc */
@@ -68,7 +68,7 @@ struct prefobj { /* key hContext: ReferenceAllocations awaiting their packet */
 struct bind {
   uint8_t rundown;
   uint64_t a, device, resource, pid;
-  uint64_t t, tid, rec, line;
+  uint64_t t, tid, rec, line, pos;
 };
 struct orphobj { /* key hVidMmGlobalAlloc */
   uint8_t state, n;
@@ -90,6 +90,7 @@ struct segobj { /* key segment id */
 struct cur {
   uint64_t t, tid, rec, line;
   int rundown;
+  uint64_t pos; /* .etl: buffer << 32 | offset (lt__rec.pos) */
 };
 
 struct lt__dxg {
@@ -326,6 +327,8 @@ static int emit(struct lt__dxg *x, lt_event *ev, const struct cur *c) {
   Lifetrace__Origin origin = LIFETRACE__ORIGIN__INIT;
   origin.record = c->rec;
   origin.line = c->line;
+  origin.buffer = c->pos >> 32;
+  origin.offset = c->pos & 0xFFFFFFFFu;
   ev->origin = &origin;
   ev->t = c->t;
   ev->tid = c->tid;
@@ -426,7 +429,7 @@ static int flush_create(struct lt__dxg *x, uint64_t key) {
   x->live_bytes += copy.size;
   if (x->live_bytes > x->peak_bytes)
     x->peak_bytes = x->live_bytes;
-  struct cur c = {copy.t, copy.tid, copy.rec, copy.line, copy.rundown};
+  struct cur c = {copy.t, copy.tid, copy.rec, copy.line, copy.rundown, copy.pos};
   int rc = emit(x, &ev, &c);
   return rc ? rc : flush_orphan(x, key, 0);
 }
@@ -454,7 +457,7 @@ static int flush_orphan(struct lt__dxg *x, uint64_t key, int force) {
     ev.pid = b->pid;
     ev.n_handles = 1;
     ev.handles = &key;
-    struct cur c = {b->t, b->tid, b->rec, b->line, b->rundown};
+    struct cur c = {b->t, b->tid, b->rec, b->line, b->rundown, b->pos};
     int rc = emit(x, &ev, &c);
     if (rc)
       return rc;
@@ -753,6 +756,7 @@ static int galloc_start(struct lt__dxg *x, const struct lt__evdef *d, const stru
   g->tid = c->tid;
   g->rec = c->rec;
   g->line = c->line;
+  g->pos = c->pos;
   x->seg_used |= g->segments;
   if (g->preferred)
     x->seg_used |= 1u << (g->preferred - 1);
@@ -873,7 +877,7 @@ static int dalloc_start(struct lt__dxg *x, const struct lt__rec *r, struct cur *
     w = v;
     w->state = S_LIVE;
     w->b[w->n++] = (struct bind){(uint8_t)c->rundown, a, dev, res, pid,
-                                 c->t, c->tid, c->rec, c->line};
+                                 c->t, c->tid, c->rec, c->line, c->pos};
     if (pid)
       proc_owner(x, pid);
     return put_dalloc(x, a, key, dev, 0);
@@ -1317,7 +1321,7 @@ static int on_segment(struct lt__dxg *x, const struct lt__evdef *d, const struct
 
 int lt__dxg_apply(struct lt__dxg *x, const struct lt__evdef *d, const struct lt__rec *r,
                   uint64_t t_ns, lt_diag *diag) {
-  struct cur c = {t_ns, r->tid, r->record, r->line, d->opcode == LT__OPC_DC_START};
+  struct cur c = {t_ns, r->tid, r->record, r->line, d->opcode == LT__OPC_DC_START, r->pos};
   switch (d->handler) {
   case LT__H_DEVICE:
     return on_device(x, d, r, &c, diag);

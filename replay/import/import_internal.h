@@ -37,6 +37,7 @@ struct lt__rec {
   uint64_t record; /* 0-based among the file's events */
   uint64_t line;   /* 1-based line of the record's start */
   uint64_t offset; /* byte offset of the record's start (0 = unknown) */
+  uint64_t pos;    /* .etl: buffer index << 32 | offset in the buffer (0 = text) */
   int is_dxg;      /* provider is Microsoft-Windows-DxgKrnl */
   const char *provider;
   size_t provider_len;

@@ -169,6 +169,10 @@ static int decode_origin(cur c, Lifetrace__Origin *o) {
       rc = get_u64(&c, w, &o->record);
     else if (f == 2)
       rc = get_u64(&c, w, &o->line);
+    else if (f == 3)
+      rc = get_u64(&c, w, &o->buffer);
+    else if (f == 4)
+      rc = get_u64(&c, w, &o->offset);
     else
       return GIVE_UP;
   }

@@ -294,6 +294,8 @@ static void event_line(lt__buf *s, const lt_event *ev, int64_t index) {
     PUTS(s, "{\"record\": ");
     put_value(s, ev->origin->record);
     key_value(s, "line", ev->origin->line);
+    key_value(s, "buffer", ev->origin->buffer);
+    key_value(s, "offset", ev->origin->offset);
     PUTS(s, "}");
   }
   PUTS(s, "}");
@@ -344,6 +346,8 @@ static void header_line(lt__buf *s, const lt_header *h) {
     }
     PUTS(s, "]");
   }
+  key_value(s, "events_lost", h->events_lost);
+  key_value(s, "buffers_lost", h->buffers_lost);
   PUTS(s, "}");
 }
 
@@ -687,6 +691,10 @@ static int origin_field(perr *e, const loc *l, const char *key, const json_t *v,
     return get_u64(e, l, v, &o->record);
   if (!strcmp(key, "line"))
     return get_u64(e, l, v, &o->line);
+  if (!strcmp(key, "buffer"))
+    return get_u64(e, l, v, &o->buffer);
+  if (!strcmp(key, "offset"))
+    return get_u64(e, l, v, &o->offset);
   return UNKNOWN;
 }
 
@@ -1021,6 +1029,10 @@ static int header_field(perr *e, lt_header *h, const char *key, const json_t *v)
     return parse_segments(e, v, h);
   if (!strcmp(key, "processes"))
     return parse_processes(e, v, h);
+  if (!strcmp(key, "events_lost"))
+    return get_u64(e, KEY(key), v, &h->events_lost);
+  if (!strcmp(key, "buffers_lost"))
+    return get_u64(e, KEY(key), v, &h->buffers_lost);
   return unknown_key(e, NULL, key);
 }
 
