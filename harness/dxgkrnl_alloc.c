@@ -922,6 +922,20 @@ static struct create_state *create_scratch(lt_replay *r, size_t n) {
   return cs;
 }
 
+/* alloc_create: DxgkDdiCreateAllocation for 1..N allocations, optionally a
+ * new resource or an addition to an existing one (Flags.Resource, the
+ * incoming hResource), then DxgkDdiOpenAllocation with Flags.Create for the
+ * creating device's binding. Before the DDI: the named device and resource
+ * must be live (G1, lt__want), a live handle created again is a lost destroy
+ * in audit and refused in kernel, and nothing may be added to a resource its
+ * creator has released (G5). After it: the output contract (a non-NULL,
+ * unique hAllocation per element on success; nothing published and no freed
+ * hResource on failure) is checked by create_outputs_ok, and the resource's
+ * hResource is read back. The call's pool blocks form one leak scope, so a
+ * failed create that leaves memory behind, or frees an hResource it did not
+ * make, is found (M3, pattern P6/P7). If dxgkrnl cannot publish or bind what
+ * the driver made, it rolls back with DxgkDdiDestroyAllocation, as the real
+ * one must. */
 void lt__op_alloc_create(lt_replay *r, const lt_event *ev) {
   struct create_state *cs = create_scratch(r, ev->n_allocs);
   if (cs == NULL || !create_validate(r, ev, cs))
@@ -947,6 +961,14 @@ void lt__op_alloc_create(lt_replay *r, const lt_event *ev) {
 
 /* ---- Open / Close ------------------------------------------------------------------ */
 
+/* alloc_open: DxgkDdiOpenAllocation (Flags.Create = 0) binding allocations
+ * to another device, for a shared allocation opened by a second device or
+ * process. Every named handle must be live (G1; kernel drops the whole call
+ * on a bad one, audit opens the rest). A successful open must return a
+ * non-NULL hDeviceSpecificAllocation per element, each becoming one binding
+ * (M6); a failed open must leave nothing behind, which the call's leak scope
+ * checks (M6 rollback, pattern P9). The bindings keep a shared allocation
+ * alive past its creator (G5). */
 void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
   lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
   size_t n = ev->n_handles;
@@ -1003,6 +1025,13 @@ void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
     lt__scope_put(r, group);
 }
 
+/* alloc_close: DxgkDdiCloseAllocation on one device for the listed
+ * allocations, in one call as dxgkrnl closes a resource's allocations
+ * together. Each closes one of that device's bindings (a plain open before
+ * the creating binding, so the creator's stays for the destroy). Closing the
+ * last binding of a shared allocation whose creator already released it runs
+ * its queued DxgkDdiDestroyAllocation (G5), so destroys that waited are run
+ * here. Handles that are not live are reported by lt__want (G1) and skipped. */
 void lt__op_alloc_close(lt_replay *r, const lt_event *ev) {
   lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
   size_t n = ev->n_handles;
