@@ -280,9 +280,9 @@ static int of_pid(lt__obj *o, void *pid) { return o->pid == *(uint64_t *)pid; }
 
 /* process_exit: the process's devices are torn down as at device_destroy,
  * one after another (WSL's dxgprocess_destroy: flush each device's work,
- * then destroy it), so the driver sees the ordinary Close, Destroy,
- * DestroyContext and DestroyDevice calls (G2, G5). What the process left
- * alive is a warning. */
+ * then destroy it), so the driver sees the ordinary DxgkDdiCloseAllocation,
+ * DxgkDdiDestroyAllocation, DxgkDdiDestroyContext and DxgkDdiDestroyDevice
+ * calls (G2, G5). What the process left alive is a warning. */
 void lt__op_process_exit(lt_replay *r, const lt_event *ev) {
   uint64_t pid = ev->pid;
   lt__obj **v;
