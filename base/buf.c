@@ -118,8 +118,11 @@ static void escape(FILE *out, const char *s, int html) {
   }
 }
 
+/* Writes s HTML-escaped to out, for the HTML report; see buf.h. */
 void lt__html_escape(FILE *out, const char *s) { escape(out, s, 1); }
 
+/* Writes s XML-escaped to out, for the JUnit report (' becomes
+ * &apos;, where HTML gets &#39;); see buf.h. */
 void lt__xml_escape(FILE *out, const char *s) { escape(out, s, 0); }
 
 /* Whether s ends with suffix. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The message of an LT_E* code, from the one error table; unknown codes get
+ * "unknown error" rather than NULL. See lifetrace/error.h. */
 const char *lt_strerror(int err) {
   switch (err) {
 #define LT_ERR_MSG(name, val, msg) \
@@ -18,6 +20,8 @@ const char *lt_strerror(int err) {
   return "unknown error";
 }
 
+/* The symbolic name of an LT_E* code, as the CLI and the JSON outputs print
+ * it; see lifetrace/error.h. */
 const char *lt_err_name(int err) {
   switch (err) {
 #define LT_ERR_NAME(name, val, msg) \
@@ -40,6 +44,9 @@ static int should_fail(void) {
   return --fail_countdown == 0;
 }
 
+/* The allocator every harness allocation goes through; it counts live blocks
+ * and fails on request so tests can check cleanup and error paths. Zero
+ * bytes still return a unique block. See lifetrace/error.h. */
 void *lt_malloc(size_t n) {
   if (should_fail())
     return NULL;
@@ -49,6 +56,8 @@ void *lt_malloc(size_t n) {
   return p;
 }
 
+/* Zeroed allocation through the counted allocator; see lt_malloc and
+ * lifetrace/error.h. */
 void *lt_calloc(size_t count, size_t n) {
   if (should_fail())
     return NULL;
@@ -58,6 +67,9 @@ void *lt_calloc(size_t count, size_t n) {
   return p;
 }
 
+/* Resizes a block of lt_malloc; NULL p allocates. On failure p is left
+ * untouched and still owned by the caller. The live count does not change.
+ * See lifetrace/error.h. */
 void *lt_realloc(void *p, size_t n) {
   if (p == NULL)
     return lt_malloc(n);
@@ -66,6 +78,8 @@ void *lt_realloc(void *p, size_t n) {
   return realloc(p, n ? n : 1);
 }
 
+/* Frees a block of the counted allocator; NULL is a no-op. See
+ * lifetrace/error.h. */
 void lt_free(void *p) {
   if (p == NULL)
     return;
@@ -73,6 +87,8 @@ void lt_free(void *p) {
   free(p);
 }
 
+/* Copies s into a block the caller frees with lt_free; NULL when out of
+ * memory. See lifetrace/error.h. */
 char *lt_strdup(const char *s) {
   size_t n = strlen(s) + 1;
   char *d = lt_malloc(n);
@@ -81,8 +97,12 @@ char *lt_strdup(const char *s) {
   return d;
 }
 
+/* The number of live lt_malloc blocks, for the tests' leak check; see
+ * lifetrace/error.h. */
 long lt_alloc_live(void) { return live_blocks; }
 
+/* Arms the allocator to fail the nth next allocation (0 disarms), so tests
+ * can walk every OOM path; see lifetrace/error.h. */
 void lt_alloc_fail_nth(long nth) { fail_countdown = nth; }
 
 static void *pb_alloc(void *data, size_t size) {

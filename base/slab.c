@@ -24,6 +24,9 @@
 #define ALIGN 16 /* what malloc guarantees: objects may hold 16-byte members */
 #define HDR ALIGN /* a chunk's first ALIGN bytes link the chunks */
 
+/* Prepares an empty slab of objects of size bytes (rounded up to the
+ * alignment), taken from lt_malloc per_chunk at a time. Allocates nothing
+ * yet, so it cannot fail; see slab.h. */
 void lt__slab_init(lt__slab *s, size_t size, size_t per_chunk) {
   memset(s, 0, sizeof *s);
   s->size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
@@ -44,6 +47,8 @@ static void *carve(lt__slab *s) {
   return (unsigned char *)s->chunks + HDR + s->size * s->used++;
 }
 
+/* Hands out a zeroed object, reusing a freed one first; NULL when out of
+ * memory. See slab.h. */
 void *lt__slab_get(lt__slab *s) {
   void *p = s->free;
   if (p != NULL) {
@@ -58,6 +63,9 @@ void *lt__slab_get(lt__slab *s) {
   return p;
 }
 
+/* Takes back an object of this slab onto its free list (poisoned in debug
+ * and ASan builds, so a stale pointer faults as after lt_free); NULL is a
+ * no-op. See slab.h. */
 void lt__slab_put(lt__slab *s, void *p) {
   if (p == NULL)
     return;
@@ -69,6 +77,8 @@ void lt__slab_put(lt__slab *s, void *p) {
   POISON_REGION(p, s->size);
 }
 
+/* Gives every chunk back to lt_malloc and leaves the slab empty but usable;
+ * objects still handed out become invalid. See slab.h. */
 void lt__slab_reset(lt__slab *s) {
   while (s->chunks) {
     void *c = s->chunks;

@@ -3,13 +3,17 @@
 
 #include <string.h>
 
+/* Makes an empty map; it allocates on the first put, so init cannot fail. */
 void lt__u64map_init(lt__u64map *m) { memset(m, 0, sizeof *m); }
 
+/* Frees the slot table, not the values (the caller owns them), and leaves
+ * the map empty and usable. */
 void lt__u64map_reset(lt__u64map *m) {
   lt_free(m->slots);
   memset(m, 0, sizeof *m);
 }
 
+/* The value of key, or NULL when absent (values are never NULL). */
 void *lt__u64map_get(const lt__u64map *m, uint64_t key) {
   if (m->cap == 0)
     return NULL;
@@ -41,6 +45,9 @@ static int grow(lt__u64map *m) {
   return 0;
 }
 
+/* Inserts key or replaces its value; grows at 3/4 load. val must not be NULL
+ * (NULL marks an empty slot). Fails only with LT_ENOMEM, leaving the map as
+ * it was. See u64map.h. */
 int lt__u64map_put(lt__u64map *m, uint64_t key, void *val) {
   if ((m->n + 1) * 4 > m->cap * 3) {
     int err = grow(m);
@@ -88,6 +95,8 @@ static void remove_at(lt__u64map *m, size_t i) {
   m->n--;
 }
 
+/* Removes key and returns its old value, or NULL when absent; backward-shift
+ * deletion keeps probes short without tombstones. */
 void *lt__u64map_del(lt__u64map *m, uint64_t key) {
   if (m->cap == 0)
     return NULL;
@@ -98,6 +107,8 @@ void *lt__u64map_del(lt__u64map *m, uint64_t key) {
   return old;
 }
 
+/* Removes key only if it still maps to val, in one probe; returns 1 if
+ * removed. See u64map.h. */
 int lt__u64map_del_if(lt__u64map *m, uint64_t key, const void *val) {
   if (m->cap == 0)
     return 0;

@@ -136,6 +136,11 @@ static int open_run(const args *a, int argc, char **argv, lt_store **db, int64_t
   return err;
 }
 
+/* lifetrace check DIR: replays every trace of a regression corpus against
+ * its expected verdict, prints each case, writes JUnit and SARIF when asked
+ * and records the run in the results database. Exits 0 when every case
+ * passes, 1 when one fails or cannot be replayed, 3 when the corpus or
+ * database cannot be read, 2 for usage. */
 int lt_cmd_check(int argc, char **argv) {
   args a = {0};
   lt_check c = {0};

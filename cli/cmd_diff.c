@@ -64,6 +64,10 @@ static int run_diff(lt_store *s, int64_t a, int64_t b, int json, int *n_new) {
   return 0;
 }
 
+/* lifetrace diff RUN_A RUN_B: lists the findings new, gone and unchanged
+ * between two runs of the results database, as text or --json. Exits 1 when
+ * run B has new findings, so CI can gate on it; 3 when the database or a run
+ * cannot be read, 2 for usage. */
 int lt_cmd_diff(int argc, char **argv) {
   static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                        {"json", no_argument, 0, 'j'},

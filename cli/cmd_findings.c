@@ -88,6 +88,9 @@ static int print_json(const lt_store_finding *v, size_t n, const char *kind) {
   return 0;
 }
 
+/* lifetrace findings: lists the results database's findings by signature
+ * (open ones unless --status says otherwise, optionally of one --kind), as
+ * text or --json. Exits 3 when the database cannot be read, 2 for usage. */
 int lt_cmd_findings(int argc, char **argv) {
   static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                        {"status", required_argument, 0, 's'},

@@ -228,6 +228,10 @@ static int summary_json(const lt_import *imp, const char *path) {
   return f == stdout ? fflush(f) : fclose(f);
 }
 
+/* lifetrace import CAPTURE -o OUT: converts a DxgKrnl capture exported by
+ * tracerpt (XML, CSV) or xperf (dumper) into a trace, streaming, with a
+ * summary of what was imported and skipped. Malformed input exits 3 naming
+ * the file, line and record (unless --keep-going); 2 for usage. */
 int lt_cmd_import(int argc, char **argv) {
   enum { OPT_SUMMARY = 256, OPT_PROGRESS, OPT_NO_PROGRESS };
   static const struct option longopts[] = {

@@ -16,6 +16,9 @@ static void usage(FILE *out) {
                "exit: 0 marked, 1 no such finding, 2 usage or ambiguous prefix, 3 no database\n");
 }
 
+/* lifetrace mark SIGNATURE STATUS: sets a finding's status (fixed, ignored,
+ * open) by a signature prefix. Exits 1 when no finding matches, 2 for usage
+ * or an ambiguous prefix without --all, 3 when the database cannot be read. */
 int lt_cmd_mark(int argc, char **argv) {
   static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                        {"all", no_argument, 0, 'a'},

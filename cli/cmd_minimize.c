@@ -157,6 +157,10 @@ static int minimize(const struct min_cli *cli, const LT_MINIPORT *mp, const char
   return rc;
 }
 
+/* lifetrace minimize TRACE -o OUT: shrinks a trace to a smallest one that
+ * still shows the same finding (the first error finding, or --signature's),
+ * with the driver and seeded bugs given. Exits 1 when the trace does not
+ * show the finding, 3 when it cannot be read, 2 for usage. */
 int lt_cmd_minimize(int argc, char **argv) {
   struct min_cli cli;
   const LT_MINIPORT *mp;

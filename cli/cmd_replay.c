@@ -281,6 +281,11 @@ static int open_db(struct replay_cli *c, int argc, char **argv) {
   return 0;
 }
 
+/* lifetrace replay TRACE...: replays each trace against the driver (linked
+ * or --driver) under the chosen policy and prints the findings as text or
+ * JSON, recording them in the results database when asked. Exits 1 when a
+ * trace has an error finding (or a warning with --werror), 3 for an
+ * unreadable trace naming file, offset or line and record, 2 for usage. */
 int lt_cmd_replay(int argc, char **argv) {
   struct replay_cli c;
   memset(&c, 0, sizeof c);

@@ -27,6 +27,9 @@ static void usage(FILE *out) {
           "exit: 0 written, 2 usage, 3 database unreadable, 4 cannot write\n");
 }
 
+/* lifetrace report: writes the HTML report and summary.md of a results
+ * database into --out, or the Markdown summary alone with --md. Exits 3 when
+ * the database cannot be read, 2 for usage. */
 int lt_cmd_report(int argc, char **argv) {
   static const struct option opts[] = {
       {"db", required_argument, 0, 'd'},    {"out", required_argument, 0, 'o'},

@@ -164,6 +164,12 @@ static int run(struct tri_cli *c, int argc, char **argv) {
   return rc;
 }
 
+/* lifetrace triage CRASH...: replays a fuzz campaign's crash files, groups
+ * them by signature (and by seeded bug when candidates are given), minimizes
+ * and confirms one reproducer per group and records everything in the
+ * results database. Exits 1 when there is at least one reproducer, 0 when
+ * there is none, 2 for usage, 3 when a crash path does not exist, 4 when
+ * replaying, writing or recording fails. */
 int lt_cmd_triage(int argc, char **argv) {
   struct tri_cli c;
   void *dl = NULL;

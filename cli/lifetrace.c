@@ -7,6 +7,9 @@
 /* In sanitizer builds, let lifetrace's own guard turn a driver's SIGSEGV
  * into a miniport-crash finding instead of ASan ending the process. */
 const char *__asan_default_options(void);
+/* ASan's defaults for the tool: the engine installs its own SIGSEGV/SIGBUS
+ * handlers to turn a driver's fault into a miniport-crash finding, so ASan
+ * must leave those signals to it. */
 const char *__asan_default_options(void) {
   return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:allow_user_segv_handler=1";
 }
@@ -48,6 +51,8 @@ static void usage(FILE *out) {
           "            3 unreadable or corrupt input, 4 internal error\n");
 }
 
+/* The lifetrace tool: dispatches argv[1] to its subcommand and returns the
+ * subcommand's exit code (2 for an unknown command or none). */
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);

@@ -25,6 +25,8 @@ typedef struct afl_lt {
   char desc[128];
 } afl_lt;
 
+/* AFL++ entry: makes the mutator state for one afl-fuzz instance, seeded
+ * with seed; NULL when out of memory (AFL++ then stops). */
 void *afl_custom_init(void *afl, unsigned int seed) {
   (void)afl;
   afl_lt *s = calloc(1, sizeof *s);
@@ -40,6 +42,9 @@ void *afl_custom_init(void *afl, unsigned int seed) {
   return s;
 }
 
+/* AFL++ entry: mutates buf (one time in four a crossover with add_buf) into
+ * the state's output buffer, which *out_buf points at until the next call;
+ * returns its size. */
 size_t afl_custom_fuzz(void *data, unsigned char *buf, size_t buf_size, unsigned char **out_buf,
                        unsigned char *add_buf, size_t add_buf_size, size_t max_size) {
   afl_lt *s = data;
@@ -53,6 +58,8 @@ size_t afl_custom_fuzz(void *data, unsigned char *buf, size_t buf_size, unsigned
   return n;
 }
 
+/* AFL++ entry: names the last call's operations for queue and crash file
+ * names, cut to max_description_len. */
 const char *afl_custom_describe(void *data, size_t max_description_len) {
   afl_lt *s = data;
   size_t n = max_description_len < sizeof s->desc ? max_description_len : sizeof s->desc;
@@ -70,6 +77,8 @@ int afl_custom_init_trim(void *data, unsigned char *buf, size_t buf_size) {
   return (int)s->trim_events;
 }
 
+/* AFL++ entry: the next trim candidate, the loaded input without event
+ * trim_pos. */
 size_t afl_custom_trim(void *data, unsigned char **out_buf) {
   afl_lt *s = data;
   s->trim_len = lt_mutator_emit_without(s->m, s->trim_pos, 1, s->out, OUT_CAP);
@@ -77,6 +86,9 @@ size_t afl_custom_trim(void *data, unsigned char **out_buf) {
   return s->trim_len;
 }
 
+/* AFL++ entry: keeps the candidate as the new input when AFL++ saw the same
+ * coverage, else moves on to the next event; returns the step index, which
+ * reaches init_trim's count when every event has been tried. */
 int afl_custom_post_trim(void *data, unsigned char success) {
   afl_lt *s = data;
   if (success) {
@@ -104,6 +116,8 @@ static void write_stats(const lt_mutator_stats *st, const char *path) {
   fclose(f);
 }
 
+/* AFL++ entry: writes the operation counts to LT_MUTATOR_STATS when set,
+ * then frees the state. */
 void afl_custom_deinit(void *data) {
   afl_lt *s = data;
   if (s == NULL)

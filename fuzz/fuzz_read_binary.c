@@ -31,6 +31,9 @@ static int put(const uint8_t *prefix, size_t plen, const uint8_t *data, size_t s
   return 0;
 }
 
+/* Reads the input as a binary trace to the end, behind the magic unless it
+ * already has one; the outcome is ignored, only sanitizer reports, hangs and
+ * leaks count. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const uint8_t magic[] = {'L', 'T', 'R', 'C'}, zstd[] = {0x28, 0xb5, 0x2f, 0xfd};
   int framed = size >= 4 && (!memcmp(data, magic, 4) || !memcmp(data, zstd, 4));

@@ -28,6 +28,8 @@ static int put(const uint8_t *data, size_t size) {
   return 0;
 }
 
+/* Parses the input as an expected-verdict file and frees what it made; any
+ * outcome but a sanitizer report, hang or leak is fine. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lt_check_case k;
   char msg[1024];

@@ -45,6 +45,9 @@ static void outputs(lt_import *imp) {
   }
 }
 
+/* Imports the input in chunks sized by its last byte with this target's
+ * format, writing every event, the header and the summaries; any outcome but
+ * a sanitizer report, hang or leak is fine. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lt_import_opts o = {LT_FUZZ_IMPORT_FORMAT, (int)(size & 1), "fuzz", sink, NULL, NULL, NULL};
   lt_import *imp = NULL;

@@ -31,6 +31,9 @@ static int put(const uint8_t *data, size_t size) {
   return 0;
 }
 
+/* Reads the input as a JSONL trace (strict mode for odd sizes) and formats
+ * each event back to JSONL; any outcome but a sanitizer report, hang or leak
+ * is fine. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0 || data[0] != '{' || put(data, size))
     return 0;

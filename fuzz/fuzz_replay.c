@@ -145,6 +145,9 @@ static void setup(void) {
             special_pool ? ", special pool" : "");
 }
 
+/* libFuzzer entry: loads the driver (LT_FUZZ_DRIVER, else the linked one)
+ * and its seeded bugs (LT_FUZZ_BUGS) once, before the first input; a bad
+ * setting ends the process with a message. */
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
@@ -325,6 +328,9 @@ static int keep_crash(uint64_t sig, const uint8_t *data, size_t size) {
 
 /* ---- the entry ------------------------------------------------------------------------ */
 
+/* Replays one fuzz-form trace in kernel policy against the driver; an
+ * undecodable or over-long input is skipped. The first error finding prints
+ * its kind and signature and aborts, which both engines save as a crash. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   setup();
   lt_trace *t = lt_trace_unpack(data, size);
@@ -368,10 +374,12 @@ static lt_mutator *mutator(void) {
   return m;
 }
 
+/* libFuzzer entry: the structure-aware mutator, in place in data. */
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
   return lt_mutator_mutate(mutator(), data, size, data, max_size, seed);
 }
 
+/* libFuzzer entry: the structure-aware crossover of two inputs into out. */
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
                                  size_t size2, uint8_t *out, size_t max_out_size,
                                  unsigned int seed) {

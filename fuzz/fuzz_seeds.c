@@ -251,6 +251,11 @@ static void usage(FILE *f) {
         f);
 }
 
+/* lt-fuzz-seeds: writes one seed per trace (the longest subsequence of its
+ * events, taken greedily, that does not crash the fuzz target) and
+ * optionally a dictionary. Exits 2 for usage or a driver that cannot be
+ * loaded, 3 when a trace cannot be seeded, 4 when the dictionary cannot be
+ * written. */
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"bugs", required_argument, 0, 'b'}, {"driver", required_argument, 0, 'd'},

@@ -43,10 +43,15 @@ static const char *const op_names[] = {
 #undef LT_MUT_NAME
 };
 
+/* The name of a mutation operation, "?" when out of range; see
+ * lifetrace/mutator.h. */
 const char *lt_mutator_op_name(int op) {
   return op >= 0 && op < LT_MUT__COUNT ? op_names[op] : "?";
 }
 
+/* Makes a mutator with the defaults (bytes 10 per mille, 64 events, repair
+ * keeps 3%); the caller frees it with lt_mutator_free. LT_ENOMEM. See
+ * lifetrace/mutator.h. */
 int lt_mutator_new(lt_mutator **out) {
   lt_mutator *m = lt_calloc(1, sizeof *m);
   if (m == NULL)
@@ -58,11 +63,18 @@ int lt_mutator_new(lt_mutator **out) {
   return 0;
 }
 
+/* Frees a mutator; NULL is a no-op. See lifetrace/mutator.h. */
 void lt_mutator_free(lt_mutator *m) { lt_free(m); }
 
+/* Sets the byte-level mutator the "bytes" operation calls (libFuzzer's
+ * LLVMFuzzerMutate); see lifetrace/mutator.h. */
 void lt_mutator_set_byte_mutator(lt_mutator *m, lt_byte_mutator fn) { m->bytes_fn = fn; }
+/* Sets how often, per mille of calls, the bytes operation runs; see
+ * lifetrace/mutator.h. */
 void lt_mutator_set_bytes_rate(lt_mutator *m, unsigned per_mille) { m->bytes_rate = per_mille; }
 
+/* Sets the percentage of refused events the repair pass leaves alone; see
+ * lifetrace/mutator.h. */
 void lt_mutator_set_repair(lt_mutator *m, unsigned keep_pct) { m->repair_keep = keep_pct; }
 
 void lt_mutator_set_umd_contract(lt_mutator *m, const LT_UMD_CONTRACT *c) {
@@ -74,7 +86,9 @@ void lt_mutator_set_umd_contract(lt_mutator *m, const LT_UMD_CONTRACT *c) {
 void lt_mutator_set_max_events(lt_mutator *m, size_t n) {
   m->max_events = n == 0 || n > MX_EVENTS ? MX_EVENTS : n;
 }
+/* The operations of the last call, owned by m; see lifetrace/mutator.h. */
 const char *lt_mutator_describe(const lt_mutator *m) { return m->desc; }
+/* The mutator's operation counts, owned by m; see lifetrace/mutator.h. */
 const lt_mutator_stats *lt_mutator_get_stats(const lt_mutator *m) { return &m->stats; }
 
 /* ---- decoding -------------------------------------------------------------------- */
@@ -668,6 +682,10 @@ static void begin(lt_mutator *m, uint32_t seed) {
   m->stats.calls++;
 }
 
+/* Applies random operations to the decoded input, or generates a fresh trace
+ * when it does not decode or is empty; then repairs it, cuts it to
+ * max_events, encodes it into out and now and then runs the byte-level
+ * operation on the result. See lifetrace/mutator.h. */
 size_t lt_mutator_mutate(lt_mutator *m, const uint8_t *in, size_t len, uint8_t *out, size_t max,
                          uint32_t seed) {
   begin(m, seed);
@@ -702,6 +720,8 @@ static void splice(lt_mutator *m, mtrace *a, const mtrace *b) {
   }
 }
 
+/* Splices events of b into a (either may fail to decode), then maybe mutates
+ * once more; see lifetrace/mutator.h. */
 size_t lt_mutator_crossover(lt_mutator *m, const uint8_t *a, size_t alen, const uint8_t *b,
                             size_t blen, uint8_t *out, size_t max, uint32_t seed) {
   begin(m, seed);
@@ -724,16 +744,22 @@ size_t lt_mutator_crossover(lt_mutator *m, const uint8_t *a, size_t alen, const 
   return finish(m, &m->t, out, max);
 }
 
+/* Loads an input for event-level trimming and returns its event count (0
+ * when it does not decode); see lifetrace/mutator.h. */
 size_t lt_mutator_load(lt_mutator *m, const uint8_t *in, size_t len) {
   if (decode(in, len, &m->t) != 0)
     m->t.n = 0;
   return m->t.n;
 }
 
+/* Encodes the loaded input without events [from, from + n); see
+ * lifetrace/mutator.h. */
 size_t lt_mutator_emit_without(lt_mutator *m, size_t from, size_t n, uint8_t *out, size_t max) {
   return encode(m, &m->t, from, n, out, max);
 }
 
+/* Counts the events of an input the mutator's kernel-policy model would
+ * deliver, for lt-mutator-stats; see lifetrace/mutator.h. */
 int lt_mutator_check(lt_mutator *m, const uint8_t *in, size_t len, size_t *events,
                      size_t *accepted) {
   *events = *accepted = 0;

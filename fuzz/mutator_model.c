@@ -43,6 +43,7 @@ enum {
 /* First handle value of each kind, as the regression corpus numbers them. */
 static const uint64_t handle_base[MK__COUNT] = {1, 0x10, 0x20, 0x100};
 
+/* Empties the model: no objects, no scanout, handle counters at their bases. */
 void lt__mm_reset(mmodel *m) {
   memset(m->n, 0, sizeof m->n);
   memset(m->scanout, 0, sizeof m->scanout);
@@ -55,6 +56,7 @@ static void note_handle(mmodel *m, int kind, uint64_t h) {
     m->max_handle[kind] = h;
 }
 
+/* The newest object of kind with handle, live or dead, or NULL. */
 mobj *lt__mm_find(mmodel *m, int kind, uint64_t handle) {
   for (size_t i = m->n[kind]; i-- > 0;)
     if (m->obj[kind][i].handle == handle)
@@ -215,6 +217,9 @@ static void note_event(mmodel *m, const mev *e) {
     note_handle(m, MK_ALLOC, e->refs[i].alloc);
 }
 
+/* Applies one event to the model; returns 1 if the engine's kernel policy
+ * would deliver it (live handles of the right kind, growing fences, no live
+ * handle created again), else 0 and no object changes. */
 int lt__mm_apply(mmodel *m, const mev *e) {
   mobj *o;
   note_event(m, e);
@@ -264,6 +269,8 @@ int lt__mm_apply(mmodel *m, const mev *e) {
   return 0;
 }
 
+/* Resets the model, notes every handle t uses (so fresh handles avoid them),
+ * and applies events [0, upto). */
 void lt__mm_run(mmodel *m, const mtrace *t, size_t upto) {
   lt__mm_reset(m);
   for (size_t i = 0; i < t->n; i++)
@@ -292,6 +299,7 @@ static mobj *nth_where(mmodel *m, int kind, int live, uint64_t owner, size_t nth
   return NULL;
 }
 
+/* A random live object of kind (owned by owner when nonzero), or NULL. */
 mobj *lt__mm_pick_live(mmodel *m, mrng *r, int kind, uint64_t owner) {
   size_t n = count_where(m, kind, 1, owner);
   return n ? nth_where(m, kind, 1, owner, mrng_below(r, n)) : NULL;
@@ -302,6 +310,8 @@ static mobj *pick_dead(mmodel *m, mrng *r, int kind) {
   return n ? nth_where(m, kind, 0, 0, mrng_below(r, n)) : NULL;
 }
 
+/* A handle no live object of kind uses: usually a new one, 15% of the time a
+ * dead object's, to exercise handle reuse (ABA). */
 uint64_t lt__mm_fresh(mmodel *m, mrng *r, int kind) {
   mobj *dead = mrng_pct(r, 15) ? pick_dead(m, r, kind) : NULL;
   if (dead && !find_live(m, kind, dead->handle))
@@ -309,6 +319,8 @@ uint64_t lt__mm_fresh(mmodel *m, mrng *r, int kind) {
   return ++m->max_handle[kind];
 }
 
+/* A handle for intent 0 (live), 1 (dead, else live) or 2 (never created);
+ * with no object to pick, a value just past the highest, or a wild one. */
 uint64_t lt__mm_pick_handle(mmodel *m, mrng *r, int kind, int intent) {
   mobj *o = NULL;
   if (intent == 1)
@@ -604,6 +616,9 @@ static int generate_op(mmodel *m, mrng *r, int op, mev *e) {
   }
 }
 
+/* Fills e with a well-formed event of op for the model's state, or of a
+ * fitting op when op is 0 (four tries, then a create); returns 0 when
+ * nothing can be made. */
 int lt__mm_generate(mmodel *m, mrng *r, int op, mev *e) {
   if (op != 0)
     return generate_op(m, r, op, e);
@@ -723,6 +738,9 @@ static void fix_event(mmodel *m, mrng *r, mev *e) {
   }
 }
 
+/* Walks t through the model and fixes, or else removes, each event the
+ * kernel policy would refuse, leaving keep_pct percent as they are; returns
+ * how many changed. See mutator_internal.h. */
 size_t lt__mm_repair(mmodel *m, mrng *r, mtrace *t, unsigned keep_pct) {
   size_t i = 0, fixed = 0;
   lt__mm_run(m, t, 0);

@@ -79,6 +79,8 @@ static void run_path(const char *path, int top) {
   free(ents);
 }
 
+/* Runs every input named on the command line through LLVMFuzzerTestOneInput
+ * once; exits 1 when an input cannot be read or none was run. */
 int main(int argc, char **argv) {
   if (LLVMFuzzerInitialize)
     LLVMFuzzerInitialize(&argc, &argv);

@@ -26,8 +26,11 @@
 #include "dxgkrnl.h"
 #include "kernel_shim.h"
 
+/* "kernel" or "audit", as the CLI and verdicts name a policy; see
+ * lifetrace/replay.h. */
 const char *lt_policy_name(int policy) { return policy == LT_POLICY_KERNEL ? "kernel" : "audit"; }
 
+/* The policy named name, or -1; see lifetrace/replay.h. */
 int lt_policy_from_name(const char *name) {
   if (!strcmp(name, "audit"))
     return LT_POLICY_AUDIT;
@@ -36,6 +39,9 @@ int lt_policy_from_name(const char *name) {
   return -1;
 }
 
+/* The engine's next serial number, never reused within a replay: it names
+ * GPU owners and pool scopes, so a reused handle or range is told apart from
+ * the freed one. */
 uint64_t lt__serial(lt_replay *r) { return ++r->serial; }
 
 /* ---- lifecycle ------------------------------------------------------------------ */
@@ -65,6 +71,10 @@ static int copy_header(lt_replay *r, const lt_header *h) {
   return r->header ? 0 : LT_ENOMEM;
 }
 
+/* Makes the simulated machine for a trace with header h (copied) and starts
+ * the adapter through DxgkDdiStartDevice; the caller owns *out and frees it
+ * with lt_replay_free. LT_EABI when the miniport is missing or of another
+ * ABI, LT_ENOMEM when out of memory. See lifetrace/replay.h. */
 int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o) {
   lt_replay *r = lt_calloc(1, sizeof *r);
   if (r == NULL)
@@ -141,6 +151,9 @@ static void dispatch(lt_replay *r, const lt_event *ev) {
   }
 }
 
+/* Replays one event through the dispatcher; after a driver crash, before the
+ * adapter started or after finish it only counts the event. Returns 0, since
+ * what goes wrong is a finding, not an error. See lifetrace/replay.h. */
 int lt_replay_event(lt_replay *r, const lt_event *ev) {
   r->cur_event = r->n_events++;
   if (r->crashed || !r->started || r->finished)
@@ -156,6 +169,9 @@ int lt_replay_event(lt_replay *r, const lt_event *ev) {
   return 0;
 }
 
+/* Ends the trace once (later calls do nothing): tears down what is still
+ * live as dxgkrnl would at process exit, or, for a window trace, leaves it
+ * alone; runs the leak checks and stops the adapter. See lifetrace/replay.h. */
 int lt_replay_finish(lt_replay *r) {
   if (r->finished)
     return 0;
@@ -169,8 +185,12 @@ int lt_replay_finish(lt_replay *r) {
   return 0;
 }
 
+/* The findings so far, owned by the engine and valid until lt_replay_free;
+ * see lifetrace/store.h. */
 const lt_findings *lt_replay_findings(const lt_replay *r) { return &r->findings; }
 
+/* The run's notes (owned by the engine, valid until lt_replay_free) and
+ * their number in *n; see lifetrace/replay.h. */
 const lt_note *lt_replay_notes(const lt_replay *r, size_t *n) {
   *n = r->n_notes;
   return r->notes;
@@ -196,8 +216,13 @@ void lt__note(lt_replay *r, const char *kind, const char *ddi, const char *fmt, 
   vsnprintf(nt->message, sizeof nt->message, fmt, ap);
   va_end(ap);
 }
+/* The number of events fed to lt_replay_event so far; see
+ * lifetrace/replay.h. */
 uint64_t lt_replay_events(const lt_replay *r) { return r->n_events; }
 
+/* Frees the engine with every object, the pool, the GPU and the findings;
+ * NULL is a no-op. Does not call the driver: call lt_replay_finish first for
+ * the teardown and leak checks. See lifetrace/replay.h. */
 void lt_replay_free(lt_replay *r) {
   if (r == NULL)
     return;

@@ -97,6 +97,13 @@ int lt__make_resident(lt_replay *r, lt__alloc *a, uint32_t preferred) {
   return 0;
 }
 
+/* evict, page_in, offer, reclaim: VidMm moving an allocation in or out of
+ * its segment, which the driver sees as DxgkDdiBuildPagingBuffer
+ * (DXGK_OPERATION_TRANSFER). Kernel policy, like VidMm, never evicts or
+ * offers an allocation that in-flight DMA, a scanout or a CPU lock still
+ * uses (G4); audit delivers the event as captured, so the GPU's shadow
+ * memory then reports the access to an evicted allocation (gpu-fault).
+ * Destroy is legal in any residency state, so nothing here blocks one. */
 void lt__op_residency(lt_replay *r, const lt_event *ev) {
   lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->alloc, 0);
   if (a == NULL)
@@ -212,6 +219,16 @@ static struct submit_state *submit_scratch(lt_replay *r, size_t n) {
   return s;
 }
 
+/* submit: a DMA buffer referencing allocations on a context, delivered as
+ * DxgkDdiRender (building the packet and its DMA private data) then
+ * DxgkDdiSubmitCommand at DISPATCH_LEVEL with a node fence. VidMm makes
+ * every referenced allocation resident first (evicting idle ones in LRU
+ * order); kernel policy refuses fences that do not grow and references that
+ * are not live (G1), audit reports them and submits the rest. The queued
+ * packet holds a reference on each allocation until its fence completes,
+ * which is what makes a destroy wait for earlier GPU work (G3) and lets the
+ * GPU report an access to freed video memory (gpu-use-after-free, G3/G4)
+ * when it runs. */
 void lt__op_submit(lt_replay *r, const lt_event *ev) {
   lt__context *ctx = lt__want(r, LT_OBJ_CONTEXT, ev->context, 0);
   if (ctx == NULL)
@@ -287,11 +304,21 @@ void lt__complete_node(lt_replay *r, uint32_t node, uint64_t node_fence) {
   lt__run_deferred(r, 0);
 }
 
+/* Completes every packet submitted on context c, with the ISR/DPC calls and
+ * the destroys that waited for them, as dxgkrnl idles a context before
+ * DxgkDdiDestroyContext (and a device before its teardown). */
 void lt__drain_context(lt_replay *r, lt__context *c) {
   if (c->last_node_fence > r->nodes[c->node].completed)
     lt__complete_node(r, c->node, c->last_node_fence);
 }
 
+/* fence_done: the GPU completed the context's fence: the packets up to it
+ * run on the simulated GPU (checking their accesses against the shadow
+ * memory: G3/G4), the driver's DxgkDdiInterruptRoutine and DxgkDdiDpcRoutine
+ * see the completion, the packets are retired, and the destroys deferred
+ * behind them run (G3, G7: DestroyAllocation on a later call than the one
+ * that asked). Afterwards the recently freed pool blocks are checked, since
+ * a DPC that touches a destroyed allocation's data is pattern P11 (M4). */
 void lt__op_fence_done(lt_replay *r, const lt_event *ev) {
   lt__context *ctx = lt__want(r, LT_OBJ_CONTEXT, ev->context, 0);
   if (ctx == NULL)
@@ -309,6 +336,12 @@ void lt__op_fence_done(lt_replay *r, const lt_event *ev) {
 
 /* ---- CPU locks -------------------------------------------------------------------- */
 
+/* lock / unlock (lock selects): DxgkDdiLock maps an allocation for the CPU,
+ * paging it in first; DxgkDdiUnlock undoes one lock (an unlock with none
+ * held is dropped). No G/M rule names CPU locks; the engine treats a held
+ * lock like in-flight DMA (G3): the allocation stays resident, and
+ * destroying it is destroy-while-locked in audit, as the CPU mapping would
+ * dangle. */
 void lt__op_lock(lt_replay *r, const lt_event *ev, int lock) {
   lt__alloc *a = lt__want(r, LT_OBJ_ALLOCATION, ev->alloc, 0);
   if (a == NULL)
@@ -335,6 +368,13 @@ void lt__op_lock(lt_replay *r, const lt_event *ev, int lock) {
 
 /* ---- scanout ---------------------------------------------------------------------- */
 
+/* scanout: DxgkDdiSetVidPnSourceAddress points VidPn source at an allocation
+ * (paged in first) or blanks it (alloc 0); the GPU then reads it at each
+ * vblank. A displayed allocation may not be destroyed (G4: dxgkrnl defers
+ * the destroy in kernel policy, audit reports destroy-while-displayed), and
+ * a driver that keeps its own scanout pointer must drop it when the
+ * allocation is freed (M4, pattern P13): the recent frees are checked after
+ * the flip. If the DDI fails or crashes the old scanout stays. */
 void lt__op_scanout(lt_replay *r, const lt_event *ev) {
   uint32_t src = ev->source;
   if (src >= LT_MAX_SOURCES)
@@ -382,8 +422,14 @@ static void drop_packets(lt_replay *r) {
   lt_gpu_reset(r->gpu);
 }
 
-/* TDR as dxgkrnl performs it: reset, purge video memory with eviction
- * notices, restart. Allocation handles stay valid (G8). */
+/* tdr: a GPU timeout recovered as section 2.6 of the contract describes:
+ * DxgkDdiResetFromTimeout, every pending packet dropped unexecuted, each
+ * resident allocation purged with a DxgkDdiBuildPagingBuffer eviction notice
+ * (TRANSFER with size 0, content lost), then DxgkDdiRestartFromTimeout.
+ * Allocation handles stay valid across it (G8) and the app destroys them
+ * later through the normal path; the driver must have dropped the packets'
+ * references in its reset (M4, M7), which the stale-reference walk forced
+ * here and the recent-free check verify. */
 void lt__op_tdr(lt_replay *r) {
   (void)lt__ddi(r, "DxgkDdiResetFromTimeout", LT_OBJ_NONE, 0, 0, lt__ddi_reset_from_timeout, NULL);
   drop_packets(r);

@@ -13,10 +13,14 @@ static lt__u64map *map_for(lt_replay *r, int type) {
   }
 }
 
+/* The live or tombstoned object of type with trace handle handle, or NULL;
+ * the map holds a reference, the caller gets none. */
 lt__obj *lt__lookup(lt_replay *r, int type, uint64_t handle) {
   return lt__u64map_get(map_for(r, type), handle);
 }
 
+/* Takes a reference on o (NULL is a no-op), for a packet, a deferred destroy
+ * or a child that must keep it from being freed. */
 void lt__ref(lt__obj *o) {
   if (o)
     o->refs++;
@@ -48,6 +52,9 @@ static void free_obj(lt_replay *r, lt__obj *o) {
     lt_free(o);
 }
 
+/* Drops a reference on o (NULL is a no-op); the last one frees it with its
+ * kernel handle, and drops the references it held on its resource, device or
+ * creator. */
 void lt__unref(lt_replay *r, lt__obj *o) {
   if (o && --o->refs == 0)
     free_obj(r, o);
@@ -170,6 +177,9 @@ void lt__fail(lt_replay *r, lt__obj *o) {
   tomb_push(r, o);
 }
 
+/* A leak-check scope for live objects of kind object made in one call: pool
+ * blocks made while serving them are charged to its serial, and checked when
+ * the last of them goes. NULL when out of memory. */
 lt__scope *lt__scope_new(lt_replay *r, int object, uint64_t handle, uint32_t live) {
   lt__scope *s = lt__slab_get(&r->scope_slab);
   if (s == NULL)
@@ -231,6 +241,9 @@ void *lt__want(lt_replay *r, int type, uint64_t handle, int destroy) {
   return o;
 }
 
+/* Frees every object the engine still tracks (packets, deferred destroys,
+ * live objects, tombstones) without calling the driver or reporting
+ * anything; used by lt_replay_free after finish has done the checks. */
 void lt__objects_reset(lt_replay *r) {
   for (int n = 0; n < LT_MAX_NODES; n++)
     lt__retire_packets(r, &r->nodes[n], UINT64_MAX);

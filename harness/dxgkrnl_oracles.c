@@ -314,6 +314,8 @@ static void collect_unreported(void *data, const lt_pool_block_info *b) {
     leak_collect(d[1], b);
 }
 
+/* Reports, after DxgkDdiStopDevice, every pool block not reported yet as a
+ * leak of the adapter: what the driver did not free by the end of its life. */
 void lt__check_adapter_leaks(lt_replay *r) {
   struct leak_scan scan;
   memset(&scan, 0, sizeof scan);

@@ -22,6 +22,13 @@ static void scope_check_obj(lt_replay *r, lt__obj *o, const char *ddi) {
   lt__check_scope(r, &s, ddi);
 }
 
+/* device_create: DxgkDdiCreateDevice for one process's D3D device. A live
+ * device handle created again is a lost destroy in audit and refused in
+ * kernel (G1: each object is destroyed once before its handle is reused).
+ * Success with a NULL hDevice is a bad status; a failed or crashed call must
+ * leave no pool memory behind, which the device's leak scope checks (M3),
+ * and the device is then marked failed so later events on it are dropped
+ * quietly. */
 void lt__op_device_create(lt_replay *r, const lt_event *ev) {
   if (!fresh_handle(r, LT_OBJ_DEVICE, ev->device))
     return;
@@ -52,6 +59,10 @@ void lt__op_device_create(lt_replay *r, const lt_event *ev) {
   d->kmd = args.hDevice;
 }
 
+/* context_create: DxgkDdiCreateContext on a live device (G1) for one GPU
+ * node. Same output contract as device_create: success with a NULL hContext
+ * is a bad status, and a failed call must leave nothing in its leak scope
+ * (M3). The context holds a reference on its device until it is destroyed. */
 void lt__op_context_create(lt_replay *r, const lt_event *ev) {
   lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
   if (dev == NULL || !fresh_handle(r, LT_OBJ_CONTEXT, ev->context))
@@ -103,12 +114,25 @@ void lt__context_destroy(lt_replay *r, lt__context *c) {
   lt__check_recent_frees(r, "DxgkDdiDestroyContext");
 }
 
+/* context_destroy: dxgkrnl idles the context (its queued packets complete)
+ * and calls DxgkDdiDestroyContext; then the context's leak scope, the
+ * driver's stale references (M4) and the recent frees are checked. A dead or
+ * unknown context is reported by lt__want as a double or unknown destroy
+ * (G1). */
 void lt__op_context_destroy(lt_replay *r, const lt_event *ev) {
   lt__context *c = lt__want(r, LT_OBJ_CONTEXT, ev->context, 1);
   if (c)
     lt__context_destroy(r, c);
 }
 
+/* device_destroy: the full device teardown of section 2.2.5 (WSL's
+ * dxgdevice_destroy order): flush its GPU work, destroy the allocations and
+ * resources it created (shared ones another device still has open are only
+ * released: G5), close its other bindings with DxgkDdiCloseAllocation (G2),
+ * destroy its contexts with DxgkDdiDestroyContext, then
+ * DxgkDdiDestroyDevice. Objects the app left alive are warnings (leak), not
+ * errors: dxgkrnl cleans them up. M5 is checked by the device's leak scope
+ * and the stale-reference walk after DestroyDevice. */
 void lt__op_device_destroy(lt_replay *r, const lt_event *ev) {
   lt__device *d = lt__want(r, LT_OBJ_DEVICE, ev->device, 1);
   if (d)
@@ -255,6 +279,11 @@ void lt__device_teardown(lt_replay *r, lt__device *d, int sev) {
 
 static int of_pid(lt__obj *o, void *pid) { return o->pid == *(uint64_t *)pid; }
 
+/* process_exit: the process's devices are torn down as at device_destroy,
+ * one after another (WSL's dxgprocess_destroy: flush each device's work,
+ * then destroy it), so the driver sees the ordinary DxgkDdiCloseAllocation,
+ * DxgkDdiDestroyAllocation, DxgkDdiDestroyContext and DxgkDdiDestroyDevice
+ * calls (G2, G5). What the process left alive is a warning. */
 void lt__op_process_exit(lt_replay *r, const lt_event *ev) {
   uint64_t pid = ev->pid;
   lt__obj **v;

@@ -17,12 +17,15 @@ static const struct {
 #undef LT_KIND_ROW
 };
 
+/* The name of a finding kind, from the X-macro table; "unknown" when out of
+ * range. See lifetrace/finding.h. */
 const char *lt_finding_kind_name(int kind) {
   if (kind < 0 || kind >= LT_F__COUNT)
     return "unknown";
   return kinds[kind].name;
 }
 
+/* The finding kind named name, or -1; see lifetrace/finding.h. */
 int lt_finding_kind_from_name(const char *name) {
   for (int i = 0; i < LT_F__COUNT; i++)
     if (!strcmp(kinds[i].name, name))
@@ -30,19 +33,24 @@ int lt_finding_kind_from_name(const char *name) {
   return -1;
 }
 
+/* The layer a finding kind belongs to (trace, miniport or GPU); see
+ * lifetrace/finding.h. */
 int lt_finding_kind_layer(int kind) {
   if (kind < 0 || kind >= LT_F__COUNT)
     return LT_LAYER_TRACE;
   return kinds[kind].layer;
 }
 
+/* The name of a layer as findings print it; see lifetrace/finding.h. */
 const char *lt_layer_name(int layer) {
   static const char *names[] = {"trace", "miniport", "gpu"};
   return (layer >= 0 && layer <= LT_LAYER_GPU) ? names[layer] : "unknown";
 }
 
+/* "error" or "warning"; see lifetrace/finding.h. */
 const char *lt_severity_name(int sev) { return sev == LT_SEV_ERROR ? "error" : "warning"; }
 
+/* The name of an object kind as findings print it; see lifetrace/finding.h. */
 const char *lt_object_name(int object) {
   static const char *names[] = {"none", "allocation", "resource", "device", "context", "pool"};
   return (object >= 0 && object <= LT_OBJ_POOL) ? names[object] : "unknown";
@@ -58,6 +66,9 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
   return h;
 }
 
+/* Sets f's signature from what stays the same across runs (kind, layer,
+ * object, DDI, driver site), so triage and the store can group findings; see
+ * lifetrace/finding.h. */
 void lt_finding_sign(lt_finding *f) {
   uint64_t h = 0xcbf29ce484222325ULL;
   h = fnv1a(h, lt_finding_kind_name(f->kind));
@@ -77,10 +88,14 @@ int lt_finding_is_crash(const lt_finding *f, int policy, int gpu) {
   return policy == LT_POLICY_AUDIT || (f->layer == LT_LAYER_GPU && gpu);
 }
 
+/* Formats a signature as 16 lowercase hex digits into buf; see
+ * lifetrace/finding.h. */
 void lt_signature_hex(uint64_t sig, char buf[17]) {
   snprintf(buf, 17, "%016" PRIx64, sig);
 }
 
+/* Makes an empty finding list that keeps at most cap findings (0: no limit);
+ * allocates nothing. See lifetrace/finding.h. */
 void lt_findings_init(lt_findings *fs, size_t cap) {
   memset(fs, 0, sizeof *fs);
   fs->cap = cap;
@@ -108,6 +123,10 @@ static int tally(lt_findings *fs, const lt_finding *f) {
   return 0;
 }
 
+/* Appends a copy of f, or past the cap counts it under its signature, so a
+ * runaway trace cannot exhaust memory yet no kind goes unseen. LT_ENOMEM
+ * leaves the list as it was, except for the counters. See
+ * lifetrace/finding.h. */
 int lt_findings_add(lt_findings *fs, const lt_finding *f) {
   fs->total++;
   if (f->severity == LT_SEV_ERROR)
@@ -128,6 +147,8 @@ int lt_findings_add(lt_findings *fs, const lt_finding *f) {
   return 0;
 }
 
+/* Frees the list's findings and tallies and empties it, keeping its cap; see
+ * lifetrace/finding.h. */
 void lt_findings_reset(lt_findings *fs) {
   lt_free(fs->items);
   lt_free(fs->over);
@@ -166,6 +187,8 @@ static void json_history(FILE *out, const lt_finding *f) {
   fputs("]", out);
 }
 
+/* Writes f as one JSON object (no newline), the form of findings in
+ * verdicts, the store and the CLI's --json; see lifetrace/finding.h. */
 void lt_finding_write_json(FILE *out, const lt_finding *f) {
   char sig[17];
   lt_signature_hex(f->signature, sig);
@@ -227,6 +250,9 @@ static void text_ref(FILE *out, const lt_finding *f, uint64_t event) {
     fprintf(out, "event %" PRIu64, event);
 }
 
+/* Writes f as the human-readable report (kind, object, message, DDI, where
+ * the handle was made and destroyed, its recent history); trace_name may be
+ * NULL. See lifetrace/finding.h. */
 void lt_finding_write_text(FILE *out, const lt_finding *f, const char *trace_name) {
   char sig[17];
   lt_signature_hex(f->signature, sig);

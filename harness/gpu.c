@@ -68,6 +68,9 @@ void lt_gpu_free(lt_gpu *g) {
   lt_free(g);
 }
 
+/* Sets the callback that receives each access by the GPU to memory its owner
+ * no longer holds (the G3/G4 use-after-free of video memory); see
+ * lifetrace/gpu.h. */
 void lt_gpu_set_violation_cb(lt_gpu *g, lt_gpu_violation_cb cb, void *data) {
   LT__GPU_CHECK(g);
   g->cb = cb;
@@ -90,10 +93,15 @@ void lt_gpu_scanout_set(lt_gpu *g, uint32_t source, const lt_gpu_access *a) {
   g->armed |= (uint64_t)1 << source;
 }
 
+/* Blanks scanout source (nothing is read from it until set again); see
+ * lifetrace/gpu.h. */
 void lt_gpu_scanout_clear(lt_gpu *g, uint32_t source) {
   lt_gpu_scanout_set(g, source, NULL);
 }
 
+/* One vblank: every armed source reads its range and is disarmed after its
+ * first violation, so a freed primary on screen (G4) is reported once per
+ * scanout. See lifetrace/gpu.h. */
 void lt_gpu_scanout_read(lt_gpu *g) {
   LT__GPU_MUTABLE(g);
   for (uint64_t todo = g->armed; todo != 0; todo &= todo - 1) {

@@ -77,6 +77,8 @@ static void node_give(lt__gpu_pool *p, lt__gpu_bnode *n) {
   p->n++;
 }
 
+/* Frees the spare nodes a GPU's segments share; the segments must be
+ * destroyed first, since their trees hold the nodes in use. */
 void lt__gpu_pool_free(lt__gpu_pool *p) {
   while (p->free != NULL) {
     lt__gpu_bnode *n = p->free;
@@ -733,6 +735,8 @@ void lt_gpu_segment_usage(const lt_gpu *g, uint32_t segment, uint64_t *used, uin
     *free_bytes = s != NULL ? s->size - s->used : 0;
 }
 
+/* Makes the nth next placement fail as out of memory (0 disarms), for tests
+ * of the callers' error paths; see lifetrace/gpu.h. */
 void lt_gpu_fail_nth(lt_gpu *g, unsigned nth) {
   LT__GPU_CHECK(g);
   g->fail_countdown = nth;

@@ -125,6 +125,10 @@ static void exec_head(lt_gpu *g, lt__gpu_ctx *c) {
   g->pending--;
 }
 
+/* Executes, in order, every queued packet of context with a fence up to
+ * fence, checking its accesses against the shadow memory, then reads the
+ * scanout sources; returns the number of packets run. A context the GPU
+ * cannot track for lack of memory has nothing queued. See lifetrace/gpu.h. */
 size_t lt_gpu_complete(lt_gpu *g, uint64_t context, uint64_t fence) {
   LT__GPU_MUTABLE(g);
   lt__gpu_ctx *c;
@@ -142,6 +146,9 @@ size_t lt_gpu_complete(lt_gpu *g, uint64_t context, uint64_t fence) {
   return done;
 }
 
+/* Executes every packet still queued on context and forgets the context, as
+ * when it is destroyed; returns the number of packets run. See
+ * lifetrace/gpu.h. */
 size_t lt_gpu_context_drain(lt_gpu *g, uint64_t context) {
   LT__GPU_MUTABLE(g);
   lt__gpu_ctx *c = ctx_find(g, context);
@@ -173,18 +180,24 @@ void lt_gpu_reset(lt_gpu *g) {
   g->pending = 0;
 }
 
+/* The last fence completed on context (0 for an unknown one); see
+ * lifetrace/gpu.h. */
 uint64_t lt_gpu_completed_fence(const lt_gpu *g, uint64_t context) {
   LT__GPU_CHECK(g);
   const lt__gpu_ctx *c = ctx_find(g, context);
   return c != NULL ? c->completed : 0;
 }
 
+/* The last fence submitted on context (0 for an unknown one); see
+ * lifetrace/gpu.h. */
 uint64_t lt_gpu_submitted_fence(const lt_gpu *g, uint64_t context) {
   LT__GPU_CHECK(g);
   const lt__gpu_ctx *c = ctx_find(g, context);
   return c != NULL ? c->submitted : 0;
 }
 
+/* The number of packets queued on every context, not yet executed; see
+ * lifetrace/gpu.h. */
 size_t lt_gpu_pending(const lt_gpu *g) {
   LT__GPU_CHECK(g);
   return g->pending;

@@ -103,6 +103,7 @@ int lt__gpu_shadow_take(lt_gpu *g, uint32_t seg, uint64_t addr, uint64_t *len) {
   return 1;
 }
 
+/* Frees the shadow memory's records and leaves it empty, for lt_gpu_free. */
 void lt__gpu_shadow_free(lt_gpu *g) {
   lt_free(g->shadow);
   g->shadow = NULL;
@@ -129,6 +130,8 @@ static int placed_at(const lt_gpu *g, uint32_t seg, uint64_t addr, uint64_t *sta
   return 1;
 }
 
+/* The owner serial of byte addr of segment, or 0 when free; see
+ * lifetrace/gpu.h. */
 uint64_t lt_gpu_owner_at(const lt_gpu *g, uint32_t segment, uint64_t addr) {
   LT__GPU_CHECK(g);
   uint64_t start;

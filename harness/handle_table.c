@@ -5,11 +5,16 @@
 
 #include <string.h>
 
+/* Makes an empty handle table; a freed slot is reused only when more than
+ * min_free slots are free (or the table is full), so a stale handle keeps
+ * failing lookup for a while (G6). Allocates nothing, so it cannot fail. */
 void lt__ht_init(lt__handle_table *t, uint32_t min_free) {
   memset(t, 0, sizeof *t);
   t->min_free = min_free;
 }
 
+/* Frees the table's entries (not the objects) and leaves it empty and usable
+ * with the same min_free. */
 void lt__ht_reset(lt__handle_table *t) {
   lt_free(t->e);
   uint32_t mf = t->min_free;
@@ -47,6 +52,9 @@ static uint32_t take_slot(lt__handle_table *t) {
   return t->used_top++;
 }
 
+/* Gives obj (non-NULL) a handle of the given type: slot index and a
+ * generation byte, like a D3DKMT_HANDLE. LT_ENOMEM when the table cannot
+ * grow. See handle_table.h. */
 int lt__ht_alloc(lt__handle_table *t, void *obj, int type, uint32_t *handle) {
   if (t->cap == 0 && grow(t))
     return LT_ENOMEM;
@@ -64,6 +72,9 @@ int lt__ht_alloc(lt__handle_table *t, void *obj, int type, uint32_t *handle) {
   return 0;
 }
 
+/* The object behind handle, or NULL when it is 0, out of range, free, of
+ * another type (type < 0 accepts any) or of an older generation: a freed
+ * handle fails lookup rather than resolving to a new object (G6). */
 void *lt__ht_lookup(const lt__handle_table *t, uint32_t handle, int type) {
   uint32_t i = handle >> 8;
   if (i == 0 || i >= t->used_top)
@@ -76,6 +87,9 @@ void *lt__ht_lookup(const lt__handle_table *t, uint32_t handle, int type) {
   return e->obj;
 }
 
+/* Frees a live handle, bumping its slot's generation so the old value no
+ * longer resolves, and queues the slot for reuse last; LT_ENOENT when handle
+ * is not live. */
 int lt__ht_free(lt__handle_table *t, uint32_t handle) {
   if (lt__ht_lookup(t, handle, -1) == NULL)
     return LT_ENOENT;

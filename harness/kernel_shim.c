@@ -8,6 +8,7 @@
 static _Thread_local KIRQL current_irql = PASSIVE_LEVEL;
 static _Thread_local int deadlocked;
 
+/* Makes a released spin lock; see lifetrace/wddm.h. */
 void KeInitializeSpinLock(KSPIN_LOCK *SpinLock) { *SpinLock = 0; }
 
 static void take_lock(KSPIN_LOCK *SpinLock) {
@@ -23,6 +24,7 @@ void KeAcquireSpinLock(KSPIN_LOCK *SpinLock, KIRQL *OldIrql) {
     current_irql = DISPATCH_LEVEL;
 }
 
+/* Releases the lock and returns to the IRQL saved by KeAcquireSpinLock. */
 void KeReleaseSpinLock(KSPIN_LOCK *SpinLock, KIRQL NewIrql) {
   *SpinLock = 0;
   current_irql = NewIrql;
@@ -77,6 +79,8 @@ KIRQL KeRaiseIrqlToDpcLevel(void) {
 
 void lt__kernel_set_irql(KIRQL irql) { current_irql = irql; }
 
+/* Returns 1, once, if a spin lock was taken while held since the last call,
+ * so the engine reports it as a finding on the DDI that did it. */
 int lt__kernel_take_deadlock(void) {
   int d = deadlocked;
   deadlocked = 0;

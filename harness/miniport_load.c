@@ -23,6 +23,11 @@ static int check_abi(const LT_MINIPORT *mp, const char *path, char *err, size_t 
   return 0;
 }
 
+/* Loads the driver under test: the one linked into this binary when path is
+ * NULL, else the shared object at path. Checks the table's ABI version;
+ * writes a message to err and returns a negative LT_E* on failure. The
+ * caller passes *dl to lt_miniport_unload when done. See
+ * lifetrace/miniport.h. */
 int lt_miniport_load(const char *path, const LT_MINIPORT **out, void **dl, char *err,
                      size_t errlen) {
   *dl = NULL;
@@ -57,11 +62,16 @@ int lt_miniport_load(const char *path, const LT_MINIPORT **out, void **dl, char 
   return 0;
 }
 
+/* Closes a driver opened by lt_miniport_load (NULL, a linked driver: no-op);
+ * see lifetrace/miniport.h. */
 void lt_miniport_unload(void *dl) {
   if (dl)
     dlclose(dl);
 }
 
+/* Enables the driver's seeded bugs named in bugs through its LtSetOption (""
+ * or NULL: nothing to do); LT_EINVAL with a message in err when the driver
+ * has no seeded bugs or rejects the list. See lifetrace/miniport.h. */
 int lt_miniport_set_bugs(const LT_MINIPORT *mp, const char *bugs, char *err, size_t errlen) {
   if (bugs == NULL || bugs[0] == 0)
     return 0;

@@ -88,6 +88,8 @@ struct lt_pool {
 
 static _Thread_local lt_pool *current_pool;
 
+/* Creates an empty tracked pool owned by the caller (free with
+ * lt_pool_free); LT_ENOMEM when out of memory. See lifetrace/pool.h. */
 int lt_pool_new(lt_pool **out) {
   lt_pool *p = lt_calloc(1, sizeof *p);
   if (p == NULL)
@@ -121,6 +123,9 @@ static void recycled_free(lt_pool *p) {
   p->n_recycled = 0;
 }
 
+/* Frees the pool with every block still live or in quarantine, without
+ * reporting them (the leak oracles have run by then); unsets it as the
+ * thread's current pool. NULL is a no-op. See lifetrace/pool.h. */
 void lt_pool_free(lt_pool *p) {
   if (p == NULL)
     return;
@@ -142,14 +147,23 @@ void lt_pool_free(lt_pool *p) {
   lt_free(p);
 }
 
+/* Sets the callback that receives every bad free, double free, tag mismatch
+ * and write after free, so problems become findings; see lifetrace/pool.h. */
 void lt_pool_set_problem_cb(lt_pool *p, lt_pool_problem_cb cb, void *data) {
   p->cb = cb;
   p->cb_data = data;
 }
 
+/* Makes p the pool that the driver's ExAllocatePool2/ExFreePoolWithTag use
+ * on this thread (NULL: none, allocations fail); see lifetrace/pool.h. */
 void lt_pool_set_current(lt_pool *p) { current_pool = p; }
+/* The pool the kernel shims use on this thread, or NULL; see
+ * lifetrace/pool.h. */
 lt_pool *lt_pool_current(void) { return current_pool; }
 
+/* Attributes blocks allocated from now on to (object, handle, scope), so a
+ * leaked block names the DDI call and object it was made for; see
+ * lifetrace/pool.h. */
 void lt_pool_set_owner(lt_pool *p, int object, uint64_t handle, uint64_t scope) {
   p->owner.object = object;
   p->owner.handle = handle;
@@ -301,6 +315,11 @@ static pblock *special_block(lt_pool *p, size_t size) {
   return b;
 }
 
+/* Allocates size bytes tagged tag for the driver, attributed to the current
+ * owner; the bytes are zeroed, or filled with 0xCD for
+ * POOL_FLAG_UNINITIALIZED so reads of uninitialised pool show. NULL when out
+ * of memory or when an injected failure fires, as ExAllocatePool2 would. See
+ * lifetrace/pool.h. */
 void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
   if (p->fail_countdown && --p->fail_countdown == 0)
     return NULL;
@@ -394,6 +413,11 @@ static void quarantine_evict(lt_pool *p) {
   block_retire(p, b);
 }
 
+/* Frees a block as ExFreePoolWithTag does, and reports what the kernel would
+ * bugcheck on: an address the pool never gave out (NULL is legal and
+ * silent), a double free, a tag other than the allocation's. The freed block
+ * stays in quarantine, poisoned, so later writes are found. See
+ * lifetrace/pool.h. */
 void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
   pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
   if (b == NULL) {
@@ -429,6 +453,9 @@ void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
     quarantine_evict(p);
 }
 
+/* Re-attributes every live block of scope from to owner to, so a leak
+ * already reported is not reported again; a block that cannot be relinked
+ * for lack of memory stays reachable by address. See lifetrace/pool.h. */
 void lt_pool_move_scope(lt_pool *p, uint64_t from, const lt_pool_owner *to) {
   scope_list *s;
   while ((s = scope_get(p, from, 0)) != NULL && from != to->scope) {
@@ -442,6 +469,8 @@ void lt_pool_move_scope(lt_pool *p, uint64_t from, const lt_pool_owner *to) {
   }
 }
 
+/* Calls fn (may be NULL, to count) for each live block of scope, or of every
+ * scope when all_scopes; returns the number of blocks. See lifetrace/pool.h. */
 size_t lt_pool_each_live(lt_pool *p, uint64_t scope, int all_scopes,
                          void (*fn)(void *data, const lt_pool_block_info *b), void *data) {
   size_t n = 0;
@@ -463,32 +492,46 @@ size_t lt_pool_each_live(lt_pool *p, uint64_t scope, int all_scopes,
   return n;
 }
 
+/* Whether addr is the start of a block that is live; see lifetrace/pool.h. */
 int lt_pool_is_live(const lt_pool *p, const void *addr) {
   pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
   return b != NULL && b->state == BLOCK_LIVE;
 }
 
+/* Whether addr is the start of a block freed and still in quarantine, which
+ * is how the stale-reference oracles (M4) recognise a dangling pointer; see
+ * lifetrace/pool.h. */
 int lt_pool_is_freed(const lt_pool *p, const void *addr) {
   pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
   return b != NULL && b->state == BLOCK_FREED;
 }
 
+/* The number of live blocks; see lifetrace/pool.h. */
 size_t lt_pool_live_blocks(const lt_pool *p) { return p->live_blocks; }
+/* The bytes held by live blocks; see lifetrace/pool.h. */
 size_t lt_pool_live_bytes(const lt_pool *p) { return p->live_bytes; }
 
+/* Checks every quarantined block's poison and reports each write after free
+ * through the problem callback; see lifetrace/pool.h. */
 void lt_pool_check_quarantine(lt_pool *p) {
   for (pblock *b = p->qhead; b; b = b->qnext)
     check_poison(p, b);
 }
 
+/* Checks the poison of only the n most recently freed blocks; see
+ * lifetrace/pool.h. */
 void lt_pool_check_recent(lt_pool *p, size_t n) {
   /* The quarantine is a FIFO: the newest blocks are at the tail. */
   for (pblock *b = p->qtail; b && n; b = b->qprev, n--)
     check_poison(p, b);
 }
 
+/* Makes the nth next driver allocation return NULL (0 disarms), to drive the
+ * driver's out-of-memory paths; see lifetrace/pool.h. */
 void lt_pool_fail_nth(lt_pool *p, unsigned nth) { p->fail_countdown = nth; }
 
+/* Turns special-pool mode on or off; LT_EBUSY once the pool has allocated,
+ * since blocks of both kinds would mix. See lifetrace/pool.h. */
 int lt_pool_set_special(lt_pool *p, int on) {
   if (p->serial != 0)
     return LT_EBUSY;
@@ -498,8 +541,11 @@ int lt_pool_set_special(lt_pool *p, int on) {
   return 0;
 }
 
+/* Whether special-pool mode is on; see lifetrace/pool.h. */
 int lt_pool_special(const lt_pool *p) { return p->special; }
 
+/* Turns ASan poisoning of quarantined blocks on or off, where the build has
+ * ASan; returns whether it is now on. See lifetrace/pool.h. */
 int lt_pool_set_asan_poison(lt_pool *p, int on) {
 #ifdef LT_POOL_ASAN
   p->asan_poison = on != 0;
@@ -519,6 +565,8 @@ static int block_covers(const pblock *b, uintptr_t addr) {
   return addr >= b->info.addr && addr - b->info.addr < (b->info.size ? b->info.size : 1);
 }
 
+/* Finds the block holding addr, live or quarantined, for a crash report; see
+ * lifetrace/pool.h. */
 int lt_pool_find(const lt_pool *p, uintptr_t addr, lt_pool_block_info *out, int *freed) {
   /* A crash path: a walk of every block is cheap enough. */
   for (size_t i = 0; addr && i < p->by_addr.cap; i++) {
@@ -534,12 +582,16 @@ int lt_pool_find(const lt_pool *p, uintptr_t addr, lt_pool_block_info *out, int 
 
 /* ---- the kernel routines a driver calls ---------------------------------- */
 
+/* The WDK allocator as the driver sees it: allocates from the thread's
+ * current pool, and returns NULL when there is none. See lifetrace/wddm.h. */
 PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag) {
   if (current_pool == NULL)
     return NULL;
   return lt_pool_alloc(current_pool, Flags, NumberOfBytes, Tag);
 }
 
+/* The WDK free as the driver sees it: releases to the thread's current pool,
+ * which checks the address and the tag. See lifetrace/wddm.h. */
 void ExFreePoolWithTag(PVOID P, ULONG Tag) {
   if (current_pool != NULL)
     lt_pool_release(current_pool, P, Tag);

@@ -138,6 +138,10 @@ static int case_cmp(const void *a, const void *b) {
   return r ? r : strcmp(x->name, y->name);
 }
 
+/* Finds the traces under dir with their expected verdicts, and the
+ * repository root that SARIF paths are relative to (repo, else the nearest
+ * folder above dir holding .git, else the working directory). The caller
+ * frees c with lt__check_reset, also on failure. See lifetrace/check.h. */
 int lt__check_scan(lt_check *c, const char *dir, const char *repo, char *msg, size_t msglen) {
   char real[PATH_MAX];
   struct stat st;
@@ -226,6 +230,9 @@ static int parse_expected_json(lt_check_case *k, json_t *root, char *msg, size_t
   return 0;
 }
 
+/* Reads an expected-verdict JSON file (policy, seeded bugs, findings) into
+ * k; LT_ENOENT when it is missing, LT_ECORRUPT with the file, line and
+ * reason in msg when it is not valid. See lifetrace/check.h. */
 int lt__check_parse_expected(lt_check_case *k, const char *path, char *msg, size_t msglen) {
   json_error_t jerr;
   char inner[512] = "";
@@ -263,6 +270,9 @@ typedef struct got_ref {
   size_t index;
 } got_ref;
 
+/* Matches the findings a case got against those expected by (kind, event,
+ * severity), filling its missing and unexpected lists and its outcome;
+ * LT_ENOMEM. See lifetrace/check.h. */
 int lt__check_compare(lt_check_case *k) {
   size_t n = k->got.n, i = 0, j = 0;
   got_ref *got = lt_calloc(n ? n : 1, sizeof *got);
@@ -298,6 +308,8 @@ int lt__check_compare(lt_check_case *k) {
   return 0;
 }
 
+/* The name of process pid in the case's trace header, or NULL; see
+ * lifetrace/check.h. */
 const char *lt__check_process(const lt_check_case *k, uint64_t pid) {
   for (size_t i = 0; i < k->n_procs; i++)
     if (k->procs[i].pid == pid)
@@ -412,6 +424,9 @@ static int run_case(lt_check_case *k, const LT_MINIPORT *mp, int special_pool) {
   return err;
 }
 
+/* Replays and compares every case with o's driver, counting outcomes and
+ * recording each in o->store when set; a case's own failure to read or
+ * replay is its outcome, not an error of the run. See lifetrace/check.h. */
 int lt__check_run(lt_check *c, const lt_check_opts *o) {
   const LT_MINIPORT *mp = o->miniport;
   double t0 = now_s();
@@ -446,6 +461,7 @@ static void case_reset(lt_check_case *k) {
   lt_free(k->procs);
 }
 
+/* Frees what lt__check_scan and lt__check_run made and leaves c empty. */
 void lt__check_reset(lt_check *c) {
   for (size_t i = 0; i < c->n; i++)
     case_reset(&c->cases[i]);

@@ -18,6 +18,8 @@ static void describe_finding(FILE *out, const lt_check_case *k, const lt_finding
   fprintf(out, ": %s\n", f->message);
 }
 
+/* Writes why a case passed, failed or erred in words (its missing and
+ * unexpected findings, or its diagnostic); see lifetrace/junit.h. */
 void lt__check_describe(FILE *out, const lt_check_case *k) {
   if (k->outcome == LT_CHECK_ERROR) {
     fprintf(out, "%s\n", k->diag);
@@ -88,6 +90,8 @@ static void suite_counts(const lt_check *c, size_t from, size_t to, size_t *fail
   }
 }
 
+/* Writes the check as a JUnit XML report, one testsuite per group and one
+ * testcase per trace, for CI test views; see lifetrace/junit.h. */
 int lt__junit_write(FILE *out, const lt_check *c) {
   char stamp[32], host[256] = "localhost";
   time_t now = time(NULL);

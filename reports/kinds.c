@@ -65,10 +65,13 @@ static const struct {
                         "The allocation was evicted or never paged in when the packet ran."},
 };
 
+/* The one-line meaning of a finding kind, "" when unknown; see kinds.h. */
 const char *lt__kind_summary(int kind) {
   return kind >= 0 && kind < LT_F__COUNT && kinds[kind].summary ? kinds[kind].summary : "";
 }
 
+/* The rule behind a finding kind and what to look at, "" when unknown; see
+ * kinds.h. */
 const char *lt__kind_help(int kind) {
   return kind >= 0 && kind < LT_F__COUNT && kinds[kind].help ? kinds[kind].help : "";
 }

@@ -454,6 +454,8 @@ static int make_dirs(report *r) {
   return 0;
 }
 
+/* Writes the HTML report of every finding in the store into outdir (index,
+ * one page per finding, the Markdown summary); see lifetrace/report.h. */
 int lt__report_write(lt_store *s, const char *outdir, const lt_report_opts *o, char *msg,
                      size_t msglen) {
   report r = {s, lt__store_db(s), o, outdir, msg, msglen};

@@ -5,6 +5,8 @@
 #include "lifetrace/report.h"
 #include "store_internal.h"
 
+/* Writes s for a Markdown table cell, with HTML and Markdown metacharacters
+ * neutralised and newlines as spaces; see lifetrace/report.h. */
 void lt__md_escape(FILE *out, const char *s) {
   for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
     switch (*p) {
@@ -71,6 +73,8 @@ static void finding_line(FILE *out, const lt_store_finding *f) {
   fputs(" |\n", out);
 }
 
+/* Writes the Markdown summary of the store's open findings (the report's
+ * summary.md, a PR comment); see lifetrace/report.h. */
 int lt__report_markdown(lt_store *s, FILE *out, const lt_report_opts *o) {
   lt_store_finding *v = NULL;
   size_t n = 0, open = 0, errors = 0;

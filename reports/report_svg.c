@@ -14,6 +14,8 @@
 #define MT 28
 #define MB 36
 
+/* Formats Unix ms as "YYYY-MM-DD HH:MM" UTC ("?" when out of range); see
+ * lifetrace/report.h. */
 void lt__format_time(int64_t ms, char buf[20]) {
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
@@ -96,6 +98,8 @@ static void series(FILE *out, const range *r, const lt__series *s, size_t k, siz
                  "</circle>\n", px(r, s->x[j]), py(r, s->y[j]), s->color, s->y[j]);
 }
 
+/* Writes an inline SVG line chart of up to 4 series, for the report's trend
+ * pages; see lifetrace/report.h. */
 void lt__svg_chart(FILE *out, const char *id, const char *title, const lt__series *in, size_t ns,
                    int by_index) {
   range r;

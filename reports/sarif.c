@@ -12,6 +12,8 @@
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 
+/* The line of a finding in its trace file, 0 when unknown; see
+ * lifetrace/sarif.h. */
 uint64_t lt__finding_line(const lt_finding *f, int jsonl) {
   if (jsonl)
     return f->event + 2;
@@ -161,6 +163,9 @@ static int add_results(json_t *results, const lt_check_case *k) {
   return err;
 }
 
+/* Writes a SARIF 2.1.0 log of every finding of the check, with locations
+ * relative to the repository, for code-scanning views; see
+ * lifetrace/sarif.h. */
 int lt__sarif_write(FILE *out, const lt_check *c, const char *automation_id) {
   json_t *results = json_array(), *log = NULL;
   int err = results ? 0 : LT_ENOMEM;

@@ -43,17 +43,22 @@ static const char *const migrations[LT_STORE_SCHEMA_VERSION] = {
 
 void (*lt__store_hook)(const char *point, uint64_t n);
 
+/* The current time in Unix ms (wall clock), as the store records times. */
 int64_t lt__now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The store's SQLite connection, for readers in this layer; see
+ * store_internal.h. */
 sqlite3 *lt__store_db(lt_store *s) {
   LT_STORE_CHECK(s);
   return s->db;
 }
 
+/* The message of the store's last error ("no store" for NULL), valid until
+ * the next call on it; see lifetrace/store.h. */
 const char *lt_store_errmsg(const lt_store *s) { return s ? s->msg : "no store"; }
 
 /* Records SQLite's message for rc and maps it to an LT_E* code. */
@@ -68,11 +73,13 @@ int lt__store_fail(lt_store *s, int rc) {
   return LT_EIO;
 }
 
+/* Runs SQL without results; see store_priv.h for the errors. */
 int lt__store_exec(lt_store *s, const char *sql) {
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
   return rc == SQLITE_OK ? 0 : lt__store_fail(s, rc);
 }
 
+/* Prepares sql into *st, which the caller finalizes; see store_priv.h. */
 int lt__store_prepare(lt_store *s, sqlite3_stmt **st, const char *sql) {
   int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
   return rc == SQLITE_OK ? 0 : lt__store_fail(s, rc);
@@ -86,6 +93,7 @@ int lt__store_step_done(lt_store *s, sqlite3_stmt *st) {
   return rc == SQLITE_DONE ? 0 : lt__store_fail(s, rc);
 }
 
+/* Binds v as text (copied), or NULL when v is NULL; see store_priv.h. */
 void lt__bind_text(sqlite3_stmt *st, int i, const char *v) {
   if (v)
     sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -98,8 +106,11 @@ void lt__bind_text(sqlite3_stmt *st, int i, const char *v) {
  * that must upgrade gets SQLITE_BUSY at once. */
 int lt__store_begin(lt_store *s) { return lt__store_exec(s, "BEGIN IMMEDIATE"); }
 
+/* Commits the transaction lt__store_begin opened; see store_priv.h. */
 int lt__store_commit(lt_store *s) { return lt__store_exec(s, "COMMIT"); }
 
+/* Rolls back the open transaction, if any, so an error path leaves the store
+ * as it was; see store_priv.h. */
 void lt__store_rollback(lt_store *s) {
   if (!sqlite3_get_autocommit(s->db))
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -178,6 +189,8 @@ static int set_wal(lt_store *s) {
   return err;
 }
 
+/* Opens or creates the results database at path, creating or upgrading its
+ * schema; see lifetrace/store.h for the errors and ownership. */
 int lt_store_open(lt_store **out, const char *path, char *err_out, size_t errlen) {
   lt_store *s = lt_calloc(1, sizeof *s);
   int err = LT_ENOMEM, rc;
@@ -208,6 +221,7 @@ out:
   return err;
 }
 
+/* Closes the store; NULL is a no-op. See lifetrace/store.h. */
 void lt_store_close(lt_store *s) {
   if (s == NULL)
     return;
@@ -216,6 +230,7 @@ void lt_store_close(lt_store *s) {
   lt_free(s);
 }
 
+/* The schema version of the open database; see lifetrace/store.h. */
 int lt_store_schema_version(lt_store *s) {
   LT_STORE_CHECK(s);
   return s->version;
@@ -279,6 +294,10 @@ static int insert_run(lt_store *s, const lt_store_run_info *ri, const char *uuid
   return err;
 }
 
+/* Starts a run row (with a new uuid unless ri gives one) and returns its id
+ * in *run; a uuid already stored returns that run, so re-ingesting is
+ * idempotent. LT_EINVAL for an unknown kind or empty uuid. See
+ * lifetrace/store.h. */
 int lt_store_run_begin(lt_store *s, const lt_store_run_info *ri, int64_t *run) {
   LT_STORE_CHECK(s);
   char uuid[37];
@@ -303,6 +322,8 @@ int lt_store_run_begin(lt_store *s, const lt_store_run_info *ri, int64_t *run) {
   return err;
 }
 
+/* Ends a run with its exit code at ended_at (0: now); a run already ended is
+ * left alone. See lifetrace/store.h. */
 int lt_store_run_end_at(lt_store *s, int64_t run, int exit_code, int64_t ended_at) {
   LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;
@@ -318,10 +339,13 @@ int lt_store_run_end_at(lt_store *s, int64_t run, int exit_code, int64_t ended_a
   return err;
 }
 
+/* Ends a run now; see lt_store_run_end_at and lifetrace/store.h. */
 int lt_store_run_end(lt_store *s, int64_t run, int exit_code) {
   return lt_store_run_end_at(s, run, exit_code, 0);
 }
 
+/* Copies the uuid of run into buf; LT_ENOENT for an unknown run. See
+ * lifetrace/store.h. */
 int lt_store_run_uuid(lt_store *s, int64_t run, char buf[37]) {
   LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;
@@ -338,6 +362,8 @@ int lt_store_run_uuid(lt_store *s, int64_t run, char buf[37]) {
   return err;
 }
 
+/* Adds one stats sample to a run still open (idempotent per time); see
+ * lifetrace/store.h. */
 int lt_store_add_stats(lt_store *s, int64_t run, const lt_store_stats *x) {
   LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;
@@ -398,6 +424,8 @@ char *lt_store_repro_command(const lt_repro *r) {
   return lt_store_format_command(argc, argv);
 }
 
+/* Formats argv as one shell-quoted command line the caller frees with
+ * lt_free; NULL when out of memory. See lifetrace/store.h. */
 char *lt_store_format_command(int argc, char *const *argv) {
   lt__buf b = {0};
   for (int i = 0; i < argc; i++) {

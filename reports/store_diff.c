@@ -93,6 +93,7 @@ int lt_store_diff(lt_store *s, int64_t a, int64_t b, lt_store_diff_row **out, si
   return 0;
 }
 
+/* Frees rows from lt_store_diff; NULL is a no-op. See lifetrace/store.h. */
 void lt_store_diff_free(lt_store_diff_row *v, size_t n) {
   for (size_t i = 0; v && i < n; i++)
     lt_free(v[i].message);

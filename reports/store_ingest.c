@@ -233,6 +233,9 @@ static int add_findings(ingest *g, const lt_findings *fs) {
   return err;
 }
 
+/* Records one replayed trace of a run (its sha256, size and verdict) and
+ * each of its findings, as an occurrence and under its signature; see
+ * lifetrace/store.h. */
 int lt_store_add_trace_ex(lt_store *s, int64_t run, const lt_store_trace *t,
                           const lt_findings *fs, int64_t *trace_id) {
   LT_STORE_CHECK(s);
@@ -263,12 +266,16 @@ out:
   return err;
 }
 
+/* Records a replayed trace by path with its findings; see
+ * lt_store_add_trace_ex and lifetrace/store.h. */
 int lt_store_add_trace(lt_store *s, int64_t run, const char *path, uint64_t n_events, int verdict,
                        const lt_findings *fs) {
   lt_store_trace t = {.path = path, .n_events = n_events, .verdict = verdict};
   return lt_store_add_trace_ex(s, run, &t, fs, NULL);
 }
 
+/* Sets a finding's reproducer file (size from the file) and command;
+ * LT_ENOENT when no finding has that signature. See lifetrace/store.h. */
 int lt_store_set_reproducer(lt_store *s, const char *signature, const char *path,
                             const char *command) {
   LT_STORE_CHECK(s);
@@ -292,6 +299,8 @@ int lt_store_set_reproducer(lt_store *s, const char *signature, const char *path
   return err;
 }
 
+/* Adds n occurrences to a finding's count without crash files, for the
+ * crashes a fuzz worker counted but did not keep; see lifetrace/store.h. */
 int lt_store_add_count(lt_store *s, int64_t run, const char *signature, uint64_t n) {
   LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;

@@ -19,13 +19,22 @@ static int name_index(const char *const *names, int n, const char *name) {
   return -1;
 }
 
+/* The name of a run kind, or NULL; see lifetrace/store.h. */
 const char *lt_run_kind_name(int k) { return k >= 0 && k < N_OF(run_kinds) ? run_kinds[k] : NULL; }
+/* The run kind named n, or -1; see lifetrace/store.h. */
 int lt_run_kind_from_name(const char *n) { return name_index(run_kinds, N_OF(run_kinds), n); }
+/* The name of a verdict, or NULL; see lifetrace/store.h. */
 const char *lt_verdict_name(int v) { return v >= 0 && v < N_OF(verdicts) ? verdicts[v] : NULL; }
+/* The verdict named n, or -1; see lifetrace/store.h. */
 int lt_verdict_from_name(const char *n) { return name_index(verdicts, N_OF(verdicts), n); }
+/* The name of a finding status ("open", "fixed", "ignored"), or NULL; see
+ * lifetrace/store.h. */
 const char *lt_status_name(int v) { return v >= 0 && v < N_OF(statuses) ? statuses[v] : NULL; }
+/* The finding status named n, or -1; see lifetrace/store.h. */
 int lt_status_from_name(const char *n) { return name_index(statuses, N_OF(statuses), n); }
 
+/* The verdict a list of findings implies: errors if any error, else warnings
+ * if any, else clean (also for NULL); see lifetrace/store.h. */
 int lt_verdict_of(const lt_findings *fs) {
   if (fs == NULL || fs->total == 0)
     return LT_VERDICT_CLEAN;
@@ -74,6 +83,8 @@ static int fill_finding(lt_store_finding *f, sqlite3_stmt *st) {
   return oom ? LT_ENOMEM : 0;
 }
 
+/* Reads every finding with status (-1: any), newest first, into an array the
+ * caller frees with lt_store_findings_free; see lifetrace/store.h. */
 int lt_store_findings(lt_store *s, int status, lt_store_finding **out, size_t *n) {
   LT_STORE_CHECK(s);
   sqlite3_stmt *st = NULL;
@@ -118,6 +129,8 @@ int lt_store_findings(lt_store *s, int status, lt_store_finding **out, size_t *n
   return 0;
 }
 
+/* Frees an array from lt_store_findings; NULL is a no-op. See
+ * lifetrace/store.h. */
 void lt_store_findings_free(lt_store_finding *f, size_t n) {
   for (size_t i = 0; f && i < n; i++) {
     lt_free(f[i].message);
@@ -150,6 +163,8 @@ static int count_prefix(lt_store *s, const char *like, int *count) {
   return rc == SQLITE_ROW ? 0 : lt__store_fail(s, rc);
 }
 
+/* Sets the status of the findings whose signature starts with prefix, in one
+ * transaction; see lifetrace/store.h for ambiguity and errors. */
 int lt_store_mark(lt_store *s, const char *prefix, int status, int all, int *matched) {
   LT_STORE_CHECK(s);
   char like[20];

@@ -41,6 +41,8 @@ static void load_before(lt__triage *tr, const char *dir) {
   fclose(f);
 }
 
+/* Loads the crash counts a fuzz campaign's signature folder holds (one byte
+ * per crash, per signature file); see lifetrace/triage_run.h. */
 int lt__tri_hits_load(lt__triage *tr, const char *dir) {
   char path[4096];
   struct stat st;
@@ -85,6 +87,9 @@ static int write_recorded(const lt__triage *tr, const char *dir) {
   return 0;
 }
 
+/* Adds the counted crashes no recorded crash file stands for to each
+ * finding's count, then rewrites the folder's "recorded" file; see
+ * lifetrace/triage_run.h. */
 int lt__tri_hits_record(lt__triage *tr, lt_store *s, int64_t run, const char *dir) {
   char hex[17];
   int err = 0;

@@ -280,6 +280,8 @@ static int simplify_header(struct min *m) {
   return 0;
 }
 
+/* Shrinks trace t while it still shows finding sig, within max_replays
+ * replays; see lifetrace/triage.h. */
 int lt__tri_minimize(lt__tri_ctx *c, lt__tri_trace *t, uint64_t sig, uint64_t max_replays,
                      lt__tri_min_stats *st) {
   struct min m = {c, t, sig, c->replays + max_replays, st, NULL, NULL, t->n};

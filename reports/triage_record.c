@@ -169,6 +169,9 @@ static int record_repros(lt__triage *tr, lt_store *s, int64_t run) {
   return err;
 }
 
+/* Records a triage (or a fuzz run's triage) in the results database: the
+ * run, its stats, the crash files and the reproducers; see
+ * lifetrace/triage_run.h. */
 int lt__tri_record(lt__triage *tr, const lt__tri_record_opts *o, int exit_code, char *msg,
                    size_t msglen) {
   lt_store *s = NULL;
@@ -262,6 +265,8 @@ static void hits_md(const lt__triage *tr, FILE *out) {
   fputs(".\n", out);
 }
 
+/* Writes the triage's Markdown summary, one table row per reproducer group;
+ * see lifetrace/triage_run.h. */
 void lt__tri_summary_md(const lt__triage *tr, FILE *out) {
   size_t hang, unreadable, none, sigs = 0;
   counts(tr, &hang, &unreadable, &none);
@@ -330,6 +335,8 @@ static void json_group(const lt__triage *tr, const lt__tri_group *g, FILE *f) {
   fputs("}", f);
 }
 
+/* Writes the triage's JSON summary to path; LT_EIO when it cannot be
+ * written. See lifetrace/triage_run.h. */
 int lt__tri_summary_json(const lt__triage *tr, const char *path) {
   size_t hang, unreadable, none;
   FILE *f = fopen(path, "w");

@@ -70,6 +70,8 @@ static int cmp_crash(const void *a, const void *b) {
   return strcmp(x->path, y->path);
 }
 
+/* Adds the crash files named by paths (directories searched for fuzzer
+ * artifacts); see lifetrace/triage_run.h. */
 int lt__tri_collect(lt__tri_files *fl, char *const *paths, size_t npaths) {
   for (size_t i = 0; i < npaths; i++) {
     struct stat st;
@@ -91,6 +93,7 @@ int lt__tri_collect(lt__tri_files *fl, char *const *paths, size_t npaths) {
   return 0;
 }
 
+/* Frees a crash-file list and leaves it empty. */
 void lt__tri_files_reset(lt__tri_files *fl) {
   for (size_t i = 0; i < fl->n; i++)
     lt_free(fl->v[i].path);
@@ -111,6 +114,9 @@ int lt__tri_candidates(lt__triage *tr) {
   return lt_miniport_set_bugs(tr->mp, tr->bugs, err, sizeof err);
 }
 
+/* Switches the driver's seeded bugs to candidate cand, or the whole set for
+ * -1; a driver without seeded bugs is left alone. See
+ * lifetrace/triage_run.h. */
 int lt__tri_use_bugs(lt__triage *tr, int cand) {
   char err[256];
   const char *list = cand < 0 ? tr->bugs : tr->cand[cand];
@@ -215,6 +221,8 @@ static int replay_crash(lt__triage *tr, size_t idx) {
   return err;
 }
 
+/* Replays every crash file with the whole bug set, signing and grouping
+ * each, with progress on stderr for large sets; see lifetrace/triage_run.h. */
 int lt__tri_replay_all(lt__triage *tr) {
   int err = lt__tri_use_bugs(tr, -1);
   for (size_t i = 0; i < tr->files.n && err == 0; i++) {
@@ -229,6 +237,7 @@ int lt__tri_replay_all(lt__triage *tr) {
 
 /* ---- reproducers --------------------------------------------------------------------- */
 
+/* The file name stem of a group's reproducer; see lifetrace/triage_run.h. */
 void lt__tri_group_name(const lt__triage *tr, const lt__tri_group *g, char *buf, size_t len) {
   char hex[17];
   lt_signature_hex(g->sig, hex);
@@ -304,6 +313,9 @@ static void drop_covered(lt__triage *tr) {
   tr->ngroups = k;
 }
 
+/* Drops groups another covers, then minimizes, writes and confirms one
+ * reproducer per group under outdir/repro; a group whose file cannot be
+ * written is reported on stderr. See lifetrace/triage_run.h. */
 int lt__tri_make_repros(lt__triage *tr) {
   char dir[1024];
   int err = 0;
@@ -324,6 +336,8 @@ int lt__tri_make_repros(lt__triage *tr) {
   return err ? err : rerr;
 }
 
+/* Frees the triage's groups, crash files and hit counts, keeping its
+ * options. */
 void lt__triage_reset(lt__triage *tr) {
   for (size_t i = 0; i < tr->ngroups; i++) {
     lt_free(tr->groups[i].repro);

@@ -5,6 +5,7 @@
 #include "lifetrace/replay_file.h"
 #include "lifetrace/triage.h"
 
+/* Frees a loaded trace's events and header and leaves it empty. */
 void lt__tri_trace_reset(lt__tri_trace *t) {
   for (size_t i = 0; i < t->n; i++)
     lt_event_free(t->ev[i]);
@@ -28,6 +29,7 @@ static int append(lt__tri_trace *t, const lt_event *ev) {
   return 0;
 }
 
+/* Reads a whole trace into memory for triage; see lifetrace/triage.h. */
 int lt__tri_load(const char *path, lt__tri_trace *t, lt_diag *diag) {
   lt_reader *rd = NULL;
   const lt_event *ev;
@@ -46,6 +48,7 @@ int lt__tri_load(const char *path, lt__tri_trace *t, lt_diag *diag) {
   return err;
 }
 
+/* Writes t in the form its name asks for; see lifetrace/triage.h. */
 int lt__tri_write(const char *path, const lt__tri_trace *t) {
   lt_writer *w = NULL;
   int err = lt_writer_open(&w, path, LT_FORMAT_AUTO, t->header);

@@ -89,12 +89,17 @@ static void describe_allocation(RD_ALLOCATION *pAllocation, DXGK_ALLOCATIONINFO 
   pInfo->AllocationPriority = RD_PRIORITY_NORMAL;
 }
 
+/* Frees an allocation object and its private-data copy, with the tags they
+ * were allocated with. The caller has already cut it from every list and
+ * pointer that could outlive it (DestroyAllocation, M4; adapter stop). */
 void lt__rd_allocation_free(RD_ALLOCATION *pAllocation) {
   if (pAllocation->pPrivateData != NULL)
     ExFreePoolWithTag(pAllocation->pPrivateData, RD_TAG_PRIVATE);
   ExFreePoolWithTag(pAllocation, RD_TAG_ALLOCATION);
 }
 
+/* Frees a resource object and its private-data copy, already cut from every
+ * list (adapter stop). */
 void lt__rd_resource_free(RD_RESOURCE *pResource) {
   if (pResource->pPrivateData != NULL)
     ExFreePoolWithTag(pResource->pPrivateData, RD_TAG_PRIVATE);

@@ -48,10 +48,14 @@ static const struct {
 
 static uint32_t enabled_bugs;
 
+/* Whether seeded bug `bug` (1..RD_BUG__MAX) is switched on; each seeded
+ * bug's branch asks this. */
 BOOLEAN lt__rd_bug(int bug) {
   return bug >= 1 && bug <= RD_BUG__MAX && (enabled_bugs & (1u << bug)) != 0;
 }
 
+/* Whether a named mode or variant (not a bug: an alternative legal
+ * behaviour) is switched on. */
 BOOLEAN lt__rd_mode(int mode) {
   return mode >= 0 && mode < RD_MODE__COUNT &&
          (enabled_bugs & (1u << (RD_BUG__MAX + 1 + mode))) != 0;

@@ -48,6 +48,11 @@ static void context_free(RD_CONTEXT *pContext) {
   ExFreePoolWithTag(pContext, RD_TAG_CONTEXT);
 }
 
+/* Unlinks a device's contexts (dropping their packets) and bindings from the
+ * adapter under the adapter lock, then frees them and the device outside it.
+ * Each binding's allocation loses one open, so a later DestroyAllocation
+ * sees the right count (M6). Used by DxgkDdiDestroyDevice and by adapter
+ * stop. */
 void lt__rd_device_teardown(RD_ADAPTER *pAdapter, RD_DEVICE *pDevice) {
   RD_LIST_ENTRY Contexts, Bindings;
   KIRQL OldIrql;

@@ -144,6 +144,9 @@ void lt__rd_dpc_routine(HANDLE hAdapter) {
   RdUnlockAdapter(pAdapter, OldIrql);
 }
 
+/* Drops every built or queued packet of a context without completing it
+ * (destroy context, reset from timeout), releasing the allocation references
+ * they held. Caller holds the adapter lock. */
 void lt__rd_context_drop_packets_locked(RD_CONTEXT *pContext) {
   while (!RdIsListEmpty(&pContext->BuiltList))
     packet_retire_locked(RD_CONTAINING_RECORD(pContext->BuiltList.Flink, RD_PACKET, Link), FALSE);
@@ -163,6 +166,9 @@ static void unreference_list(RD_LIST_ENTRY *Head, RD_ALLOCATION *pAllocation) {
   }
 }
 
+/* Clears an allocation from every packet that still names it, on every
+ * context, so a DPC after the destroy does not touch freed memory (M4,
+ * pattern P11). Caller holds the adapter lock. */
 void lt__rd_unreference_dma_locked(RD_ADAPTER *pAdapter, RD_ALLOCATION *pAllocation) {
   for (RD_LIST_ENTRY *e = pAdapter->ContextList.Flink;
        e != &pAdapter->ContextList && pAllocation->cDmaRefs != 0; e = e->Flink) {

@@ -169,6 +169,10 @@ NTSTATUS lt__rd_set_vidpn_source_address(HANDLE hAdapter,
   return STATUS_SUCCESS;
 }
 
+/* Clears every VidPn source's scanout pointer to an allocation being freed
+ * (M4, pattern P13) and returns the mask of sources cleared, to be blanked
+ * with lt__rd_program_blank once the lock is dropped. Caller holds the
+ * adapter lock. */
 UINT lt__rd_unassign_scanout_locked(RD_ADAPTER *pAdapter, RD_ALLOCATION *pAllocation) {
   UINT Mask = 0;
 
@@ -184,6 +188,8 @@ UINT lt__rd_unassign_scanout_locked(RD_ADAPTER *pAdapter, RD_ALLOCATION *pAlloca
   return Mask;
 }
 
+/* Programs the sources in SourceMask to scan out nothing; called without the
+ * adapter lock, after lt__rd_unassign_scanout_locked. */
 void lt__rd_program_blank(RD_ADAPTER *pAdapter, UINT SourceMask) {
   PHYSICAL_ADDRESS None = {0};
 

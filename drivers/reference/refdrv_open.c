@@ -104,6 +104,9 @@ NTSTATUS lt__rd_close_allocation(HANDLE hDevice, const DXGKARG_CLOSEALLOCATION *
   return STATUS_SUCCESS;
 }
 
+/* Detaches every device binding still naming an allocation being destroyed,
+ * so a later CloseAllocation or device teardown does not follow a freed
+ * pointer. Caller holds the adapter lock. */
 void lt__rd_detach_bindings_locked(RD_ADAPTER *pAdapter, RD_ALLOCATION *pAllocation) {
   for (RD_LIST_ENTRY *d = pAdapter->DeviceList.Flink; d != &pAdapter->DeviceList; d = d->Flink) {
     RD_DEVICE *pDevice = RD_CONTAINING_RECORD(d, RD_DEVICE, AdapterLink);

@@ -11,6 +11,9 @@
 #include "refdrv_internal.h"
 
 #ifdef LT_DEBUG
+/* RD_ASSERT's failure path in debug builds: prints the expression and where,
+ * then aborts inside the DDI, which the harness records as a miniport crash
+ * (as NT_ASSERT would break into the debugger). */
 void lt__rd_assert_failed(const char *expr, const char *file, int line) {
   fprintf(stderr, "refdrv: assertion failed: %s (%s:%d)\n", expr, file, line);
   abort();
@@ -35,6 +38,9 @@ BOOLEAN lt__rd_remove_if_listed(RD_LIST_ENTRY *Head, RD_LIST_ENTRY *Entry) {
   return FALSE;
 }
 
+/* Unlinks Entry from the list at Head if it is on it, and clears its listed
+ * flag; returns whether it was. See refdrv_internal.h for why the flag is
+ * trusted only with its neighbours' links. */
 BOOLEAN lt__rd_unlink_flagged(RD_LIST_ENTRY *Head, RD_LIST_ENTRY *Entry, ULONG *Listed) {
   BOOLEAN Found;
 

@@ -58,6 +58,9 @@ static const struct lt__reader_ops ops_dumper = {lt__dumper_feed, lt__dumper_fin
                                                  lt__dumper_free};
 static const struct lt__reader_ops ops_etl = {lt__etlrd_feed, lt__etlrd_finish, lt__etlrd_free};
 
+/* The short name of an import format ("xml", "csv", "dumper"; "auto" for
+ * anything else), as info and the summaries print it; see
+ * lifetrace/import.h. */
 const char *lt_import_format_name(int format) {
   switch (format) {
   case LT_IMPORT_XML:
@@ -86,6 +89,8 @@ static const char *format_long_name(int format) {
   return "unknown";
 }
 
+/* The format named name, case-insensitively, accepting the tools' own names
+ * ("tracerpt-xml", "xperf-dumper"); -1 when unknown. See lifetrace/import.h. */
 int lt_import_format_from_name(const char *name) {
   static const struct {
     const char *n;
@@ -133,6 +138,9 @@ int lt_import_detect(const void *buf, size_t len) {
   return LT_IMPORT_AUTO;
 }
 
+/* Makes an importer for opts (copied; events go to opts->sink as they are
+ * joined). The caller owns *out and frees it with lt_import_free. LT_EINVAL
+ * for an unknown format, LT_ENOMEM. See lifetrace/import.h. */
 int lt_import_new(lt_import **out, const lt_import_opts *opts) {
   lt_import *imp = lt_calloc(1, sizeof *imp);
   int rc = LT_ENOMEM;
@@ -162,8 +170,10 @@ out:
   return rc;
 }
 
+/* The file name diagnostics use ("-" when none was given); owned by imp. */
 const char *lt__import_name(const lt_import *imp) { return imp->name; }
 
+/* The format in use, AUTO until detected; see lifetrace/import.h. */
 int lt_import_format(const lt_import *imp) { return imp->format; }
 
 static void etl_facts(lt_import *imp);
@@ -189,6 +199,8 @@ static void header_reset(lt_header *h) {
   lifetrace__trace_header__init(h);
 }
 
+/* Frees the importer and its reader and joins; NULL is a no-op. Events
+ * already handed to the sink are the sink's. See lifetrace/import.h. */
 void lt_import_free(lt_import *imp) {
   if (!imp)
     return;
@@ -213,6 +225,8 @@ static void diag_set(lt_import *imp, lt_diag *d, uint64_t record, uint64_t line,
   d->offset = off;
 }
 
+/* Names imp's file in diag and, when the reader's error has no record yet,
+ * the record being read; see import_internal.h. */
 void lt__import_diag(const lt_import *imp, lt_diag *diag, uint64_t record) {
   snprintf(diag->file, sizeof diag->file, "%s", imp->name);
   if (diag->record < 0)
@@ -231,6 +245,10 @@ static int malformed(lt_import *imp, uint64_t record, uint64_t line, uint64_t of
   return 0;
 }
 
+/* Reports malformed input a reader found (counted as a record of its own
+ * when is_record): under keep_going it is counted and 0 returned, else
+ * LT_ECORRUPT with diag naming file, line, offset and record. See
+ * import_internal.h. */
 int lt__import_malformed(lt_import *imp, int is_record, uint64_t record, uint64_t line,
                          uint64_t offset, lt_diag *diag, const char *fmt, ...) {
   va_list ap;
@@ -305,6 +323,10 @@ static uint64_t rel_time(lt_import *imp, const struct lt__rec *r) {
   return r->ts_ns >= imp->base_ns ? r->ts_ns - imp->base_ns : 0;
 }
 
+/* Counts one record of any reader, resolves its DxgKrnl event definition and
+ * applies it to the joins; records that are not DxgKrnl events, or of an
+ * unknown version, are counted as skipped. See import_internal.h for the
+ * return values. */
 int lt__import_record(lt_import *imp, const struct lt__rec *r, lt_diag *diag) {
   imp->st.records++;
   uint64_t t = rel_time(imp, r);
@@ -340,6 +362,8 @@ int lt__import_record(lt_import *imp, const struct lt__rec *r, lt_diag *diag) {
   return 0;
 }
 
+/* Passes a process name seen in the export to the joins, for the header's
+ * process list; see import_internal.h. */
 void lt__import_process_name(lt_import *imp, uint64_t pid, const char *name, size_t len) {
   lt__dxg_process_name(imp->dxg, pid, name, len);
 }
@@ -449,6 +473,10 @@ static int transcode(lt_import *imp, const unsigned char *p, size_t len) {
   return rc;
 }
 
+/* Feeds the next len bytes: the first two decide UTF-16LE (FF FE, transcoded
+ * to UTF-8) or UTF-8, then the reader of the detected or forced format
+ * parses them. After an error only lt_import_free is accepted. See
+ * lifetrace/import.h. */
 int lt_import_feed(lt_import *imp, const void *buf, size_t len, lt_diag *diag) {
   CHECK(imp);
   if (imp->failed || imp->finished)
@@ -503,6 +531,9 @@ static int build_header(lt_import *imp) {
   return lt__dxg_header(imp->dxg, h);
 }
 
+/* Ends the input: the reader's last line and completeness checks, the
+ * creates the joins held back, then the header. LT_EINVAL if called twice or
+ * after an error. See lifetrace/import.h. */
 int lt_import_finish(lt_import *imp, lt_diag *diag) {
   CHECK(imp);
   if (imp->failed || imp->finished)
@@ -551,6 +582,9 @@ const lt_header *lt_import_header(const lt_import *imp) {
   return imp->finished ? &imp->header : NULL;
 }
 
+/* Imports a whole buffer in one call (new, feed, finish, free) for the fuzz
+ * targets; the sink gets the events, the header is dropped. See
+ * lifetrace/import.h. */
 int lt_import_buffer(const void *data, size_t len, const lt_import_opts *opts, lt_diag *diag) {
   lt_import *imp = NULL;
   int rc = lt_import_new(&imp, opts);
@@ -577,6 +611,9 @@ static void id_name(int id, char *buf, size_t len) {
   snprintf(buf, len, "not imported");
 }
 
+/* Writes the human-readable import summary: record counts, then per DxgKrnl
+ * event id and per other provider what was imported, skipped or malformed.
+ * See lifetrace/import.h. */
 void lt_import_summary_write(FILE *out, const lt_import *imp) {
   const lt_import_stats *s = lt_import_stats_get(imp);
   fprintf(out,
@@ -639,6 +676,8 @@ static void json_str(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+/* Writes the same summary as one JSON object (import --json); see
+ * lifetrace/import.h. */
 void lt_import_summary_json(FILE *out, const lt_import *imp) {
   const lt_import_stats *s = lt_import_stats_get(imp);
   fputs("{\"file\": ", out);

@@ -113,6 +113,8 @@ struct lt__dxg {
  * ones, so memory follows the live set, not the file. */
 #define TOMBSTONE_MIN 65536
 
+/* Makes the DxgKrnl joins, which turn records into trace events for sink;
+ * the caller frees them with lt__dxg_free. LT_ENOMEM. */
 int lt__dxg_new(struct lt__dxg **out, lt_import_sink sink, void *sink_data) {
   struct lt__dxg *x = lt_calloc(1, sizeof *x);
   if (!x)
@@ -138,6 +140,7 @@ static void pref_clear(struct prefobj *p) {
   p->n = 0;
 }
 
+/* Frees the joins and every object they still track; NULL is a no-op. */
 void lt__dxg_free(struct lt__dxg *x) {
   if (!x)
     return;
@@ -160,6 +163,8 @@ void lt__dxg_free(struct lt__dxg *x) {
   lt_free(x);
 }
 
+/* The joins' counts: events emitted, Stop records absorbed by a teardown,
+ * duplicate rundown records. */
 void lt__dxg_counts(const struct lt__dxg *x, uint64_t *events, uint64_t *absorbed,
                     uint64_t *dup_rundown) {
   *events = x->events;
@@ -350,6 +355,8 @@ static void proc_owner(struct lt__dxg *x, uint64_t pid) {
   }
 }
 
+/* Records the name of process pid for the header; the first name wins, and
+ * past 65536 processes new ones are ignored so memory stays bounded. */
 void lt__dxg_process_name(struct lt__dxg *x, uint64_t pid, const char *name, size_t len) {
   void *v;
   if (len == 0 || (x->proc.n >= 65536 && !lt__u64tab_get(&x->proc, pid)))
@@ -1319,6 +1326,9 @@ static int on_segment(struct lt__dxg *x, const struct lt__evdef *d, const struct
   return 0;
 }
 
+/* Applies one resolved DxgKrnl record to the joins through its handler
+ * (device, context, allocation, DMA, residency, ...), which may emit events;
+ * see import_internal.h for the errors. */
 int lt__dxg_apply(struct lt__dxg *x, const struct lt__evdef *d, const struct lt__rec *r,
                   uint64_t t_ns, lt_diag *diag) {
   struct cur c = {t_ns, r->tid, r->record, r->line, d->opcode == LT__OPC_DC_START, r->pos};
@@ -1363,6 +1373,8 @@ int lt__dxg_apply(struct lt__dxg *x, const struct lt__evdef *d, const struct lt_
   return LT_EINTERNAL;
 }
 
+/* End of input: emits the creates still held back waiting for their device
+ * allocation record; see import_internal.h. */
 int lt__dxg_finish(struct lt__dxg *x) { return flush_device_creates(x, 0, 1); }
 
 /* ---- header ------------------------------------------------------------------- */
@@ -1441,6 +1453,8 @@ static int header_segments(struct lt__dxg *x, lt_header *h) {
   return 0;
 }
 
+/* Fills h's owner processes and segments from what the joins saw; see
+ * import_internal.h. */
 int lt__dxg_header(struct lt__dxg *x, lt_header *h) {
   int rc = header_processes(x, h);
   return rc ? rc : header_segments(x, h);

@@ -147,6 +147,9 @@ static const struct lt__evdef defs[] = {
     D(492, 0, DC_START, -1, "Process", PROCESS, f_process_vm),
 };
 
+/* The importer's definition of DxgKrnl event (id, version, task, opcode), or
+ * NULL; task or opcode < 0 match any. Ids were reused across Windows builds,
+ * so task and opcode must agree when known. See import_internal.h. */
 const struct lt__evdef *lt__evdef_find(int id, int version, int task, int opcode, int *id_known) {
   *id_known = 0;
   for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
@@ -166,6 +169,7 @@ const struct lt__evdef *lt__evdef_find(int id, int version, int task, int opcode
   return NULL;
 }
 
+/* The index of field name in d's template, or -1. */
 int lt__evdef_field(const struct lt__evdef *d, const char *name) {
   for (int i = 0; i < d->nfields; i++)
     if (!strcmp(d->fields[i], name))
@@ -208,6 +212,8 @@ const struct lt__evdef *lt__evdef_by_name(const char *task, size_t task_len, con
   return best;
 }
 
+/* The ETW name of an opcode ("Start", "Stop", "DC_Start", "Info"); "?" for
+ * others. */
 const char *lt__opcode_name(int opcode) {
   switch (opcode) {
   case LT__OPC_INFO:
@@ -222,6 +228,8 @@ const char *lt__opcode_name(int opcode) {
   return "?";
 }
 
+/* Parses an opcode as the exports spell it ("win:Start", "DCStart", "End", a
+ * number below 256); -1 when unknown. */
 int lt__opcode_from_name(const char *s, size_t n) {
   lt__trim(&s, &n);
   if (n > 4 && lt__eq_ci(s, 4, "win:"))
@@ -290,6 +298,9 @@ static int map_token(const char *s, size_t n, const struct lt__map *map, uint64_
   return -1;
 }
 
+/* Parses a field that is a number or a name of map, or for a bitmap several
+ * names joined by '|', ',', '+' or blanks (empty is 0); 0, or -1 for an
+ * unknown name. See import_internal.h. */
 int lt__parse_mapped(const char *s, size_t n, const struct lt__map *map, int bitmap,
                      uint64_t *out) {
   lt__trim(&s, &n);

@@ -23,6 +23,7 @@ struct csv {
   uint64_t records;
 };
 
+/* Makes the tracerpt CSV reader for imp; LT_ENOMEM. */
 int lt__csv_new(void **st, lt_import *imp) {
   struct csv *c = lt_calloc(1, sizeof *c);
   if (!c)
@@ -32,6 +33,7 @@ int lt__csv_new(void **st, lt_import *imp) {
   return 0;
 }
 
+/* Frees the CSV reader; NULL is a no-op. */
 void lt__csv_free(void *st) {
   struct csv *c = st;
   if (!c)
@@ -191,6 +193,8 @@ static int on_line(void *st, const char *s, size_t n, uint64_t line, uint64_t of
   return c->have_header ? row(c, line, off, diag) : header(c, line, off, diag);
 }
 
+/* Feeds CSV bytes; each complete line is one record or the header row.
+ * LT_ECORRUPT names the file and record in diag. */
 int lt__csv_feed(void *st, const char *buf, size_t len, lt_diag *diag) {
   struct csv *c = st;
   int rc = lt__lines_feed(&c->lines, buf, len, on_line, c, diag);
@@ -199,6 +203,7 @@ int lt__csv_feed(void *st, const char *buf, size_t len, lt_diag *diag) {
   return rc;
 }
 
+/* Ends the CSV input: parses a last line without a newline. */
 int lt__csv_finish(void *st, lt_diag *diag) {
   struct csv *c = st;
   return lt__lines_finish(&c->lines, on_line, c, diag);

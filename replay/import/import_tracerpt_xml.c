@@ -331,6 +331,7 @@ static int make_parser(struct xml *x) {
   return 0;
 }
 
+/* Makes the tracerpt XML reader (an expat parser) for imp; LT_ENOMEM. */
 int lt__xml_new(void **st, lt_import *imp) {
   struct xml *x = lt_calloc(1, sizeof *x);
   if (!x)
@@ -345,6 +346,7 @@ int lt__xml_new(void **st, lt_import *imp) {
   return 0;
 }
 
+/* Frees the XML reader and its parser; NULL is a no-op. */
 void lt__xml_free(void *st) {
   struct xml *x = st;
   if (!x)
@@ -431,6 +433,8 @@ static int parse(struct xml *x, const char *buf, size_t len, int final, lt_diag 
   return resync(x, buf + resume, len - resume, final, diag);
 }
 
+/* Feeds XML bytes to the parser in pieces of at most 1 GiB, since XML_Parse
+ * takes an int length; each complete Event element becomes one record. */
 int lt__xml_feed(void *st, const char *buf, size_t len, lt_diag *diag) {
   struct xml *x = st;
   /* XML_Parse takes an int length. */
@@ -444,6 +448,7 @@ int lt__xml_feed(void *st, const char *buf, size_t len, lt_diag *diag) {
   return parse(x, buf, len, 0, diag);
 }
 
+/* Ends the XML input; LT_ECORRUPT when the document is not complete. */
 int lt__xml_finish(void *st, lt_diag *diag) {
   struct xml *x = st;
   return parse(x, "", 0, 1, diag);

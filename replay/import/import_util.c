@@ -11,6 +11,8 @@
 
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+/* Trims ASCII blanks from both ends of a counted string, in place; see
+ * import_internal.h. */
 void lt__trim(const char **s, size_t *n) {
   const char *p = *s;
   size_t len = *n;
@@ -24,6 +26,7 @@ void lt__trim(const char **s, size_t *n) {
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
 
+/* Whether the counted string s equals C string z, ASCII case-insensitively. */
 int lt__eq_ci(const char *s, size_t n, const char *z) {
   size_t i = 0;
   for (; i < n; i++)
@@ -32,6 +35,9 @@ int lt__eq_ci(const char *s, size_t n, const char *z) {
   return z[i] == '\0';
 }
 
+/* Parses a field as an unsigned number (decimal, 0x-hex of at most 16
+ * digits, true/false), blanks trimmed; 0, or -1 when it is not one or
+ * overflows. */
 int lt__parse_u64(const char *s, size_t n, uint64_t *out) {
   lt__trim(&s, &n);
   if (n == 0)
@@ -139,6 +145,10 @@ static int emit_line(struct lt__lines *l, const char *s, size_t n, lt__line_cb c
   return cb(st, s, n, line, off, diag);
 }
 
+/* Splits bytes into lines for a text reader, calling cb for each complete
+ * one with its line number and offset; a partial line is kept for the next
+ * call. A line longer than LT__MAX_LINE is LT_ECORRUPT, so memory stays
+ * bounded. */
 int lt__lines_feed(struct lt__lines *l, const char *buf, size_t len, lt__line_cb cb, void *st,
                    lt_diag *diag) {
   while (len) {
@@ -171,6 +181,7 @@ int lt__lines_feed(struct lt__lines *l, const char *buf, size_t len, lt__line_cb
   return 0;
 }
 
+/* Passes the last line, if the input did not end with a newline, to cb. */
 int lt__lines_finish(struct lt__lines *l, lt__line_cb cb, void *st, lt_diag *diag) {
   if (l->part.n == 0)
     return 0;
@@ -179,6 +190,7 @@ int lt__lines_finish(struct lt__lines *l, lt__line_cb cb, void *st, lt_diag *dia
   return rc;
 }
 
+/* Frees the line splitter's partial-line buffer. */
 void lt__lines_free(struct lt__lines *l) { lt__buf_reset(&l->part); }
 
 /* ---- CSV fields ------------------------------------------------------------ */
@@ -273,6 +285,7 @@ int lt__split_csv(struct lt__fields *f, const char *s, size_t n) {
   return open ? LT_ECORRUPT : 0; /* the fields before an open quote are usable */
 }
 
+/* Frees a CSV field splitter's arrays and leaves it empty. */
 void lt__fields_free(struct lt__fields *f) {
   lt_free(f->v);
   lt_free(f->len);

@@ -53,6 +53,7 @@ static uint64_t fnv(const char *s, size_t n) {
   return h;
 }
 
+/* Makes the xperf dumper reader for imp; LT_ENOMEM. */
 int lt__dumper_new(void **st, lt_import *imp) {
   struct dumper *d = lt_calloc(1, sizeof *d);
   if (!d)
@@ -63,6 +64,8 @@ int lt__dumper_new(void **st, lt_import *imp) {
   return 0;
 }
 
+/* Frees the dumper reader with the event types its header declared; NULL is
+ * a no-op. */
 void lt__dumper_free(void *st) {
   struct dumper *d = st;
   if (!d)
@@ -409,6 +412,9 @@ static int on_line(void *st, const char *s, size_t n, uint64_t line, uint64_t of
   return event_line(d, s, n, line, off, diag);
 }
 
+/* Feeds dumper bytes line by line: the header's event type declarations
+ * first, then one record per event line. LT_ECORRUPT names the file and
+ * record. */
 int lt__dumper_feed(void *st, const char *buf, size_t len, lt_diag *diag) {
   struct dumper *d = st;
   int rc = lt__lines_feed(&d->lines, buf, len, on_line, d, diag);
@@ -417,6 +423,8 @@ int lt__dumper_feed(void *st, const char *buf, size_t len, lt_diag *diag) {
   return rc;
 }
 
+/* Ends the dumper input; an output that stops inside its header (no
+ * EndHeader) is malformed. */
 int lt__dumper_finish(void *st, lt_diag *diag) {
   struct dumper *d = st;
   int rc = lt__lines_finish(&d->lines, on_line, d, diag);

@@ -643,26 +643,33 @@ const lt_header *lt_reader_header(const lt_reader *r) {
   return r->hdr;
 }
 
+/* The detected form of the trace (enum lt_format); see lifetrace/trace.h. */
 int lt_reader_format(const lt_reader *r) {
   READER_CHECK(r);
   return r->format;
 }
 
+/* The 0-based index of the event last returned; see lifetrace/trace.h. */
 uint64_t lt_reader_index(const lt_reader *r) {
   READER_CHECK(r);
   return r->count ? r->count - 1 : 0;
 }
 
+/* The bytes read from the file so far (before decompression), for progress;
+ * see lifetrace/trace.h. */
 uint64_t lt_reader_bytes(const lt_reader *r) {
   READER_CHECK(r);
   return r->raw;
 }
 
+/* The file's size, 0 when unknown (a pipe), for progress; see
+ * lifetrace/trace.h. */
 uint64_t lt_reader_size(const lt_reader *r) {
   READER_CHECK(r);
   return r->size;
 }
 
+/* Whether the reader decompresses zstd; see lifetrace/trace.h. */
 int lt_reader_compressed(const lt_reader *r) {
   READER_CHECK(r);
   return r->zs != NULL;

@@ -60,6 +60,7 @@ static int value_of(const char *const *names, size_t n, const char *s) {
 
 /* Op names are the lowercase enum names of trace.proto. */
 const char *lt_op_name(int op) { return name_of(NAMES(op_names), op); }
+/* The op of a JSONL op name, or -1; see lifetrace/trace.h. */
 int lt_op_from_name(const char *name) { return value_of(NAMES(op_names), name); }
 
 /* The JSONL name of DXGK_ALLOCATIONINFOFLAGS bit (0..18, 31), or NULL. */
@@ -76,11 +77,18 @@ int lt_allocflag_from_name(const char *name) {
   return value_of(NAMES(flag_names), name);
 }
 
+/* The JSONL name of a header's ends value, or NULL; see lifetrace/trace.h. */
 const char *lt_ends_name(int v) { return name_of(NAMES(ends_names), v); }
+/* The ends value of a JSONL name, or -1; see trace_io.h. */
 int lt__ends_from_name(const char *s) { return value_of(NAMES(ends_names), s); }
+/* The JSONL name of a segment kind, or NULL; see lifetrace/trace.h. */
 const char *lt_segkind_name(int v) { return name_of(NAMES(segkind_names), v); }
+/* The segment kind of a JSONL name, or -1; see trace_io.h. */
 int lt__segkind_from_name(const char *s) { return value_of(NAMES(segkind_names), s); }
+/* The JSONL name of an inject_fault site (pool, vram, handle), or NULL; see
+ * trace_io.h. */
 const char *lt__site_name(int v) { return name_of(NAMES(site_names), v); }
+/* The inject_fault site of a JSONL name, or -1; see trace_io.h. */
 int lt__site_from_name(const char *s) { return value_of(NAMES(site_names), s); }
 
 /* Name of a detected form, for info and messages. */
@@ -98,6 +106,9 @@ const char *lt_format_name(int format) {
   return "unknown";
 }
 
+/* Fills a diagnostic with where (file, byte offset, line, record) and a
+ * formatted message; d NULL is a no-op, file NULL keeps d->file. See
+ * trace_io.h. */
 void lt__diag_set(lt_diag *d, const char *file, uint64_t offset, uint64_t line, int64_t record,
                   const char *fmt, ...) {
   va_list ap;
