@@ -325,6 +325,10 @@ static int buffer_bytes(struct lt__etl *e, const uint8_t *p, size_t n, struct hb
     return corrupt(e, diag, b->index, b->file_off, LT__ETL_WMI_HDR,
                    "%s data does not decompress to %u bytes", lt__xca_name(e->h.compression),
                    saved - LT__ETL_WMI_HDR);
+  if (rc == LT_EFORMAT)
+    return corrupt(e, diag, b->index, b->file_off, LT__ETL_WMI_HDR,
+                   "%s needs wimlib, and this lifetrace was built without it (LT_WIMLIB=OFF)",
+                   lt__xca_name(e->h.compression));
   e->st.compressed++;
   return rc;
 }

@@ -5,7 +5,9 @@
  * same LZ77+Huffman format WIM files use. Every read and write is bounds
  * checked: the input is a file from a customer. */
 #include <string.h>
+#ifdef LT_HAVE_WIMLIB
 #include <wimlib.h>
+#endif
 
 #include "etl.h"
 
@@ -146,6 +148,10 @@ int lt__xpress_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t out_
 #define HUFF_BLOCK 65536u
 
 int lt__xpress_huff_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t out_n) {
+#ifndef LT_HAVE_WIMLIB
+  (void)in, (void)n, (void)out, (void)out_n;
+  return LT_EFORMAT; /* built without wimlib (LT_WIMLIB=OFF: a static build) */
+#else
   struct wimlib_decompressor *d = NULL;
   if (out_n == 0)
     return n == 0 ? 0 : LT_ECORRUPT;
@@ -156,6 +162,7 @@ int lt__xpress_huff_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t
   int rc = wimlib_decompress(in, n, out, out_n, d) ? LT_ECORRUPT : 0;
   wimlib_free_decompressor(d);
   return rc;
+#endif
 }
 
 int lt__xca_decompress(int format, const uint8_t *in, size_t n, uint8_t *out, size_t out_n) {
