@@ -889,12 +889,23 @@ static int load_object(perr *e, const char *line, size_t len, json_t **out) {
   return 0;
 }
 
-/* Parses one JSONL event line. See trace.h. */
-int lt_jsonl_parse_event(const char *line, size_t len, int strict, lt_event **out, char *err,
-                         size_t errlen) {
+/* What tells a JSONL line form (header or event) from the other: its message,
+ * the key read first (the op, the format version) and the other keys. */
+struct line_form {
+  size_t size;
+  void (*init)(void *msg);
+  int (*first)(perr *e, const json_t *root, void *msg);
+  int (*field)(perr *e, void *msg, const char *key, const json_t *v);
+};
+
+/* The one JSONL line parser: a JSON object, its first key, then every key
+ * (an unknown one is an error in strict mode). On success *out owns the
+ * message; on failure err says what and where. */
+static int parse_line(const struct line_form *f, const char *line, size_t len, int strict,
+                      ProtobufCMessage **out, char *err, size_t errlen) {
   perr e = {err, errlen, strict};
   json_t *root = NULL, *v;
-  lt_event *ev = NULL;
+  ProtobufCMessage *msg = NULL;
   const char *key;
   int rc;
 
@@ -904,26 +915,40 @@ int lt_jsonl_parse_event(const char *line, size_t len, int strict, lt_event **ou
   rc = load_object(&e, line, len, &root);
   if (rc)
     goto out;
-  ev = lt_malloc(sizeof *ev);
-  if (ev == NULL) {
+  msg = lt_malloc(f->size);
+  if (msg == NULL) {
     rc = fail_nomem(&e);
     goto out;
   }
-  lifetrace__event__init(ev);
-  rc = parse_op(&e, root, ev);
+  f->init(msg);
+  rc = f->first(&e, root, msg);
   if (rc)
     goto out;
   json_object_foreach(root, key, v) {
-    rc = event_field(&e, ev, key, v);
+    rc = f->field(&e, msg, key, v);
     if (rc)
       goto out;
   }
-  *out = ev;
-  ev = NULL;
+  *out = msg;
+  msg = NULL;
 out:
   json_decref(root);
-  lt_event_free(ev);
+  if (msg)
+    protobuf_c_message_free_unpacked(msg, &lt_protobuf_allocator);
   return rc;
+}
+
+static void event_init(void *m) { lifetrace__event__init(m); }
+static int event_first(perr *e, const json_t *root, void *m) { return parse_op(e, root, m); }
+static int event_key(perr *e, void *m, const char *key, const json_t *v) {
+  return event_field(e, m, key, v);
+}
+static const struct line_form event_form = {sizeof(lt_event), event_init, event_first, event_key};
+
+/* Parses one JSONL event line. See trace.h. */
+int lt_jsonl_parse_event(const char *line, size_t len, int strict, lt_event **out, char *err,
+                         size_t errlen) {
+  return parse_line(&event_form, line, len, strict, (ProtobufCMessage **)out, err, errlen);
 }
 
 static int segment_field(perr *e, const loc *l, const char *key, const json_t *v, void *obj) {
@@ -1036,40 +1061,17 @@ static int header_field(perr *e, lt_header *h, const char *key, const json_t *v)
   return unknown_key(e, NULL, key);
 }
 
+static void header_init(void *m) { lifetrace__trace_header__init(m); }
+static int header_first(perr *e, const json_t *root, void *m) { return header_version(e, root, m); }
+static int header_key(perr *e, void *m, const char *key, const json_t *v) {
+  return header_field(e, m, key, v);
+}
+static const struct line_form header_form = {sizeof(lt_header), header_init, header_first,
+                                             header_key};
+
 /* Parses the JSONL header line. LT_EFORMAT for a trace version this build
  * does not read, LT_ECORRUPT for anything else wrong. See trace.h. */
 int lt_jsonl_parse_header(const char *line, size_t len, int strict, lt_header **out, char *err,
                           size_t errlen) {
-  perr e = {err, errlen, strict};
-  json_t *root = NULL, *v;
-  lt_header *h = NULL;
-  const char *key;
-  int rc;
-
-  *out = NULL;
-  if (err && errlen)
-    err[0] = '\0';
-  rc = load_object(&e, line, len, &root);
-  if (rc)
-    goto out;
-  h = lt_malloc(sizeof *h);
-  if (h == NULL) {
-    rc = fail_nomem(&e);
-    goto out;
-  }
-  lifetrace__trace_header__init(h);
-  rc = header_version(&e, root, h);
-  if (rc)
-    goto out;
-  json_object_foreach(root, key, v) {
-    rc = header_field(&e, h, key, v);
-    if (rc)
-      goto out;
-  }
-  *out = h;
-  h = NULL;
-out:
-  json_decref(root);
-  lt_header_free(h);
-  return rc;
+  return parse_line(&header_form, line, len, strict, (ProtobufCMessage **)out, err, errlen);
 }
