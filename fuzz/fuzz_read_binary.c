@@ -13,31 +13,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_memfd.h"
 #include "lifetrace/trace.h"
-
-static int memfd = -1;
-static char path[64];
-
-static int put(const uint8_t *prefix, size_t plen, const uint8_t *data, size_t size) {
-  if (memfd < 0) {
-    memfd = memfd_create("lt-fuzz-binary", 0);
-    if (memfd < 0)
-      return -1;
-    snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
-  }
-  if (ftruncate(memfd, 0) != 0 || pwrite(memfd, prefix, plen, 0) != (ssize_t)plen ||
-      pwrite(memfd, data, size, (off_t)plen) != (ssize_t)size)
-    return -1;
-  return 0;
-}
 
 /* Reads the input as a binary trace to the end, behind the magic unless it
  * already has one; the outcome is ignored, only sanitizer reports, hangs and
  * leaks count. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const char *path;
   static const uint8_t magic[] = {'L', 'T', 'R', 'C'}, zstd[] = {0x28, 0xb5, 0x2f, 0xfd};
   int framed = size >= 4 && (!memcmp(data, magic, 4) || !memcmp(data, zstd, 4));
-  if (put(magic, framed ? 0 : 4, data, size))
+  if (!(path = lt_fuzz_memfd(magic, framed ? 0 : 4, data, size)))
     return 0;
   lt_reader *r = NULL;
   lt_diag diag;

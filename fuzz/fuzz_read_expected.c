@@ -11,29 +11,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_memfd.h"
 #include "lifetrace/check.h"
-
-static int memfd = -1;
-static char path[64];
-
-static int put(const uint8_t *data, size_t size) {
-  if (memfd < 0) {
-    memfd = memfd_create("lt-fuzz-expected", 0);
-    if (memfd < 0)
-      return -1;
-    snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
-  }
-  if (ftruncate(memfd, 0) != 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
-    return -1;
-  return 0;
-}
 
 /* Parses the input as an expected-verdict file and frees what it made; any
  * outcome but a sanitizer report, hang or leak is fine. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const char *path;
   lt_check_case k;
   char msg[1024];
-  if (put(data, size))
+  if (!(path = lt_fuzz_memfd(NULL, 0, data, size)))
     return 0;
   memset(&k, 0, sizeof k);
   (void)lt__check_parse_expected(&k, path, msg, sizeof msg);

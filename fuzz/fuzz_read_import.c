@@ -1,10 +1,14 @@
-/* lifetrace — fuzz target for the ETW text readers: tracerpt XML, tracerpt
- * CSV and xperf dumper output, one target each (LT_FUZZ_IMPORT_FORMAT is
- * LT_IMPORT_XML, LT_IMPORT_CSV or LT_IMPORT_DUMPER; fuzz/CMakeLists.txt).
+/* lifetrace — fuzz target for the ETW readers: tracerpt XML, tracerpt CSV,
+ * xperf dumper output and native .etl captures, one target each
+ * (LT_FUZZ_IMPORT_FORMAT is LT_IMPORT_XML, _CSV, _DUMPER or _ETL;
+ * fuzz/CMakeLists.txt). For .etl that is the container (buffers, log-file
+ * header, record kinds, extended data, the per-CPU merge, decompression) and
+ * the DxgKrnl payload decoder feeding the joins.
  *
- * The input is fed to lt_import_* in chunks of 1 + 16 * (its last byte)
- * bytes (a line or an XML record cut anywhere, and assembled in the
- * readers' line buffers, which move as they grow), then finished; odd-sized inputs are read with --keep-going.
+ * The input is fed to lt_import_* in chunks of 1 + LT_FUZZ_CHUNK * (its last
+ * byte) bytes (a line, an XML record or an .etl buffer cut anywhere, and
+ * assembled in the readers' buffers, which move as they grow), then
+ * finished; odd-sized inputs are read with --keep-going.
  * Every event the joins produce is formatted as JSONL, and the header and
  * summaries are written, which exercises all the reader's output on
  * whatever it accepted. Any outcome is fine except a sanitizer report, a
@@ -18,7 +22,10 @@
 #include "lifetrace/trace.h"
 
 #ifndef LT_FUZZ_IMPORT_FORMAT
-#error "LT_FUZZ_IMPORT_FORMAT must name the reader (LT_IMPORT_XML, _CSV or _DUMPER)"
+#error "LT_FUZZ_IMPORT_FORMAT must name the reader (LT_IMPORT_XML, _CSV, _DUMPER or _ETL)"
+#endif
+#ifndef LT_FUZZ_CHUNK
+#define LT_FUZZ_CHUNK 16
 #endif
 
 static int sink(void *data, const lt_event *ev) {
@@ -56,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(&diag, 0, sizeof diag);
   if (lt_import_new(&imp, &o))
     return 0;
-  size_t chunk = size ? 1 + (size_t)data[size - 1] * 16 : 1, off = 0;
+  size_t chunk = size ? 1 + (size_t)data[size - 1] * LT_FUZZ_CHUNK : 1, off = 0;
   int rc = 0;
   for (; rc == 0 && off < size; off += chunk)
     rc = lt_import_feed(imp, data + off, size - off < chunk ? size - off : chunk, &diag);

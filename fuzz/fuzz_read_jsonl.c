@@ -14,28 +14,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_memfd.h"
 #include "lifetrace/trace.h"
-
-static int memfd = -1;
-static char path[64];
-
-static int put(const uint8_t *data, size_t size) {
-  if (memfd < 0) {
-    memfd = memfd_create("lt-fuzz-jsonl", 0);
-    if (memfd < 0)
-      return -1;
-    snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
-  }
-  if (ftruncate(memfd, 0) != 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
-    return -1;
-  return 0;
-}
 
 /* Reads the input as a JSONL trace (strict mode for odd sizes) and formats
  * each event back to JSONL; any outcome but a sanitizer report, hang or leak
  * is fine. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size == 0 || data[0] != '{' || put(data, size))
+  const char *path;
+  if (size == 0 || data[0] != '{' || !(path = lt_fuzz_memfd(NULL, 0, data, size)))
     return 0;
   lt_reader *r = NULL;
   lt_diag diag;
