@@ -533,6 +533,9 @@ static int etl_info(const char *file, int json) {
   return LT_EXIT_OK;
 }
 
+/* lifetrace info IN: an .etl capture's contents (providers, events, lost
+ * buffers), or one pass over a trace and a text or JSON summary of it.
+ * Returns the exit code. */
 int lt_cmd_info(int argc, char **argv) {
   struct info in = {0};
   for (int k = 0; k < N_KINDS; k++)

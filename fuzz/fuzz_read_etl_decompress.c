@@ -13,6 +13,10 @@
 #error "LT_FUZZ_XCA must name the format (2, 3 or 4)"
 #endif
 
+/* libFuzzer's entry point: the first two bytes plus 1 give the output size
+ * (1..65536), the rest is decompressed in the LT_FUZZ_XCA format into a heap
+ * buffer of exactly that size, so ASan sees any overrun; a success is read
+ * at both ends. Always returns 0. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2)
     return 0;

@@ -77,12 +77,17 @@ void lt_mutator_set_bytes_rate(lt_mutator *m, unsigned per_mille) { m->bytes_rat
  * lifetrace/mutator.h. */
 void lt_mutator_set_repair(lt_mutator *m, unsigned keep_pct) { m->repair_keep = keep_pct; }
 
+/* Keeps every output inside the UMD's contract c (copied; NULL: none), so
+ * the fuzzer spends its inputs on calls that UMD makes. See
+ * lifetrace/mutator.h. */
 void lt_mutator_set_umd_contract(lt_mutator *m, const LT_UMD_CONTRACT *c) {
   m->has_contract = c != NULL;
   if (c != NULL)
     m->contract = *c;
 }
 
+/* Sets the most events an output holds; 0 or more than LT_MUTATOR_MAX_EVENTS
+ * means that maximum. See lifetrace/mutator.h. */
 void lt_mutator_set_max_events(lt_mutator *m, size_t n) {
   m->max_events = n == 0 || n > MX_EVENTS ? MX_EVENTS : n;
 }

@@ -103,6 +103,14 @@ static size_t op_limit(const mev *e, const LT_UMD_CONTRACT *c) {
   return MX_LIST;
 }
 
+/* Rewrites t (through scratch) so every event stays inside the UMD's
+ * contract c: a create cut to the contract's segment set and to
+ * MaxAllocationsPerResource allocations created in its resource (an upper
+ * bound of the live ones; a create left empty is dropped, a destroy with
+ * destroy_resource starts the count again), then every create, open, close
+ * and destroy split into calls of the allowed size. Returns how many events
+ * changed. Why: the replay would split such calls itself, but an input the
+ * UMD never sends is fuzzing time lost. See mutator_internal.h. */
 size_t lt__mc_constrain(mtrace *t, mtrace *scratch, const struct LT_UMD_CONTRACT *c) {
   res_count rc = {{0}, {0}, 0};
   size_t changed = 0;

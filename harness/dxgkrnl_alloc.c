@@ -143,6 +143,11 @@ static void unbind(lt_replay *r, lt__binding *b) {
  * all allocations of a resource together) and forgets them. */
 static void close_call(lt_replay *r, lt__device *dev, lt__binding **b, size_t n);
 
+/* G2 (modelled): closes n bindings, all of device dev, in
+ * DxgkDdiCloseAllocation calls of at most MaxAllocationsPerClose handles
+ * each (the UMD's contract), and forgets them; each binding's leak scope is
+ * checked when its last member goes (M6). Used by alloc_close, by the closes
+ * dxgkrnl does before a destroy, and by device teardown. */
 void lt__close_bindings(lt_replay *r, lt__device *dev, lt__binding **b, size_t n) {
   size_t max = PER_CALL(r, MaxAllocationsPerClose);
   for (size_t off = 0; off < n; off += max)
@@ -1113,7 +1118,18 @@ static void create_one(lt_replay *r, const lt_event *ev);
 /* alloc_create: DxgkDdiCreateAllocation, then the creating device's
  * OpenAllocation. A create of more allocations than the UMD's contract
  * allows per call becomes several calls, as that UMD would make them (the
- * first creates the resource, the others add to it). */
+ * first creates the resource, the others add to it).
+ * Rules: G1 (checked: a handle the trace creates must not be live, which is
+ *   a lost destroy in audit and refused by kernel policy; the driver's
+ *   hAllocation values, which dxgkrnl hands back later, must be new: not
+ *   NULL, not a freed pool block, not another live allocation's), G5 (a
+ *   create adding to a resource its creator released is dropped), G6 (each
+ *   allocation gets a generation-checked kernel handle; when one cannot be
+ *   made, dxgkrnl undoes the create with DxgkDdiDestroyAllocation), M3
+ *   (checked: a failed call leaves its leak scope empty and does not free
+ *   the resource an incoming hResource names) and M6 (the creating device's
+ *   binding, DxgkDdiOpenAllocation with Flags.Create; if it fails the
+ *   create is rolled back). */
 void lt__op_alloc_create(lt_replay *r, const lt_event *ev) {
   size_t max = PER_CALL(r, MaxAllocationsPerCreate);
   if (ev->n_allocs <= max) {
@@ -1202,7 +1218,13 @@ static void open_call(lt_replay *r, lt__device *dev, lt__alloc **list, size_t k)
 }
 
 /* alloc_open: DxgkDdiOpenAllocation on another device, in calls of at most
- * MaxAllocationsPerOpen allocations (the UMD's contract). */
+ * MaxAllocationsPerOpen allocations (the UMD's contract).
+ * Rules: G1 (checked: the device and every handle must be live; kernel
+ *   policy refuses the whole call for a dead one, audit opens the rest),
+ *   G6 (each allocation is named by its generation-checked kernel handle)
+ *   and M6 (checked: one binding per allocation the driver opened with a
+ *   non-NULL hDeviceSpecificAllocation; a failed or crashed call must leave
+ *   nothing in its leak scope, so partial opens are rolled back). */
 void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
   lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
   size_t n = ev->n_handles;
@@ -1227,6 +1249,15 @@ void lt__op_alloc_open(lt_replay *r, const lt_event *ev) {
     open_call(r, dev, list + off, k - off < max ? k - off : max);
 }
 
+/* alloc_close: DxgkDdiCloseAllocation of the listed allocations' bindings on
+ * one device, in calls of at most MaxAllocationsPerClose (the UMD's
+ * contract; more in one event is a contract note). Each handle must be live
+ * (G1, checked by lt__want; a dead one is reported and skipped) and closes
+ * one binding of that device, an OpenAllocation's before the creating
+ * device's own, so a device that opened an allocation twice closes twice
+ * (M6: one binding per open, whose leak scope is checked when it is closed).
+ * A close may be the last opener of a shared allocation whose destroy waited
+ * for it (G2, G5), so deferred destroys run afterwards. */
 void lt__op_alloc_close(lt_replay *r, const lt_event *ev) {
   lt__device *dev = lt__want(r, LT_OBJ_DEVICE, ev->device, 0);
   size_t n = ev->n_handles;

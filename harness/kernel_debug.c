@@ -32,6 +32,11 @@ static int passes(ULONG Level) {
   return (Level & ((2u << max) - 1u)) != 0; /* a mask of levels (DPFLTR_MASK) */
 }
 
+/* vDbgPrintEx: the real one sends a formatted message to the kernel debugger
+ * when the component's filter lets Level through; the harness prints it to
+ * stderr, prefixed "DbgPrint: ", when Level passes LIFETRACE_DBGPRINT_LEVEL
+ * (passes()). ComponentId is not filtered on. Returns the characters
+ * written, 0 when filtered out. See lifetrace/wdk/lt_kernel.h. */
 ULONG vDbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, va_list ap) {
   (void)ComponentId;
   if (!passes(Level))
@@ -41,6 +46,9 @@ ULONG vDbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, va_list ap) {
   return n < 0 ? 0 : (ULONG)n;
 }
 
+/* DbgPrintEx: the real one prints to the kernel debugger subject to the
+ * component and level filter; here the variadic form of vDbgPrintEx (stderr,
+ * the same level filter). See lifetrace/wdk/lt_kernel.h. */
 ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...) {
   va_list ap;
   va_start(ap, Format);
@@ -49,6 +57,10 @@ ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...) {
   return n;
 }
 
+/* DbgPrint: on Windows it is DbgPrintEx(DPFLTR_DEFAULT_ID,
+ * DPFLTR_INFO_LEVEL, ...), hidden by the default filter; the harness does
+ * the same, so it prints only with LIFETRACE_DBGPRINT_LEVEL 3 or more. See
+ * lifetrace/wdk/lt_kernel.h. */
 ULONG DbgPrint(PCSTR Format, ...) {
   va_list ap;
   va_start(ap, Format);
@@ -102,6 +114,13 @@ static void wpp_format(char *out, size_t cap, const char *fmt, const char *func,
   }
 }
 
+/* What WPP's trace macros call (lifetrace/wdk/wpp.h): on Windows they log
+ * binary messages to an ETW session, decoded later with the driver's TMF;
+ * here the format's %!NAME! conversions are rewritten into printf ones
+ * (wpp_format) and the line goes through vDbgPrintEx's level filter under
+ * DPFLTR_IHVVIDEO_ID, so a driver's WPP tracing is readable without any
+ * tool. Flags (WPP's control bits) select nothing: every flag is on. See
+ * lifetrace/wdk/lt_kernel.h. */
 void LtWppTrace(ULONG Level, ULONG Flags, const char *Function, int Line, PCSTR Format, ...) {
   char fmt[512];
   va_list ap;
@@ -129,6 +148,12 @@ void LtAssertionFailure(PCSTR Expression, PCSTR File, ULONG Line) {
                      Expression ? Expression : "?", site);
 }
 
+/* KeBugCheckEx: the real one stops the machine with a bugcheck naming the
+ * code and its four parameters; the harness records a fatal miniport-crash
+ * finding with them, which ends the running DDI through its guard (the
+ * replay stops, as after a crash). Never returns; outside a replay
+ * lt__kernel_finding prints the finding and aborts. See
+ * lifetrace/wdk/lt_kernel.h. */
 void KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4) {
   lt__kernel_finding(LT_F_MINIPORT_CRASH, 1, "KeBugCheckEx",
                      "the miniport called KeBugCheckEx(0x%08lx, 0x%lx, 0x%lx, 0x%lx, 0x%lx)",

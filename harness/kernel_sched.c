@@ -41,6 +41,10 @@ static ULONG thread_type_marker;
 static POBJECT_TYPE thread_type = (POBJECT_TYPE)&thread_type_marker;
 POBJECT_TYPE *PsThreadType = &thread_type;
 
+/* The kernel state every routine acts on: the current replay's, or a
+ * thread-local fallback (initialised on first use) when a driver runs
+ * outside any replay, as unit tests that call DDIs directly do. Never NULL.
+ * See kernel_sched.h. */
 lt__kstate *lt__kernel_state(void) {
   if (lt__current)
     return &lt__current->kernel;
@@ -51,11 +55,20 @@ lt__kstate *lt__kernel_state(void) {
   return &fallback;
 }
 
+/* Prepares a replay's kernel state: nothing queued, no thread, and the
+ * virtual clock at START_TIME (2024-01-01), so every replay of a trace sees
+ * the same times. Allocates nothing; lt__kernel_reset undoes what the replay
+ * added. */
 void lt__kernel_init(lt__kstate *k) {
   memset(k, 0, sizeof *k);
   k->now = START_TIME;
 }
 
+/* Frees every system thread (its stack mapping and object) and the DMA
+ * buffer, then initialises k again. Threads that never ended are dropped
+ * without running further, and queued DPCs and set timers, which live in the
+ * driver's memory, are only forgotten: at replay end no schedule point is
+ * left to run them. */
 void lt__kernel_reset(lt__kstate *k) {
   struct _KTHREAD *t = k->threads;
   while (t) {
@@ -69,8 +82,13 @@ void lt__kernel_reset(lt__kstate *k) {
   lt__kernel_init(k);
 }
 
+/* Advances the virtual clock by one trace event (LT_KERNEL_TICK, 1 ms): time
+ * in the simulated kernel moves with the trace only, so timeouts and timers
+ * fire at the same event on every run. */
 void lt__kernel_tick(lt__kstate *k) { k->now += LT_KERNEL_TICK; }
 
+/* The earliest due time of the set timers, UINT64_MAX when none is set; an
+ * idle wait jumps the virtual clock there. */
 uint64_t lt__kernel_next_timer(lt__kstate *k) {
   uint64_t due = UINT64_MAX;
   for (PKTIMER t = k->timers; t; t = t->LtNext)
@@ -102,6 +120,11 @@ static void run_thread(lt__kstate *k, struct _KTHREAD *t) {
   lt__kernel_set_irql(saved);
 }
 
+/* Switches from the running system thread back to the harness's context (the
+ * schedule point that ran it); returns when the schedule runs the thread
+ * again. The thread's IRQL is saved for then. exiting: the thread never
+ * resumes, so ASan is told to drop its fake stack. Only a system thread may
+ * call it (k->current set). */
 void lt__kernel_yield(lt__kstate *k, int exiting) {
   struct _KTHREAD *t = k->current;
   t->irql = KeGetCurrentIrql();
@@ -110,6 +133,10 @@ void lt__kernel_yield(lt__kstate *k, int exiting) {
   fiber_finish(t->asan_fake, &k->main_bottom, &k->main_size);
 }
 
+/* After the DDI guard caught a crash in a system thread: marks the thread
+ * done (its stack was left mid-call, so it is never resumed) and makes the
+ * harness's context current again, telling ASan about the jump from the
+ * thread's stack. A no-op when no thread was running. */
 void lt__kernel_abandon(lt__kstate *k) {
   if (k->current == NULL)
     return;
@@ -123,6 +150,9 @@ void lt__kernel_abandon(lt__kstate *k) {
 #endif
 }
 
+/* The owner identity of the running context, for mutexes: the running system
+ * thread, or k itself in the harness's context (DDIs and DPCs), so that a
+ * thread never appears to own what a DDI acquired. */
 PVOID lt__kernel_self(lt__kstate *k) { return k->current ? (PVOID)k->current : (PVOID)k; }
 
 static int make_stack(struct _KTHREAD *t) {
@@ -196,18 +226,32 @@ NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus) {
   return STATUS_SUCCESS; /* not reached: a finished thread is never resumed */
 }
 
+/* KeGetCurrentThread: the real one returns the calling thread's KTHREAD; the
+ * harness returns the running system thread, or NULL in its own context (a
+ * DDI or DPC runs on no thread the driver made). See
+ * lifetrace/wdk/lt_kernel.h. */
 PKTHREAD KeGetCurrentThread(void) {
   lt__kstate *k = lt__kernel_state();
   return k->current;
 }
 
+/* PsGetCurrentThreadId: the real one returns the calling thread's id; here
+ * the running system thread's (1, 2, ... in creation order, as its ClientId
+ * says), or 0 in the harness's context. See lifetrace/wdk/lt_kernel.h. */
 HANDLE PsGetCurrentThreadId(void) {
   lt__kstate *k = lt__kernel_state();
   return (HANDLE)(uintptr_t)(k->current ? k->current->id : 0);
 }
 
+/* PsGetCurrentProcessId: the real one returns the calling process's id;
+ * every simulated kernel context is the System process, id 4 (the process
+ * PsCreateSystemThread's ClientId names). See lifetrace/wdk/lt_kernel.h. */
 HANDLE PsGetCurrentProcessId(void) { return (HANDLE)(uintptr_t)4; }
 
+/* KeSetPriorityThread: the real one sets a thread's priority and returns the
+ * old one; the harness runs threads in creation order whatever their
+ * priority, so nothing changes and 8 (a normal priority) is returned. See
+ * lifetrace/wdk/lt_kernel.h. */
 KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority) {
   (void)Thread;
   (void)Priority;
@@ -238,6 +282,10 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
   return STATUS_SUCCESS;
 }
 
+/* ObfReferenceObject (ObReferenceObject): the real one adds a reference to
+ * any kernel object; only thread objects exist here, so it counts one on a
+ * thread and returns the new count (0 for NULL). See
+ * lifetrace/wdk/lt_kernel.h. */
 LONG_PTR ObfReferenceObject(PVOID Object) {
   struct _KTHREAD *t = Object;
   return t ? ++t->refs : 0;
@@ -255,6 +303,10 @@ LONG_PTR ObfDereferenceObject(PVOID Object) {
   return --t->refs;
 }
 
+/* ZwClose (NtClose): the real one closes any kernel handle; only thread
+ * handles exist here, so it closes the handle PsCreateSystemThread returned
+ * and drops the reference it held. STATUS_INVALID_HANDLE for a handle
+ * unknown or already closed. See lifetrace/wdk/lt_kernel.h. */
 NTSTATUS ZwClose(HANDLE Handle) {
   struct _KTHREAD *t = thread_by_handle(lt__kernel_state(), Handle);
   if (t == NULL)
@@ -266,6 +318,10 @@ NTSTATUS ZwClose(HANDLE Handle) {
 
 /* ---- DPCs and timers ------------------------------------------------------------- */
 
+/* KeInitializeDpc: prepares a KDPC for KeInsertQueueDpc with its routine and
+ * context, not queued, as the real one. The harness runs queued DPCs at
+ * DISPATCH_LEVEL at its schedule points, in queue order. See
+ * lifetrace/wdk/lt_kernel.h. */
 void KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext) {
   memset(Dpc, 0, sizeof *Dpc);
   Dpc->Type = 19; /* DpcObject */
@@ -273,6 +329,11 @@ void KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID Defer
   Dpc->DeferredContext = DeferredContext;
 }
 
+/* KeInitializeThreadedDpc: the real one makes a DPC that usually runs at
+ * PASSIVE_LEVEL in a real-time thread; the harness has no such thread and
+ * runs it as an ordinary DPC at DISPATCH_LEVEL, which a threaded DPC must
+ * tolerate anyway (Windows does the same when threaded DPCs are disabled).
+ * See lifetrace/wdk/lt_kernel.h. */
 void KeInitializeThreadedDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine,
                              PVOID DeferredContext) {
   KeInitializeDpc(Dpc, DeferredRoutine, DeferredContext);
@@ -295,6 +356,9 @@ BOOLEAN KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemArgument
   return TRUE;
 }
 
+/* KeRemoveQueueDpc: the real one takes a queued DPC off its processor's
+ * queue; here off the one DPC queue. TRUE when it was queued (it will not
+ * run), FALSE otherwise. See lifetrace/wdk/lt_kernel.h. */
 BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc) {
   lt__kstate *k = lt__kernel_state();
   PKDPC prev = NULL;
@@ -331,17 +395,27 @@ static int run_dpcs(lt__kstate *k) {
   return n;
 }
 
+/* KeFlushQueuedDpcs: the real one returns once every DPC queued on any
+ * processor has run; the harness runs the queue itself when called in its
+ * own context below DISPATCH_LEVEL. In a system thread it returns at once:
+ * the queue runs as soon as the thread yields. See
+ * lifetrace/wdk/lt_kernel.h. */
 void KeFlushQueuedDpcs(void) {
   lt__kstate *k = lt__kernel_state();
   if (k->current == NULL && KeGetCurrentIrql() < DISPATCH_LEVEL)
     run_dpcs(k);
 }
 
+/* KeInitializeTimerEx: makes a notification or synchronization timer, not
+ * set and not signalled, as the real one (the type decides whether a
+ * satisfied wait resets it). See lifetrace/wdk/lt_kernel.h. */
 void KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type) {
   memset(Timer, 0, sizeof *Timer);
   Timer->Header.Type = Type == SynchronizationTimer ? LT_KOBJ_TIMER_SYNC : LT_KOBJ_TIMER_NOTIFY;
 }
 
+/* KeInitializeTimer: a notification timer, as the real one. See
+ * lifetrace/wdk/lt_kernel.h. */
 void KeInitializeTimer(PKTIMER Timer) { KeInitializeTimerEx(Timer, NotificationTimer); }
 
 static BOOLEAN timer_unlink(lt__kstate *k, PKTIMER Timer) {
@@ -372,12 +446,20 @@ BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dp
   return was;
 }
 
+/* KeSetTimer: a one-shot KeSetTimerEx (Period 0), as the real one; the timer
+ * expires at the first schedule point at or after its due time in virtual
+ * time. Returns whether it was already set. See lifetrace/wdk/lt_kernel.h. */
 BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc) {
   return KeSetTimerEx(Timer, DueTime, 0, Dpc);
 }
 
+/* KeCancelTimer: the real one takes a set timer out of the system's timer
+ * queue; here out of the replay's list. Returns whether it was set; a DPC it
+ * already queued still runs, as on Windows. See lifetrace/wdk/lt_kernel.h. */
 BOOLEAN KeCancelTimer(PKTIMER Timer) { return timer_unlink(lt__kernel_state(), Timer); }
 
+/* KeReadStateTimer: whether the timer is signalled (it expired since it was
+ * last set), as the real one. See lifetrace/wdk/lt_kernel.h. */
 BOOLEAN KeReadStateTimer(PKTIMER Timer) { return Timer->Header.SignalState > 0; }
 
 /* Expires the due timers (earliest first): signalled, DPC queued, periodic
@@ -416,6 +498,10 @@ static int thread_ready(lt__kstate *k, const struct _KTHREAD *t) {
   return lt__kernel_wait_ready(t) || (t->has_deadline && t->deadline <= k->now);
 }
 
+/* Whether a schedule point would run anything: a queued DPC, a due timer or
+ * a runnable system thread (new, or waiting on what is now signalled or
+ * timed out). lt_replay_event asks it after each tick, so that an event with
+ * nothing due costs no guarded call. */
 int lt__kernel_has_work(lt__kstate *k) {
   if (k->dpc_head || lt__kernel_next_timer(k) <= k->now)
     return 1;
@@ -425,6 +511,10 @@ int lt__kernel_has_work(lt__kstate *k) {
   return 0;
 }
 
+/* One pass of the schedule: expires due timers, runs the queued DPCs, then
+ * each runnable system thread in creation order until it waits or ends, with
+ * the DPCs it queued run right after it. Returns how many ran (0: nothing
+ * can run now). A wait in a DDI calls it to make progress. */
 int lt__kernel_step(lt__kstate *k) {
   int ran = fire_timers(k) + run_dpcs(k);
   for (struct _KTHREAD *t = k->threads; t; t = t->next) {
@@ -437,6 +527,12 @@ int lt__kernel_step(lt__kstate *k) {
   return ran;
 }
 
+/* A schedule point: steps until nothing can run. Called in the harness's
+ * context inside a DDI guard (after each outermost DDI returns, and at a
+ * trace event with work due), so a crash in a thread, DPC or timer is caught
+ * as the DDI's. A nested call (from a thread, or a wait inside the schedule)
+ * returns at once: the outer point goes on. More than MAX_STEPS passes is a
+ * livelock: a fatal miniport-crash finding (a hang). */
 void lt__kernel_schedule(lt__kstate *k) {
   if (k->scheduling || k->current)
     return; /* a schedule point inside a schedule point: the outer one goes on */
@@ -454,18 +550,33 @@ void lt__kernel_schedule(lt__kstate *k) {
 
 /* ---- time ---------------------------------------------------------------------------- */
 
+/* KeQuerySystemTime: the real one returns the system time (UTC, 100 ns units
+ * since 1601); here the virtual clock, which starts at 2024-01-01 and
+ * advances 1 ms per trace event, so every run of a trace sees the same
+ * times. See lifetrace/wdk/lt_kernel.h. */
 void KeQuerySystemTime(PLARGE_INTEGER CurrentTime) {
   CurrentTime->QuadPart = (LONGLONG)lt__kernel_state()->now;
 }
 
+/* KeQuerySystemTimePrecise: the real one is the system time at the
+ * performance counter's resolution; the virtual clock is exact already, so
+ * it is KeQuerySystemTime. See lifetrace/wdk/lt_kernel.h. */
 void KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime) { KeQuerySystemTime(CurrentTime); }
 
+/* KeQueryInterruptTime: the real one counts 100 ns units since boot; here
+ * since the replay's start (the virtual clock minus START_TIME). See
+ * lifetrace/wdk/lt_kernel.h. */
 ULONGLONG KeQueryInterruptTime(void) { return lt__kernel_state()->now - START_TIME; }
 
+/* KeQueryTickCount: the real one counts clock ticks since boot; here
+ * interrupt time divided by the increment KeQueryTimeIncrement reports, so
+ * the two agree. See lifetrace/wdk/lt_kernel.h. */
 void KeQueryTickCount(PLARGE_INTEGER TickCount) {
   TickCount->QuadPart = (LONGLONG)(KeQueryInterruptTime() / 156250u);
 }
 
+/* KeQueryTimeIncrement: the 100 ns units one clock tick adds, 156250 (15.625
+ * ms, Windows' default timer resolution). See lifetrace/wdk/lt_kernel.h. */
 ULONG KeQueryTimeIncrement(void) { return 156250; /* 15.625 ms */ }
 
 /* A 10 MHz performance counter on the virtual clock. */
@@ -477,6 +588,10 @@ LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency) {
   return v;
 }
 
+/* KeStallExecutionProcessor: the real one busy-waits the given microseconds
+ * without yielding the processor; here the virtual clock advances by them
+ * and nothing else runs (no thread, DPC or timer), as nothing else would on
+ * that processor. See lifetrace/wdk/lt_kernel.h. */
 void KeStallExecutionProcessor(ULONG MicroSeconds) {
   lt__kernel_state()->now += (uint64_t)MicroSeconds * 10u;
 }

@@ -18,6 +18,9 @@
 
 /* ---- objects --------------------------------------------------------------------- */
 
+/* KeInitializeEvent: makes a notification event (signalled until reset) or a
+ * synchronization event (a satisfied wait resets it) in State, as the real
+ * one; the type is kept in the header's Type. See lifetrace/wdk/lt_kernel.h. */
 void KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State) {
   memset(Event, 0, sizeof *Event);
   Event->Header.Type = Type == SynchronizationEvent ? LT_KOBJ_EVENT_SYNC : LT_KOBJ_EVENT_NOTIFY;
@@ -33,16 +36,25 @@ LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
   return old;
 }
 
+/* KeResetEvent: makes the event not signalled and returns its previous
+ * state, as the real one. See lifetrace/wdk/lt_kernel.h. */
 LONG KeResetEvent(PRKEVENT Event) {
   LONG old = Event->Header.SignalState;
   Event->Header.SignalState = 0;
   return old;
 }
 
+/* KeClearEvent: KeResetEvent without the previous state, as the real one.
+ * See lifetrace/wdk/lt_kernel.h. */
 void KeClearEvent(PRKEVENT Event) { Event->Header.SignalState = 0; }
 
+/* KeReadStateEvent: the event's state, non-zero when signalled, as the real
+ * one. See lifetrace/wdk/lt_kernel.h. */
 LONG KeReadStateEvent(PRKEVENT Event) { return Event->Header.SignalState; }
 
+/* KeInitializeMutex: makes a free (signalled) mutex with no owner, as the
+ * real one; Level is reserved on Windows and ignored here. See
+ * lifetrace/wdk/lt_kernel.h. */
 void KeInitializeMutex(PRKMUTEX Mutex, ULONG Level) {
   (void)Level;
   memset(Mutex, 0, sizeof *Mutex);
@@ -68,8 +80,13 @@ LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait) {
   return 0;
 }
 
+/* KeReadStateMutex: the mutex's signal state, 1 when free and 0 when owned.
+ * See lifetrace/wdk/lt_kernel.h. */
 LONG KeReadStateMutex(PRKMUTEX Mutex) { return Mutex->Header.SignalState; }
 
+/* KeInitializeSemaphore: makes a semaphore with Count units and a maximum of
+ * Limit, as the real one; the limit is kept in the header for
+ * KeReleaseSemaphore's check. See lifetrace/wdk/lt_kernel.h. */
 void KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit) {
   memset(Semaphore, 0, sizeof *Semaphore);
   Semaphore->Header.Type = LT_KOBJ_SEMAPHORE;
@@ -77,6 +94,11 @@ void KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit) {
   Semaphore->Header.Count = Limit;
 }
 
+/* KeReleaseSemaphore: adds Adjustment units and returns the previous count;
+ * waiters run at the next schedule point. Where the real one raises
+ * STATUS_SEMAPHORE_LIMIT_EXCEEDED (a count past the limit), or for an
+ * Adjustment that is not positive, the harness records a fatal
+ * miniport-crash finding. See lifetrace/wdk/lt_kernel.h. */
 LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment,
                         BOOLEAN Wait) {
   (void)Increment;
@@ -92,6 +114,8 @@ LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjust
   return old;
 }
 
+/* KeReadStateSemaphore: the semaphore's count, non-zero when signalled, as
+ * the real one. See lifetrace/wdk/lt_kernel.h. */
 LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore) { return Semaphore->Header.SignalState; }
 
 /* ---- waits ------------------------------------------------------------------------ */
@@ -138,6 +162,12 @@ static int satisfied_by(ULONG n, PVOID const *objs, WAIT_TYPE type, PVOID self) 
   return type == WaitAll ? 0 : -1;
 }
 
+/* Whether the wait system thread t is blocked in is satisfied now, seen from
+ * t (a mutex it owns counts as signalled), without taking anything: the
+ * scheduler uses it to pick runnable threads, and the thread takes the
+ * objects itself when it runs. A thread waiting on no object (a delay) is
+ * never ready by this test; its deadline is checked apart. See
+ * kernel_sched.h. */
 int lt__kernel_wait_ready(const struct _KTHREAD *t) {
   return satisfied_by(t->wait_n, t->wait_objs, t->wait_type, (PVOID)t) >= 0;
 }
@@ -243,6 +273,15 @@ static NTSTATUS wait_objects(ULONG n, PVOID *objs, WAIT_TYPE type, PLARGE_INTEGE
   return wait_in_ddi(k, n, objs, type, has_deadline, deadline, routine);
 }
 
+/* KeWaitForSingleObject: the real one blocks the caller until Object is
+ * signalled or Timeout passes (NULL: forever; negative: relative; 100 ns
+ * units). Here a system thread suspends until the schedule finds the object
+ * signalled; a DDI runs the schedule itself, jumping the virtual clock to
+ * the next timer or the deadline when idle. Returns STATUS_WAIT_0 or
+ * STATUS_TIMEOUT. An object never initialised, a blocking wait above
+ * APC_LEVEL or a wait nothing can satisfy is a fatal miniport-crash finding.
+ * WaitReason, WaitMode and Alertable change nothing (no APC is ever
+ * delivered). See lifetrace/wdk/lt_kernel.h. */
 NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                BOOLEAN Alertable, PLARGE_INTEGER Timeout) {
   (void)WaitReason;
@@ -251,6 +290,12 @@ NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR
   return wait_objects(1, &Object, WaitAny, Timeout, "KeWaitForSingleObject");
 }
 
+/* KeWaitForMultipleObjects: as KeWaitForSingleObject for Count objects,
+ * WaitAny (STATUS_WAIT_0 plus the index of the object taken) or WaitAll (all
+ * taken at once, STATUS_WAIT_0). Count 0 or over MAXIMUM_WAIT_OBJECTS
+ * returns STATUS_INVALID_PARAMETER. WaitBlockArray is not used (a thread's
+ * wait is kept in its KTHREAD), so a driver that passes none for more than
+ * THREAD_WAIT_OBJECTS objects is not caught. See lifetrace/wdk/lt_kernel.h. */
 NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
                                   KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                   BOOLEAN Alertable, PLARGE_INTEGER Timeout,
@@ -296,6 +341,10 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
 
 /* ---- fast mutexes --------------------------------------------------------------------- */
 
+/* ExInitializeFastMutex (and KeInitializeGuardedMutex): the real one makes a
+ * free fast mutex, a lock that is not recursive and is held at APC_LEVEL;
+ * here a free FAST_MUTEX whose type the Ex*FastMutex routines check they
+ * were given. See lifetrace/wdk/lt_kernel.h. */
 void ExInitializeFastMutex(PFAST_MUTEX FastMutex) {
   memset(FastMutex, 0, sizeof *FastMutex);
   FastMutex->Header.Type = LT_KOBJ_FAST_MUTEX;
@@ -338,22 +387,42 @@ static void fast_release(PFAST_MUTEX FastMutex, int lower, const char *routine) 
     lt__kernel_set_irql(FastMutex->OldIrql);
 }
 
+/* ExAcquireFastMutex (and KeAcquireGuardedMutex): the real one waits for the
+ * mutex and raises to APC_LEVEL; here the wait goes through the schedule as
+ * KeWaitForSingleObject's and the old IRQL is saved for the release.
+ * Acquiring one the caller already holds (a self-deadlock on Windows) or one
+ * never initialised is a fatal miniport-crash finding. See
+ * lifetrace/wdk/lt_kernel.h. */
 void ExAcquireFastMutex(PFAST_MUTEX FastMutex) {
   fast_acquire(FastMutex, 1, "ExAcquireFastMutex");
 }
 
+/* ExReleaseFastMutex (and KeReleaseGuardedMutex): frees the mutex and
+ * restores the IRQL saved at acquisition, as the real one; releasing one the
+ * caller does not hold is a fatal miniport-crash finding. See
+ * lifetrace/wdk/lt_kernel.h. */
 void ExReleaseFastMutex(PFAST_MUTEX FastMutex) {
   fast_release(FastMutex, 1, "ExReleaseFastMutex");
 }
 
+/* ExAcquireFastMutexUnsafe: as ExAcquireFastMutex but the IRQL stays: the
+ * real one expects the caller to be in a critical region or at APC_LEVEL
+ * already. The same checks. See lifetrace/wdk/lt_kernel.h. */
 void ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex) {
   fast_acquire(FastMutex, 0, "ExAcquireFastMutexUnsafe");
 }
 
+/* ExReleaseFastMutexUnsafe: releases what ExAcquireFastMutexUnsafe took and
+ * leaves the IRQL alone; the same ownership check. See
+ * lifetrace/wdk/lt_kernel.h. */
 void ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex) {
   fast_release(FastMutex, 0, "ExReleaseFastMutexUnsafe");
 }
 
+/* ExTryToAcquireFastMutex (and KeTryToAcquireGuardedMutex): acquires a free
+ * mutex as ExAcquireFastMutex does and returns TRUE; returns FALSE at once
+ * when it is held, without waiting, as the real one. See
+ * lifetrace/wdk/lt_kernel.h. */
 BOOLEAN ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex) {
   if (FastMutex->Header.SignalState == 0)
     return FALSE;

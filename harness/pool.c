@@ -630,6 +630,14 @@ static void *outside_alloc(SIZE_T Size, SIZE_T Alignment) {
   return p;
 }
 
+/* What lifetrace's global operator new calls: a block of the current
+ * replay's tracked pool with Tag, uninitialised (0xCD) as
+ * ExAllocatePoolWithTag's, so a C++ driver's objects get the same leak,
+ * double-free and use-after-free checks as its pool blocks. Above 16 bytes
+ * of alignment it takes a larger block and returns an aligned address inside
+ * it. MayFail FALSE retries once after an injected fault, so a throwing-form
+ * new never sees one; outside a replay the C heap serves it. See
+ * lifetrace/driver.h. */
 void *LtCxxAllocate(SIZE_T Size, SIZE_T Alignment, ULONG Tag, BOOLEAN MayFail) {
   uint64_t flags = POOL_FLAG_NON_PAGED | POOL_FLAG_UNINITIALIZED;
   if (current_pool == NULL)

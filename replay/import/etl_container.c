@@ -35,6 +35,10 @@ static uint32_t rd32(const uint8_t *p) {
 }
 static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
+/* Formats a GUID as ETW records store it (Data1..Data3 little-endian, Data4
+ * as bytes) in the registry form "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}":
+ * 38 characters and a NUL. Providers other than DxgKrnl are named by it in
+ * the import's counts and in `lifetrace info`. See etl.h. */
 void lt__guid_format(const uint8_t *g, char out[39]) {
   snprintf(out, 39, "{%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}", (unsigned)rd32(g),
            rd16(g + 4), rd16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
@@ -84,6 +88,10 @@ static void hbuf_free(struct hbuf *b) {
   lt_free(b);
 }
 
+/* Makes a push-fed container reader for the file called name (copied, for
+ * diagnostics): records go to cb in merged time order, and under keep_going
+ * each skipped buffer goes to warn (may be NULL). The caller owns *out and
+ * frees it with lt__etl_free; LT_ENOMEM. See etl.h. */
 int lt__etl_new(struct lt__etl **out, const char *name, int keep_going, lt__etl_cb cb,
                 void *cb_data, lt_import_warn warn, void *warn_data) {
   struct lt__etl *e = lt_calloc(1, sizeof *e);
@@ -103,6 +111,8 @@ int lt__etl_new(struct lt__etl **out, const char *name, int keep_going, lt__etl_
   return 0;
 }
 
+/* Frees a reader and every buffer it still holds for the merge (their
+ * records never reach cb); NULL is a no-op. */
 void lt__etl_free(struct lt__etl *e) {
   if (!e)
     return;
@@ -120,10 +130,15 @@ void lt__etl_free(struct lt__etl *e) {
   lt_free(e);
 }
 
+/* The log-file header, once the first buffer was parsed; NULL before. Owned
+ * by e, valid until lt__etl_free. See etl.h. */
 const struct lt__etl_header *lt__etl_header_get(const struct lt__etl *e) {
   return e->have_header ? &e->h : NULL;
 }
 
+/* The reader's running counts (buffers, bytes, records by kind, bad,
+ * compressed and lost-flagged buffers, the timestamp range); owned by e and
+ * updated as it reads, so final only after lt__etl_finish. */
 const struct lt__etl_stats *lt__etl_stats_get(const struct lt__etl *e) { return &e->st; }
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -370,6 +385,12 @@ static int enqueue(struct lt__etl *e, struct hbuf *b) {
 
 /* ---- the merge --------------------------------------------------------------------- */
 
+/* Converts a raw record timestamp to ns since h->origin_ts (the header
+ * record's: the trace's t = 0) by the capture's clock: 100 ns units for
+ * clock type 2 (system time), CPU MHz for type 3 (the cycle counter),
+ * otherwise PerfFreq (QPC). 0 before the origin or for a zero frequency;
+ * saturates at UINT64_MAX. The product is 128-bit: ticks times 10^9
+ * overflows 64 bits within half an hour of a 10 MHz QPC. See etl.h. */
 uint64_t lt__etl_ns(const struct lt__etl_header *h, int64_t ts) {
   if (ts <= h->origin_ts)
     return 0;
@@ -542,6 +563,14 @@ static int buffer_size(struct lt__etl *e, const uint8_t *p, size_t *size, lt_dia
   return 1;
 }
 
+/* Feeds the next len bytes of the file, in chunks of any size: a whole
+ * buffer in the input is read in place, one cut across calls is collected
+ * first. Each complete buffer is checked, decompressed when compressed,
+ * indexed and queued on its processor; records leave through cb once WINDOW
+ * buffers are held. LT_ECORRUPT with diag naming the buffer index and file
+ * offset; under keep_going a bad buffer after the first is skipped and
+ * counted instead (a bad BufferSize resynchronises on the log-file
+ * header's). cb's error is returned as it is. See etl.h. */
 int lt__etl_feed(struct lt__etl *e, const void *buf, size_t len, lt_diag *diag) {
   const uint8_t *p = buf;
   int rc = 0;
@@ -580,6 +609,11 @@ int lt__etl_feed(struct lt__etl *e, const void *buf, size_t len, lt_diag *diag) 
   return rc;
 }
 
+/* Ends the input: a partial buffer left over, fewer buffers than the
+ * log-file header's BuffersWritten, or no buffer at all is a truncated or
+ * empty file, LT_ECORRUPT (under keep_going the first two are counted as bad
+ * buffers and warned once a buffer was read). Then drains the merge: every
+ * record still held goes to cb. See etl.h. */
 int lt__etl_finish(struct lt__etl *e, lt_diag *diag) {
   if (e->part.n) {
     size_t need = e->part.n >= LT__ETL_WMI_HDR ? rd32((const uint8_t *)e->part.s) : 0;
@@ -608,6 +642,11 @@ int lt__etl_finish(struct lt__etl *e, lt_diag *diag) {
   return drain(e, 0, diag);
 }
 
+/* Whether buf starts like an .etl file: a first buffer with a plausible
+ * BufferSize and SavedOffset, of BufferType HEADER (4), whose first record
+ * is a system trace header (HeaderType 1 or 2, marker bits 0xC0) of Packet
+ * type and group 0, the log-file header. Fewer than 0x50 bytes is no; a
+ * sniff only, as the container checks it all again. See etl.h. */
 int lt__etl_detect(const void *buf, size_t len) {
   const uint8_t *p = buf;
   const size_t at = LT__ETL_WMI_HDR;

@@ -53,6 +53,11 @@ static int lznt1_chunk(const uint8_t *p, size_t n, uint8_t *out, size_t *o, size
   return 0;
 }
 
+/* LZNT1 (MS-XCA): a run of chunks of at most 4096 output bytes, each behind
+ * a 16-bit header (bit 15: compressed; low 12 bits: its size minus 1), a
+ * stored chunk copied as it is; a zero header ends the stream. in[0..n) must
+ * expand to exactly out_n bytes, else LT_ECORRUPT; every read and write is
+ * bounds checked. See etl.h. */
 int lt__lznt1_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t out_n) {
   size_t i = 0, o = 0;
   while (o < out_n && n - i >= 2) {
@@ -113,6 +118,11 @@ static int xpress_len(const uint8_t *in, size_t n, size_t *i, size_t *half, size
   return 0;
 }
 
+/* Plain LZ77 XPRESS (MS-XCA): 32-bit flag words, one bit per literal byte or
+ * 16-bit match (13-bit offset, 3-bit length with the nibble, byte, 16- and
+ * 32-bit long forms of xpress_len). Must fill exactly out_n bytes;
+ * LT_ECORRUPT when the input runs out or a match reaches before the output's
+ * start or past its end. See etl.h. */
 int lt__xpress_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t out_n) {
   size_t i = 0, o = 0, half = 0;
   uint32_t flags = 0;
@@ -147,6 +157,13 @@ int lt__xpress_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t out_
 
 #define HUFF_BLOCK 65536u
 
+/* LZ77+Huffman (MS-XCA) through wimlib's XPRESS decompressor, which is this
+ * format: one block of at most 65536 output bytes (one Huffman table) per
+ * call. A larger out_n, an empty input for a non-empty output or any wimlib
+ * failure is LT_ECORRUPT; LT_ENOMEM when wimlib cannot make its
+ * decompressor. Built without wimlib (LT_WIMLIB=OFF, a static build) it is
+ * always LT_EFORMAT, which the container reports with that reason. See
+ * etl.h. */
 int lt__xpress_huff_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t out_n) {
 #ifndef LT_HAVE_WIMLIB
   (void)in, (void)n, (void)out, (void)out_n;
@@ -165,6 +182,10 @@ int lt__xpress_huff_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t
 #endif
 }
 
+/* Dispatches on the MS-XCA format code of the log-file mode (LT__XCA_LZNT1,
+ * _XPRESS, _XPRESS_HUFF) to its decompressor, with the same contract;
+ * LT_EFORMAT for any other code, LT__XCA_NONE included (an uncompressed
+ * buffer needs no call). See etl.h. */
 int lt__xca_decompress(int format, const uint8_t *in, size_t n, uint8_t *out, size_t out_n) {
   switch (format) {
   case LT__XCA_LZNT1:
@@ -177,6 +198,9 @@ int lt__xca_decompress(int format, const uint8_t *in, size_t n, uint8_t *out, si
   return LT_EFORMAT;
 }
 
+/* The display name of an MS-XCA format code ("none", "LZNT1", "XPRESS",
+ * "XPRESS Huffman", "unknown" for any other), a static string; `lifetrace
+ * info` prints it. */
 const char *lt__xca_name(int format) {
   switch (format) {
   case LT__XCA_NONE:

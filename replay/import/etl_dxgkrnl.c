@@ -48,6 +48,11 @@ static const struct etypes builtin[] = {
     {491, 0, "PPII"}, {492, 0, "PPIIPPPS"},
 };
 
+/* The built-in payload layout of DxgKrnl event id at version (a type string,
+ * see struct etypes), or NULL when there is none: a record the importer uses
+ * with no layout, built-in or in-file, is malformed. A static string. A
+ * capture's own schema for the same (id, version) is checked against it. See
+ * etl.h. */
 const char *lt__etl_builtin_types(int id, int version) {
   for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
     if (builtin[i].id == id && builtin[i].version == version)
@@ -412,6 +417,11 @@ static void warn_cb(void *data, const lt_diag *d) {
   lt__import_bad_buffer(x->imp, d);
 }
 
+/* The importer's .etl reader (the reader ops of LT_IMPORT_ETL): a container
+ * reader named after the import whose records are decoded here, DxgKrnl ones
+ * into lt__rec for the joins and the others counted by provider; buffers
+ * skipped under keep_going go to lt__import_bad_buffer. imp must outlive it;
+ * the caller frees *st with lt__etlrd_free. LT_ENOMEM. */
 int lt__etlrd_new(void **st, lt_import *imp, int keep_going) {
   struct etlrd *x = lt_calloc(1, sizeof *x);
   if (!x)
@@ -426,11 +436,18 @@ int lt__etlrd_new(void **st, lt_import *imp, int keep_going) {
   return 0;
 }
 
+/* Feeds the next len bytes of the .etl to the container, which calls the
+ * decoder back for each record in time order. Errors as lt__etl_feed's
+ * (LT_ECORRUPT naming buffer and offset), or the joins'. */
 int lt__etlrd_feed(void *st, const char *buf, size_t len, lt_diag *diag) {
   struct etlrd *x = st;
   return lt__etl_feed(x->e, buf, len, diag);
 }
 
+/* Ends the .etl: lt__etl_finish's checks and the last records, then
+ * LT_ECORRUPT for a valid capture that held no DxgKrnl record, with a
+ * message pointing at `lifetrace info`, rather than an empty trace that
+ * would replay as clean. See etl.h. */
 int lt__etlrd_finish(void *st, lt_diag *diag) {
   struct etlrd *x = st;
   int rc = lt__etl_finish(x->e, diag);
@@ -448,6 +465,8 @@ int lt__etlrd_finish(void *st, lt_diag *diag) {
   return LT_ECORRUPT;
 }
 
+/* Frees the reader, its container and the schemas read from the file; NULL
+ * is a no-op. */
 void lt__etlrd_free(void *st) {
   struct etlrd *x = st;
   if (!x)
@@ -458,11 +477,17 @@ void lt__etlrd_free(void *st) {
   lt_free(x);
 }
 
+/* The container under the reader, for its log-file header and counts (the
+ * import's .etl facts); owned by st. */
 const struct lt__etl *lt__etlrd_container(const void *st) {
   const struct etlrd *x = st;
   return x->e;
 }
 
+/* How many schemas the capture carried (*nschemas) and, returned, how many
+ * of them disagree with the built-in templates in types or field names: a
+ * capture from a Windows whose DxgKrnl layouts changed shows here (its
+ * in-file schema is what decodes it). See etl.h. */
 uint64_t lt__etlrd_schema_mismatch(const void *st, uint64_t *nschemas) {
   const struct etlrd *x = st;
   *nschemas = x->nschemas;

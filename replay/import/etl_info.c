@@ -123,6 +123,9 @@ static void fill(lt_etl_info *in, const struct lt__etl *e) {
   qsort(in->counts, in->n, sizeof *in->counts, cmp_count);
 }
 
+/* Reads the .etl at f to its end through the container alone (no joins) and
+ * counts its records by provider, id and version, with the log-file header's
+ * facts; the caller owns *out. See lifetrace/import.h. */
 int lt_etl_info_read(FILE *f, const char *name, int keep_going, lt_etl_info **out,
                      lt_diag *diag) {
   struct counter c = {0};
@@ -154,6 +157,7 @@ out:
   return rc;
 }
 
+/* Frees what lt_etl_info_read made; NULL is a no-op. See lifetrace/import.h. */
 void lt_etl_info_free(lt_etl_info *info) {
   if (!info)
     return;
@@ -190,6 +194,8 @@ static void write_text(FILE *out, const lt_etl_info *in) {
   }
 }
 
+/* Writes an .etl's info as `lifetrace info` prints it: text lines, or one
+ * JSON object and a newline (json != 0). See lifetrace/import.h. */
 void lt_etl_info_write(FILE *out, const lt_etl_info *in, int json) {
   if (!json) {
     write_text(out, in);

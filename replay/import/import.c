@@ -106,8 +106,13 @@ int lt_import_format_from_name(const char *name) {
   return -1;
 }
 
+/* Whether the first bytes of a file are an .etl capture's, for callers
+ * outside the import layer (`lifetrace info`). See lifetrace/import.h. */
 int lt_import_is_etl(const void *buf, size_t len) { return lt__etl_detect(buf, len); }
 
+/* Guesses an export's format from its first bytes: .etl by its header
+ * buffer, tracerpt XML by '<', xperf's dumper by BeginHeader, tracerpt CSV
+ * by its header line; LT_IMPORT_AUTO when undecided. See lifetrace/import.h. */
 int lt_import_detect(const void *buf, size_t len) {
   const char *s = buf;
   if (lt__etl_detect(buf, len))
@@ -178,6 +183,9 @@ int lt_import_format(const lt_import *imp) { return imp->format; }
 
 static void etl_facts(lt_import *imp);
 
+/* The importer's counters, with the joins' event counts and the .etl facts
+ * brought up to date first (the stats are a cache, hence the casts); owned
+ * by imp. See lifetrace/import.h. */
 const lt_import_stats *lt_import_stats_get(const lt_import *imp) {
   lt__dxg_counts(imp->dxg, (uint64_t *)&imp->st.events, (uint64_t *)&imp->st.absorbed,
                  (uint64_t *)&imp->st.duplicate_rundown);
@@ -559,6 +567,8 @@ int lt_import_finish(lt_import *imp, lt_diag *diag) {
   return 0;
 }
 
+/* A corrupt .etl buffer skipped under keep_going: counted in the stats'
+ * bad_buffers and passed to the caller's warn callback. See etl.h. */
 void lt__import_bad_buffer(lt_import *imp, const lt_diag *diag) {
   imp->st.bad_buffers++;
   if (imp->o.warn)
@@ -578,6 +588,8 @@ static void etl_facts(lt_import *imp) {
   }
 }
 
+/* The trace header the import built, NULL until lt_import_finish succeeded;
+ * owned by imp until lt_import_free. See lifetrace/import.h. */
 const lt_header *lt_import_header(const lt_import *imp) {
   return imp->finished ? &imp->header : NULL;
 }
