@@ -504,8 +504,6 @@ static int parse_args(int argc, char **argv, int *json, const char **in) {
   return -1;
 }
 
-/* lifetrace info IN: one pass over the trace, then a text or JSON summary.
- * Returns the exit code. */
 /* An .etl capture (not a trace): what it holds, through the import layer.
  * Returns -1 when the file is not an .etl. */
 static int etl_info(const char *file, int json) {

@@ -139,8 +139,6 @@ static void unbind(lt_replay *r, lt__binding *b) {
   lt__slab_put(&r->binding_slab, b);
 }
 
-/* Closes bindings of one device with one CloseAllocation call (dxgkrnl closes
- * all allocations of a resource together) and forgets them. */
 static void close_call(lt_replay *r, lt__device *dev, lt__binding **b, size_t n);
 
 /* G2 (modelled): closes n bindings, all of device dev, in

@@ -610,9 +610,6 @@ void ExFreePool(PVOID P) {
 
 #define POOL_ALIGN 16 /* what every pool block already has */
 
-/* Allocates like ExAllocatePoolWithTag (uninitialized: 0xCD); an alignment
- * above 16 takes a larger block and returns an aligned address inside it
- * (LtCxxFree finds the block again from that address). */
 /* Outside a replay (no current pool) the operators serve the rest of the
  * program: a fuzz target's engine (libFuzzer is C++) shares the binary's
  * global operators with the driver. Those blocks come from the C heap and are

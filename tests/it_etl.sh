@@ -131,6 +131,14 @@ rc=0; "$tool" import -q "$work/bad-schema.etl" -o "$work/b.jsonl" 2>"$work/err" 
 if [ "$rc" -eq 3 ] && grep -q "in-file template lays out" "$work/err"; then ok; else
   bad "bad schema: exit $rc: $(cat "$work/err")"; fi
 
+# The capture's own schema is used and checked against the built-in
+# templates: the summary (text and JSON) says how many layouts and how many
+# disagree.
+python3 "$writer" clean-lifecycle "$work/schema.etl" --schema --buffer 4096
+"$tool" import "$work/schema.etl" -o "$work/schema.jsonl" 2>"$work/schema.err" >/dev/null
+if grep -Eq "own schema has [1-9][0-9]* DxgKrnl event layouts .* 0 disagree" "$work/schema.err"; then ok; else
+  bad "schema check not reported: $(cat "$work/schema.err")"; fi
+
 # The real samples: a valid .etl without DxgKrnl exits 3 and says so; info
 # reads each to the end with its counts.
 samples=$src/../shared/etl-samples

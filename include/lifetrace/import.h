@@ -74,6 +74,8 @@ typedef struct lt_import_stats {
   uint64_t events_lost;  /* the log-file header's EventsLost */
   uint64_t buffers_lost; /* the log-file header's BuffersLost */
   uint64_t lost_flagged; /* buffers flagged EVENTS_LOST / BUFFER_LOST */
+  uint64_t schemas;         /* event layouts the capture carried (TRACE_EVENT_INFO) */
+  uint64_t schema_mismatch; /* of those, how many disagree with the built-in ones */
 } lt_import_stats;
 
 typedef struct lt_import lt_import;

@@ -582,6 +582,7 @@ static void etl_facts(lt_import *imp) {
   const struct lt__etl *e = lt__etlrd_container(imp->rd);
   const struct lt__etl_header *h = lt__etl_header_get(e);
   imp->st.lost_flagged = lt__etl_stats_get(e)->lost_flagged;
+  imp->st.schema_mismatch = lt__etlrd_schema_mismatch(imp->rd, &imp->st.schemas);
   if (h) {
     imp->st.events_lost = h->events_lost;
     imp->st.buffers_lost = h->buffers_lost;
@@ -643,6 +644,11 @@ void lt_import_summary_write(FILE *out, const lt_import *imp) {
             "lost, %llu corrupt buffers skipped\n",
             (unsigned long long)s->events_lost, (unsigned long long)s->buffers_lost,
             (unsigned long long)s->lost_flagged, (unsigned long long)s->bad_buffers);
+  if (imp->format == LT_IMPORT_ETL && s->schemas)
+    fprintf(out,
+            "  .etl: the capture's own schema has %llu DxgKrnl event layouts (they decode it); "
+            "%llu disagree with lifetrace's built-in templates\n",
+            (unsigned long long)s->schemas, (unsigned long long)s->schema_mismatch);
   for (int id = 0; id < MAX_IDS; id++) {
     const uint64_t *n = imp->ids[id];
     if (!n[0] && !n[1] && !n[2])
@@ -698,13 +704,15 @@ void lt_import_summary_json(FILE *out, const lt_import *imp) {
           ", \"format\": \"%s\", \"bytes\": %llu, \"records\": %llu, \"imported\": %llu, "
           "\"skipped\": %llu, \"malformed\": %llu, \"events\": %llu, \"absorbed\": %llu, "
           "\"duplicate_rundown\": %llu, \"bad_buffers\": %llu, \"events_lost\": %llu, "
-          "\"buffers_lost\": %llu, \"events_by_id\": [",
+          "\"buffers_lost\": %llu, \"schemas\": %llu, \"schema_mismatch\": %llu, "
+          "\"events_by_id\": [",
           lt_import_format_name(imp->format), (unsigned long long)s->bytes,
           (unsigned long long)s->records, (unsigned long long)s->imported,
           (unsigned long long)s->skipped, (unsigned long long)s->malformed,
           (unsigned long long)s->events, (unsigned long long)s->absorbed,
           (unsigned long long)s->duplicate_rundown, (unsigned long long)s->bad_buffers,
-          (unsigned long long)s->events_lost, (unsigned long long)s->buffers_lost);
+          (unsigned long long)s->events_lost, (unsigned long long)s->buffers_lost,
+          (unsigned long long)s->schemas, (unsigned long long)s->schema_mismatch);
   int first = 1;
   for (int id = 0; id < MAX_IDS; id++) {
     const uint64_t *n = imp->ids[id];
