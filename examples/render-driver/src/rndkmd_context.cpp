@@ -36,6 +36,7 @@ NTSTATUS APIENTRY RndDdiDestroyContext(const HANDLE hContext)
     PAGED_CODE();
     // dxgkrnl idled the context, but the DMA queue retires in submission
     // order: a packet of this context may wait behind another node's.
+    // It is complete: retire it now.
     RndDmaCancelContext(Adapter, Context);
     NT_ASSERT(Context->QueuedPackets == 0);
     InterlockedDecrement(&Context->Device->Contexts);

@@ -5,8 +5,9 @@
 // worker thread then retires packets from the head of the queue, in
 // submission order across every node, as the hardware's single ring does:
 // a completed packet behind an incomplete one (another node) waits.
-// DestroyAllocation, DestroyContext and ResetFromTimeout cancel the
-// references of packets still queued.
+// DestroyAllocation cancels the references of packets still queued;
+// DestroyContext retires the context's packets (dxgkrnl idled it);
+// ResetFromTimeout drops the whole queue.
 //
 #include "rndkmd.h"
 #include "rndkmd_dma.tmh"
@@ -153,15 +154,25 @@ VOID RndDmaCancelAllocation(RND_ADAPTER *Adapter, RND_ALLOCATION *Allocation)
 _Use_decl_annotations_
 VOID RndDmaCancelContext(RND_ADAPTER *Adapter, RND_CONTEXT *Context)
 {
-    RndSpinLockGuard Lock(&Adapter->QueueLock);
-    for (PLIST_ENTRY Entry = Adapter->DmaQueue.Flink; Entry != &Adapter->DmaQueue;
-         Entry = Entry->Flink) {
-        auto *Packet = CONTAINING_RECORD(Entry, RND_PACKET, QueueLink);
-        if (Packet->Context == Context) {
-            Packet->Context = nullptr;
-            Context->QueuedPackets--;
+    LIST_ENTRY Done;
+
+    // dxgkrnl idled the context before destroying it: its packets are
+    // complete, so they leave the queue now, out of order.
+    InitializeListHead(&Done);
+    {
+        RndSpinLockGuard Lock(&Adapter->QueueLock);
+        PLIST_ENTRY Entry = Adapter->DmaQueue.Flink;
+        while (Entry != &Adapter->DmaQueue) {
+            auto *Packet = CONTAINING_RECORD(Entry, RND_PACKET, QueueLink);
+            Entry = Entry->Flink;
+            if (Packet->Context == Context) {
+                RemoveEntryList(&Packet->QueueLink);
+                RndReleasePacket(Packet);
+                InsertTailList(&Done, &Packet->QueueLink);
+            }
         }
     }
+    RndFreePackets(&Done);
 }
 
 _Use_decl_annotations_
