@@ -50,6 +50,11 @@ check "one lifetrace-specific file (the adapter file)" \
 printf '#include <ntddk.h>\nC_ASSERT(STATUS_WAIT_1 == STATUS_WAIT_0 + 1);\nC_ASSERT(STATUS_WAIT_63 == 63);\nC_ASSERT(STATUS_ABANDONED_WAIT_0 == 0x80);\n' >waits.c
 check "the WDK stand-ins name KeWaitForMultipleObjects' results (STATUS_WAIT_1, ...)" \
   "$cc" -fsyntax-only -I"$work/prefix/include" -I"$work/prefix/include/lifetrace/wdk" waits.c
+if command -v clang >/dev/null; then
+  printf '#include <ntddk.h>\n#include <pshpack4.h>\ntypedef struct { char c; int i; } S;\n#include <poppack.h>\n' >pack.c
+  check "<pshpack4.h>/<poppack.h> compile without clang's -Wpragma-pack (as the WDK's silence C4103)" \
+    clang -Werror -fsyntax-only -I"$work/prefix/include" -I"$work/prefix/include/lifetrace/wdk" pack.c
+fi
 if ! cmake -S "$ex" -B rnd -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_PREFIX_PATH="$work/prefix" >configure.log 2>&1 ||
   ! cmake --build rnd -j2 >build.log 2>&1; then

@@ -58,8 +58,14 @@ VOID RndDestroyResource(RND_ADAPTER *Adapter, RND_RESOURCE *Resource)
 {
     {
         RndSpinLockGuard Lock(&Adapter->ObjectLock);
-        // By the UMD's contract the last allocation went with this call.
-        NT_ASSERT(IsListEmpty(&Resource->Allocations));
+        // Allocations dxgkrnl did not destroy with the resource (a create
+        // it refused half-way) live on without it.
+        while (!IsListEmpty(&Resource->Allocations)) {
+            auto *Allocation = CONTAINING_RECORD(RemoveHeadList(&Resource->Allocations),
+                                                 RND_ALLOCATION, ResourceLink);
+            Allocation->Resource = nullptr;
+            InsertTailList(&Adapter->Standalone, &Allocation->ResourceLink);
+        }
         RemoveEntryList(&Resource->AdapterLink);
     }
     delete Resource;
@@ -157,8 +163,6 @@ NTSTATUS APIENTRY RndDdiDestroyAllocation(const HANDLE hAdapter,
                 Allocation->Resource->AllocationCount--;
             }
         }
-        NT_ASSERT(Allocation->Resource == nullptr ||
-                  Allocation->Resource == pDestroyAllocation->hResource);
         InterlockedDecrement(&Adapter->LiveAllocations);
         delete Allocation;
     }
