@@ -26,7 +26,8 @@ dxgkrnl (kernel policy: every crash is the driver's), then triages it.
                     lifetrace (build-fuzz/tools) cannot dlopen a .so built
                     with -fsanitize=fuzzer-no-link or ASan; default --driver.
                     lifetrace_add_driver builds both: lib<name>-fuzz.so for
-                    --driver, lib<name>.so for --triage-driver
+                    --driver (lib<name>-afl.so with --engine afl, which
+                    preloads it), lib<name>.so for --triage-driver
   --bugs LIST       seeded bugs of the reference driver to switch on: numbers,
                     pattern ids or names (1,3,p13,p19-resource-double-release),
                     "all" or "none" (default none)
