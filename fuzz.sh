@@ -26,7 +26,8 @@ dxgkrnl (kernel policy: every crash is the driver's), then triages it.
                     lifetrace (build-fuzz/tools) cannot dlopen a .so built
                     with -fsanitize=fuzzer-no-link or ASan; default --driver.
                     lifetrace_add_driver builds both: lib<name>-fuzz.so for
-                    --driver, lib<name>.so for --triage-driver
+                    --driver (lib<name>-afl.so with --engine afl, which
+                    preloads it), lib<name>.so for --triage-driver
   --bugs LIST       seeded bugs of the reference driver to switch on: numbers,
                     pattern ids or names (1,3,p13,p19-resource-double-release),
                     "all" or "none" (default none)
@@ -246,6 +247,14 @@ fi
 # ---- environment of every worker ------------------------------------------------------
 
 export LT_FUZZ_DRIVER=$driver LT_FUZZ_BUGS=$bugs LT_FUZZ_GPU=$gpu LT_FUZZ_QUIET=1
+# AFL++: an instrumented driver (lib<name>-afl.so) must be loaded before the
+# fork server starts, and libAFLDriver starts it before LLVMFuzzerInitialize
+# dlopens LT_FUZZ_DRIVER. So afl-fuzz and afl-cmin preload it (AFL_PRELOAD),
+# and a direct run of the AFL++ target too (LD_PRELOAD, on the target alone:
+# the .so needs the kernel routines the target exports); the dlopen then
+# finds it loaded.
+afl_preload=()
+[ "$driver" = reference ] || afl_preload=(AFL_PRELOAD="$driver")
 export LT_FUZZ_SPECIAL_POOL=$special_pool
 export LT_FUZZ_KNOWN=$out/known-crashes.txt
 export LT_FUZZ_SIGDIR=$out/sigs LT_FUZZ_KEEP=$keep
@@ -256,14 +265,14 @@ touch "$LT_FUZZ_KNOWN"
 # ---- seeds: a seed that already crashes is a finding, not a starting point ------------------
 
 screen_seeds() {
-  local bin=$LF_BIN n=0 bad=0
-  [ "$engine" = afl ] && bin=$AFL_BIN
+  local bin=$LF_BIN n=0 bad=0 preload=()
+  [ "$engine" = afl ] && bin=$AFL_BIN && [ "$driver" != reference ] && preload=(LD_PRELOAD="$driver")
   rm -rf "$out/seeds"
   mkdir -p "$out/seeds"
   for f in "$seeds"/*; do
     [ -f "$f" ] || continue
     n=$((n + 1))
-    if LT_FUZZ_KNOWN= LT_FUZZ_SIGDIR= timeout 60 "$bin" "$f" >/dev/null 2>&1; then
+    if LT_FUZZ_KNOWN= LT_FUZZ_SIGDIR= timeout 60 env "${preload[@]}" "$bin" "$f" >/dev/null 2>&1; then
       cp "$f" "$out/seeds/"
     else
       bad=$((bad + 1))
@@ -309,7 +318,7 @@ start_afl() { # name secs
   fi
   (cd "$out/logs" && exec {wd_fd}>&- && AFL_CUSTOM_MUTATOR_LIBRARY=$AFL_MUTATOR AFL_NO_UI=1 \
     AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-    LT_FUZZ_CAMPAIGN=$out exec setsid afl-fuzz -i "$out/seeds" -o "$out/afl" "${role[@]}" \
+    LT_FUZZ_CAMPAIGN=$out exec env "${afl_preload[@]}" setsid afl-fuzz -i "$out/seeds" -o "$out/afl" "${role[@]}" \
     "${extra[@]}" -V "$2" -x "$DICT" -t 5000+ -m none -- "$bin") >>"$out/logs/afl-$name.log" 2>&1 &
   wpid[$name]=$!
 }
@@ -518,7 +527,7 @@ prune_afl() {
   local before
   before=$(find "$all" -type f | wc -l)
   [ "$before" -gt 0 ] || { rm -rf "$all"; return 0; }
-  if AFL_SKIP_CPUFREQ=1 LT_FUZZ_SIGDIR= afl-cmin -i "$all" -o "$min" -m none -t 5000 -- "$AFL_BIN" \
+  if env "${afl_preload[@]}" AFL_SKIP_CPUFREQ=1 LT_FUZZ_SIGDIR= afl-cmin -i "$all" -o "$min" -m none -t 5000 -- "$AFL_BIN" \
     >"$out/logs/prune-afl.log" 2>&1 && after=$(find "$min" -type f | wc -l) && [ "$after" -gt 0 ]; then
     rm -rf "$out/corpus/afl"
     mv "$min" "$out/corpus/afl"

@@ -31,7 +31,11 @@
 #                    ASan and UBSan. LT_FUZZ_BUGS etc. as in fuzz/fuzz_replay.c.
 #   <name>_fuzzdrv   lib<name>-fuzz.so: the driver instrumented the same way, for
 #                    `fuzz.sh --driver` (whose fuzz target provides the runtimes).
-# The last two need clang with libFuzzer (compiler-rt); otherwise they are
+#   <name>_afldrv    lib<name>-afl.so: the driver with edge coverage
+#                    (-fsanitize-coverage=trace-pc-guard) and no sanitizer, for
+#                    `fuzz.sh --engine afl --driver`: AFL++'s runtime in
+#                    fuzz_replay_afl (plain and ASan builds) takes its guards.
+# The last three need clang with libFuzzer (compiler-rt); otherwise they are
 # skipped with a message.
 #
 # Every driver source is compiled with LIFETRACE=1, DBG=1 in Debug builds
@@ -244,7 +248,7 @@ function(lifetrace_add_driver name)
   if(ARG_NO_FUZZ)
   elseif(NOT have_fuzzer OR NOT fuzz_src OR (cxx AND NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang"))
     message(STATUS "lifetrace_add_driver(${name}): no libFuzzer with ${CMAKE_C_COMPILER_ID}: "
-                   "fuzz-${name} and lib${name}-fuzz.so skipped (configure with CC=clang"
+                   "fuzz-${name}, lib${name}-fuzz.so and lib${name}-afl.so skipped (configure with CC=clang"
                    " CXX=clang++)")
   else()
     add_executable(${name}_fuzzer ${fuzz_src} ${ARG_SOURCES} ${glue} ${cxx_glue})
@@ -260,9 +264,20 @@ function(lifetrace_add_driver name)
     target_compile_options(${name}_fuzzdrv PRIVATE -fsanitize=fuzzer-no-link ${san})
     set_target_properties(${name}_fuzzdrv PROPERTIES OUTPUT_NAME ${name}-fuzz PREFIX "lib"
                           SUFFIX ".so" C_VISIBILITY_PRESET hidden)
+
+    # AFL++: coverage only. The loading fuzz_replay_afl is AFL++'s, built by
+    # afl-clang-fast; its runtime defines __sanitizer_cov_trace_pc_guard[_init]
+    # and numbers the guards of a module loaded before its fork server.
+    add_library(${name}_afldrv MODULE ${ARG_SOURCES} ${cxx_glue})
+    _lifetrace_driver_common(${name}_afldrv ${common})
+    target_link_libraries(${name}_afldrv PRIVATE ${ARG_LINK_LIBRARIES})
+    target_compile_options(${name}_afldrv PRIVATE -fsanitize-coverage=trace-pc-guard)
+    set_target_properties(${name}_afldrv PROPERTIES OUTPUT_NAME ${name}-afl PREFIX "lib"
+                          SUFFIX ".so" C_VISIBILITY_PRESET hidden)
     if(cxx)
       _lifetrace_cxx_variant(${name} ${name}_fuzzer OFF)
       _lifetrace_cxx_variant(${name} ${name}_fuzzdrv ON)
+      _lifetrace_cxx_variant(${name} ${name}_afldrv ON)
     endif()
   endif()
   if(cxx)

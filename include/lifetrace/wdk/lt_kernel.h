@@ -28,6 +28,19 @@ extern "C" {
 #ifndef STATUS_WAIT_0
 #define STATUS_WAIT_0 ((NTSTATUS)0x00000000L)
 #endif
+/* KeWaitForMultipleObjects(WaitAny) returns STATUS_WAIT_0 + the index of
+ * the object that satisfied it; ntstatus.h names the first few. */
+#ifndef STATUS_WAIT_1
+#define STATUS_WAIT_1 ((NTSTATUS)0x00000001L)
+#define STATUS_WAIT_2 ((NTSTATUS)0x00000002L)
+#define STATUS_WAIT_3 ((NTSTATUS)0x00000003L)
+#define STATUS_WAIT_63 ((NTSTATUS)0x0000003FL)
+#endif
+#ifndef STATUS_ABANDONED_WAIT_0
+#define STATUS_ABANDONED ((NTSTATUS)0x00000080L)
+#define STATUS_ABANDONED_WAIT_0 ((NTSTATUS)0x00000080L)
+#define STATUS_ABANDONED_WAIT_63 ((NTSTATUS)0x000000BFL)
+#endif
 #ifndef STATUS_TIMEOUT
 #define STATUS_TIMEOUT ((NTSTATUS)0x00000102L)
 #endif
