@@ -1,7 +1,6 @@
 /* lifetrace — what the subcommands share: reporting a read error, the exit
  * code for it, the progress line of long runs, and the same-file check before
  * writing an output. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,11 +22,6 @@ int lt__same_file(const char *a, const char *b) {
 void lt__print_diag(const lt_diag *d) {
   char buf[1200];
 
-  snprintf(buf, sizeof buf, "cannot open: %s", strerror(ENOENT));
-  if (d->file[0] && !strcmp(d->msg, buf)) { /* the one wording of a missing file */
-    fprintf(stderr, "lifetrace: %s: no such file\n", d->file);
-    return;
-  }
   lt_diag_format(d, buf, sizeof buf);
   fprintf(stderr, "lifetrace: %s\n", buf);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "lifetrace/triage_run.h"
@@ -108,6 +109,10 @@ static int run(struct tri_cli *c, int argc, char **argv) {
   lt__triage *tr = &c->tr;
   char msg[1200];
   int err;
+  struct stat st;
+  for (int i = optind; i < argc; i++)
+    if (stat(argv[i], &st) != 0)
+      return lt__no_such_file("triage", argv[i], NULL);
   if ((err = lt__tri_collect(&tr->files, argv + optind, (size_t)(argc - optind))) != 0) {
     fprintf(stderr, "lifetrace triage: %s\n",
             err == LT_ENOENT ? "a crash path does not exist" : lt_strerror(err));
