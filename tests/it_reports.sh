@@ -165,6 +165,18 @@ check "the reproducer was copied next to the report" test -n "$(ls camp/repro/ 2
 check "seeded-bug column when seeded bugs were on" has camp/index.html '<th data-key="bug">seeded bug</th>'
 check "no seeded-bug column without seeded bugs" hasnt report/index.html 'seeded bug</th>'
 
+# A resumed campaign's triage (fuzz.sh: a new run uuid per session, the same
+# --recorded list) counts no occurrence twice: the second session, with no new
+# crash, adds no occurrence and leaves every count as it was.
+mkdir -p resume/crashes
+cp "$corpus"/bug-1-*.jsonl resume/crashes/crash-a
+for s in 1 2; do
+  (cd resume && "$tool" triage -q --out tri --db r.db --bugs 1 --engine libfuzzer --run-uuid "sess-$s" \
+    --recorded recorded.txt crashes >/dev/null 2>&1)
+  "$py" -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(sorted(d.execute("select signature, count from findings")), d.execute("select count(*) from occurrences").fetchone()[0])' resume/r.db >"resume/s$s.txt"
+done
+check "a resumed campaign's second session counts nothing again" diff resume/s1.txt resume/s2.txt
+
 # Render in Chromium: the DOM after parsing, and a screenshot for people.
 chrome=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chrome" ]; then
