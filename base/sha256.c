@@ -111,3 +111,12 @@ int lt_sha256_file(const char *path, char hex[65], uint64_t *size) {
     *size = total;
   return 0;
 }
+
+/* The SHA-256 of n bytes in memory as 64 hex digits (a Content-Security-
+ * Policy hash of an inline script, say). See sha256.h. */
+void lt__sha256_mem(const void *p, size_t n, char hex[65]) {
+  sha256_ctx c;
+  sha_init(&c);
+  sha_update(&c, p, n);
+  sha_final(&c, hex);
+}

@@ -1,7 +1,9 @@
 /* `lifetrace check DIR`: the regression gate. Replays every trace of a corpus
  * with its expected verdict and fails on any difference; writes JUnit and
  * SARIF for CI, and records the run in the results database. */
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,31 +13,30 @@
 #include "lifetrace/sarif.h"
 #include "sha256.h"
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: lifetrace check [OPTIONS] DIR\n"
-          "\n"
-          "Replays every trace DIR/<group>/<name>.jsonl (or .ltrace) against the miniport with\n"
-          "the policy and seeded bugs of its <name>.expected.json, and compares the findings\n"
-          "(kind, event, severity) with the expected ones exactly.\n"
-          "\n"
-          "options:\n"
-          "  --junit FILE    write JUnit XML (one testcase per trace, classname = group)\n"
-          "  --sarif FILE    write SARIF 2.1.0 (one result per finding)\n"
-          "  --db FILE       record the run, traces and findings in a results database\n"
-          "  --run-id ID     the run's unique key in the database (e.g. the CI job id): a\n"
-          "                  retried job with the same ID records nothing twice\n"
-          "  --driver LIB    replay against a miniport shared object (default: reference)\n"
-          "  --driver-version V  what the driver is (e.g. \"$(git -C kmd describe)\"), kept\n"
-          "                  with the run in --db beside the sha256 of the driver file\n"
-          "  --special-pool  replay with the special pool (see lifetrace replay --help): a\n"
-          "                  driver touching freed pool memory faults\n"
-          "  --repo DIR      paths in JUnit/SARIF are relative to DIR (default: the git\n"
-          "                  work tree around the corpus)\n"
-          "  -q, --quiet     print only failures and the summary\n"
-          "\n"
-          "exit: 0 all pass, 1 any difference, 2 usage, 3 corpus unreadable, 4 internal\n");
-}
+static const lt__opt check_opts[] = {
+    {"junit", 'j', 0, "FILE", "write JUnit XML (one testcase per trace, classname = group)"},
+    {"sarif", 's', 0, "FILE", "write SARIF 2.1.0 (one result per finding)"},
+    {"db", 'd', 0, "FILE", "record the run, traces and findings in a results database"},
+    {"run-id", 'u', 0, "ID", "the run's unique key in the database (e.g. the CI job id): a\n"
+                             "retried job with the same ID records nothing twice"},
+    {"driver", 'D', 0, "LIB", "replay against a miniport shared object (default: reference)"},
+    {"driver-version", 'V', 0, "V", "what the driver is (e.g. \"$(git -C kmd describe)\"), kept\n"
+                                    "with the run in --db beside the sha256 of the driver file"},
+    {"special-pool", 'S', 0, NULL, "replay with the special pool (see lifetrace replay --help): a\n"
+                                   "driver touching freed pool memory faults"},
+    {"repo", 'r', 0, "DIR", "paths in JUnit/SARIF are relative to DIR (default: the git\n"
+                            "work tree around the corpus)"},
+    {"quiet", 'q', 'q', NULL, "print only failures and the summary"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* check's options and texts (help, man page, completion). */
+const lt__cmd lt__def_check = {
+    "check", "DIR", "replay a regression corpus against expected verdicts (JUnit, SARIF)",
+    "Replays every trace DIR/<group>/<name>.jsonl (or .ltrace) against the miniport with\n"
+    "the policy and seeded bugs of its <name>.expected.json, and compares the findings\n"
+    "(kind, event, severity) with the expected ones exactly.",
+    "0 all pass, 1 any difference, 2 usage, 3 corpus unreadable, 4 internal",
+    check_opts, lt_cmd_check};
 
 typedef struct args {
   const char *dir, *junit, *sarif, *db, *driver, *repo, *run_id, *driver_version;
@@ -43,16 +44,10 @@ typedef struct args {
 } args;
 
 static int parse(int argc, char **argv, args *a) {
-  static const struct option opts[] = {
-      {"junit", required_argument, 0, 'j'}, {"sarif", required_argument, 0, 's'},
-      {"db", required_argument, 0, 'd'},    {"driver", required_argument, 0, 'D'},
-      {"repo", required_argument, 0, 'r'},  {"quiet", no_argument, 0, 'q'},
-      {"run-id", required_argument, 0, 'u'}, {"special-pool", no_argument, 0, 'S'},
-      {"driver-version", required_argument, 0, 'V'},
-      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
   int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_check);
+  while ((c = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (c) {
     case 'j': a->junit = optarg; break;
     case 's': a->sarif = optarg; break;
@@ -63,14 +58,11 @@ static int parse(int argc, char **argv, args *a) {
     case 'u': a->run_id = optarg; break;
     case 'S': a->special_pool = 1; break;
     case 'V': a->driver_version = optarg; break;
-    case 'h': usage(stdout); return -1;
-    default: usage(stderr); return LT_EXIT_USAGE;
+    default: return c == LT__OPT_HELP ? -1 : LT_EXIT_USAGE;
     }
   }
   if (optind != argc - 1) {
-    fprintf(stderr, "lifetrace check: expected one corpus directory\n");
-    usage(stderr);
-    return LT_EXIT_USAGE;
+    return lt__usage_error(&lt__def_check, "expected one corpus directory");
   }
   a->dir = argv[optind];
   return 0;
@@ -155,6 +147,11 @@ int lt_cmd_check(int argc, char **argv) {
   if (lt_miniport_load(a.driver, &mp, &dl, msg, sizeof msg)) {
     fprintf(stderr, "lifetrace check: --driver: %s\n", msg);
     return LT_EXIT_INPUT;
+  }
+  struct stat st;
+  if (stat(a.dir, &st) != 0 && errno == ENOENT) {
+    rc = lt__no_such_file("check", a.dir, NULL);
+    goto out;
   }
   if ((err = lt__check_scan(&c, a.dir, a.repo, msg, sizeof msg))) {
     fprintf(stderr, "lifetrace check: %s\n", msg);

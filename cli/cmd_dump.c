@@ -10,24 +10,22 @@
 #include "commands.h"
 #include "buf.h"
 
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: lifetrace dump IN [--range A-B] [--index] [-o OUT]\n"
-          "\n"
-          "Prints a trace (any form; \"-\" reads stdin) as JSONL: the header line,\n"
-          "then one event per line, in the canonical form that 'lifetrace encode'\n"
-          "turns back into the identical binary trace.\n"
-          "\n"
-          "options:\n"
-          "  -r, --range A-B   only events A to B (0-based, inclusive); also A-, -B, N\n"
-          "  -i, --index       add the event index to every line as \"i\"\n"
-          "  -o, --output OUT  write to OUT instead of stdout; an OUT ending in\n"
-          "                    .ltrace or .zst gets the binary form (a slice of the trace)\n"
-          "  -h, --help        show this help\n"
-          "\n"
-          "exit codes: 0 ok, 2 usage error, 3 unreadable or corrupt input (the message\n"
-          "names the line or byte offset and the record), 4 cannot write the output.\n");
-}
+static const lt__opt dump_opts[] = {
+    {"range", 'r', 'r', "A-B", "only events A to B (0-based, inclusive); also A-, -B, N"},
+    {"index", 'i', 'i', NULL, "add the event index to every line as \"i\""},
+    {"output", 'o', 'o', "OUT", "write to OUT instead of stdout; an OUT ending in\n"
+                                ".ltrace or .zst gets the binary form (a slice of the trace)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* dump's options and texts (help, man page, completion). */
+const lt__cmd lt__def_dump = {
+    "dump", "IN", "print a trace as JSONL (either form in)",
+    "Prints a trace (any form; \"-\" reads stdin) as JSONL: the header line,\n"
+    "then one event per line, in the canonical form that 'lifetrace encode'\n"
+    "turns back into the identical binary trace.",
+    "0 ok, 2 usage error, 3 unreadable or corrupt input (the message\n"
+    "names the line or byte offset and the record), 4 cannot write the output.",
+    dump_opts, lt_cmd_dump};
 
 struct opts {
   const char *in, *out;
@@ -72,8 +70,7 @@ static int binary_out(const char *out) {
 
 static int check_args(struct opts *o, int argc, char **argv) {
   if (optind + 1 != argc) {
-    fprintf(stderr, "lifetrace dump: %s\n", optind >= argc ? "missing input file" : "too many arguments");
-    return LT_EXIT_USAGE;
+    return lt__usage_error(&lt__def_dump, optind >= argc ? "missing input file" : "too many arguments");
   }
   o->in = argv[optind];
   if (o->out && lt__same_file(o->in, o->out)) {
@@ -88,18 +85,13 @@ static int check_args(struct opts *o, int argc, char **argv) {
 }
 
 static int parse_args(int argc, char **argv, struct opts *o) {
-  static const struct option longopts[] = {
-      {"range", required_argument, NULL, 'r'}, {"index", no_argument, NULL, 'i'},
-      {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
-  };
   int c;
 
   memset(o, 0, sizeof *o);
   o->last = UINT64_MAX;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "r:io:h", longopts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_dump);
+  while ((c = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (c) {
     case 'r':
       if (parse_range(optarg, o)) {
@@ -114,12 +106,8 @@ static int parse_args(int argc, char **argv, struct opts *o) {
     case 'o':
       o->out = optarg;
       break;
-    case 'h':
-      usage(stdout);
-      return LT_EXIT_OK;
     default:
-      fprintf(stderr, "lifetrace dump: unknown option or missing value: %s\n", argv[optind - 1]);
-      return LT_EXIT_USAGE;
+      return lt__getopt_exit(c);
     }
   }
   return check_args(o, argc, argv);
@@ -180,8 +168,6 @@ int lt_cmd_dump(int argc, char **argv) {
   int rc, code = parse_args(argc, argv, &o);
 
   if (code >= 0) {
-    if (code == LT_EXIT_USAGE)
-      fprintf(stderr, "Try 'lifetrace dump --help'.\n");
     return code;
   }
   rc = lt_reader_open(&r, o.in, 0, &d);

@@ -8,23 +8,21 @@
 #include "commands.h"
 #include "buf.h"
 
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: lifetrace encode IN -o OUT [--strict] [--zstd]\n"
-          "\n"
-          "Converts a trace to the binary form (.ltrace). IN is usually JSONL (the\n"
-          "text form written by 'lifetrace dump'); any form is accepted, \"-\" reads\n"
-          "stdin. OUT \"-\" writes to stdout.\n"
-          "\n"
-          "options:\n"
-          "  -o, --output OUT  where to write (required)\n"
-          "      --strict      reject unknown JSONL keys instead of ignoring them\n"
-          "      --zstd        compress with zstd (also implied by OUT ending in .zst)\n"
-          "  -h, --help        show this help\n"
-          "\n"
-          "exit codes: 0 ok, 2 usage error, 3 unreadable or corrupt input (the message\n"
-          "names the line or byte offset and the record), 4 cannot write the output.\n");
-}
+static const lt__opt encode_opts[] = {
+    {"output", 'o', 'o', "OUT", "where to write (required; \"-\" = stdout)"},
+    {"strict", 's', 0, NULL, "reject unknown JSONL keys instead of ignoring them"},
+    {"zstd", 'z', 0, NULL, "compress with zstd (also implied by OUT ending in .zst)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* encode's options and texts (help, man page, completion). */
+const lt__cmd lt__def_encode = {
+    "encode", "IN -o OUT", "convert a JSONL trace to the binary form",
+    "Converts a trace to the binary form (.ltrace). IN is usually JSONL (the\n"
+    "text form written by 'lifetrace dump'); any form is accepted, \"-\" reads\n"
+    "stdin. OUT \"-\" writes to stdout.",
+    "0 ok, 2 usage error, 3 unreadable or corrupt input (the message\n"
+    "names the line or byte offset and the record), 4 cannot write the output.",
+    encode_opts, lt_cmd_encode};
 
 struct opts {
   const char *in, *out;
@@ -32,17 +30,12 @@ struct opts {
 };
 
 static int parse_args(int argc, char **argv, struct opts *o) {
-  static const struct option longopts[] = {
-      {"output", required_argument, NULL, 'o'}, {"strict", no_argument, NULL, 's'},
-      {"zstd", no_argument, NULL, 'z'},         {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
-  };
   int c;
 
   memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_encode);
+  while ((c = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (c) {
     case 'o':
       o->out = optarg;
@@ -53,18 +46,14 @@ static int parse_args(int argc, char **argv, struct opts *o) {
     case 'z':
       o->zstd = 1;
       break;
-    case 'h':
-      usage(stdout);
-      return LT_EXIT_OK;
     default:
-      fprintf(stderr, "lifetrace encode: unknown option or missing value: %s\n", argv[optind - 1]);
-      return LT_EXIT_USAGE;
+      return lt__getopt_exit(c);
     }
   }
   if (optind + 1 != argc || o->out == NULL) {
-    fprintf(stderr, "lifetrace encode: %s\n",
-            optind >= argc ? "missing input file" : o->out ? "too many arguments" : "missing -o OUT");
-    return LT_EXIT_USAGE;
+    return lt__usage_error(&lt__def_encode, optind >= argc ? "missing input file"
+                                            : o->out       ? "too many arguments"
+                                                           : "missing -o OUT");
   }
   o->in = argv[optind];
   if (lt__same_file(o->in, o->out)) {
@@ -110,8 +99,6 @@ int lt_cmd_encode(int argc, char **argv) {
   int rc, wrc, code = parse_args(argc, argv, &o);
 
   if (code >= 0) {
-    if (code == LT_EXIT_USAGE)
-      fprintf(stderr, "Try 'lifetrace encode --help'.\n");
     return code;
   }
   rc = lt_reader_open(&r, o.in, o.strict, &d);

@@ -8,15 +8,22 @@
 #include "commands.h"
 #include "lifetrace/report.h"
 
-static void usage(FILE *out) {
-  fprintf(out, "usage: lifetrace findings --db FILE [--status open|fixed|ignored|expected|all] "
-               "[--kind KIND] [--json]\n"
-               "\n"
-               "Lists the findings of a results database by signature, most recently seen\n"
-               "first (default: open ones; 'expected' ones were only seen where a regression\n"
-               "corpus expects them). Each names the driver (--driver-version, sha256) of\n"
-               "the runs that first and last showed it. --json prints one JSON array.\n");
-}
+static const lt__opt findings_opts[] = {
+    {"db", 'd', 0, "FILE", "the results database (required)"},
+    {"status", 's', 0, "open|fixed|ignored|expected|all", "which findings (default: open)"},
+    {"kind", 'k', 0, "KIND", "only findings of this kind (e.g. double-destroy)"},
+    {"json", 'j', 0, NULL, "print one JSON array"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* findings' options and texts (help, man page, completion). */
+const lt__cmd lt__def_findings = {
+    "findings", NULL, "list the findings of a results database by signature",
+    "Lists the findings of a results database by signature, most recently seen\n"
+    "first (default: open ones; 'expected' ones were only seen where a regression\n"
+    "corpus expects them). Each names the driver (--driver-version, sha256) of\n"
+    "the runs that first and last showed it.",
+    "0 listed, 2 usage, 3 no such database",
+    findings_opts, lt_cmd_findings};
 
 static const char *opt(const char *s) { return s[0] ? s : NULL; }
 
@@ -92,16 +99,11 @@ static int print_json(const lt_store_finding *v, size_t n, const char *kind) {
  * (open ones unless --status says otherwise, optionally of one --kind), as
  * text or --json. Exits 3 when the database cannot be read, 2 for usage. */
 int lt_cmd_findings(int argc, char **argv) {
-  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                       {"status", required_argument, 0, 's'},
-                                       {"kind", required_argument, 0, 'k'},
-                                       {"json", no_argument, 0, 'j'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
   const char *db = NULL, *kind = NULL;
   int status = LT_STATUS_OPEN, json = 0, c, err;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_findings);
+  while ((c = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (c) {
     case 'd': db = optarg; break;
     case 'k': kind = optarg; break;
@@ -113,21 +115,20 @@ int lt_cmd_findings(int argc, char **argv) {
         return LT_EXIT_USAGE;
       }
       break;
-    case 'h': usage(stdout); return LT_EXIT_OK;
-    default: usage(stderr); return LT_EXIT_USAGE;
+    default: return lt__getopt_exit(c);
     }
   }
-  if (db == NULL || optind != argc) {
-    usage(stderr);
-    return LT_EXIT_USAGE;
-  }
+  if (db == NULL || optind != argc)
+    return lt__usage_error(&lt__def_findings, db ? "unexpected argument" : "--db FILE is required");
   lt_store *s;
   lt_store_finding *v;
   size_t n;
   char msg[1024];
   struct stat st;
-  if (stat(db, &st) != 0 || lt_store_open(&s, db, msg, sizeof msg)) {
-    fprintf(stderr, "lifetrace findings: %s\n", stat(db, &st) ? "no such database" : msg);
+  if (stat(db, &st) != 0)
+    return lt__no_such_file("findings", db, "database");
+  if (lt_store_open(&s, db, msg, sizeof msg)) {
+    fprintf(stderr, "lifetrace findings: %s\n", msg);
     return LT_EXIT_INPUT;
   }
   if ((err = lt_store_findings(s, status, &v, &n)) == 0) {

@@ -38,32 +38,33 @@ struct warnings {
   unsigned long shown, total;
 };
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: lifetrace import [OPTIONS] EXPORT [-o TRACE]\n"
-          "\n"
-          "Convert a Microsoft-Windows-DxgKrnl capture exported as text into a lifetrace\n"
-          "trace (ends = window). EXPORT is the output of `tracerpt x.etl -of XML`,\n"
-          "`tracerpt x.etl -of CSV` or `xperf -i x.etl -a dumper` (\"-\" = stdin).\n"
-          "\n"
-          "options:\n"
-          "  -o, --output TRACE     output trace: .ltrace, .ltrace.zst or .jsonl (\"-\" = stdout;\n"
-          "                         default: EXPORT with its extension replaced by .ltrace)\n"
-          "  -f, --format FMT       auto (default: from the content), xml, csv, dumper or etl\n"
-          "  -t, --to FORM          output form: binary, zstd or jsonl (default: from the\n"
-          "                         output's name; binary for \"-\")\n"
-          "  -k, --keep-going       skip malformed records and count them instead of failing\n"
-          "  -q, --quiet            no summary on stderr\n"
-          "      --summary-json F   write the import summary as JSON to F (\"-\" = stdout)\n"
-          "      --progress         show progress even when stderr is not a terminal\n"
-          "      --no-progress      never show progress\n"
-          "  -h, --help             this help\n"
-          "\n"
-          "Every event carries origin {record, line}: the record's 0-based position among\n"
-          "the export's events and its line, so replay findings point into the export.\n"
-          "exit codes: 0 imported, 2 usage error, 3 unreadable or malformed input (file,\n"
-          "line and record named), 4 internal or output error\n");
-}
+enum { OPT_SUMMARY = 256, OPT_PROGRESS, OPT_NO_PROGRESS };
+
+static const lt__opt import_opts[] = {
+    {"output", 'o', 'o', "TRACE", "output trace: .ltrace, .ltrace.zst or .jsonl (\"-\" = stdout;\n"
+                                  "default: EXPORT with its extension replaced by .ltrace)"},
+    {"format", 'f', 'f', "auto|xml|csv|dumper|etl", "input format (default auto: from the content)"},
+    {"to", 't', 't', "binary|zstd|jsonl", "output form (default: from the output's name;\n"
+                                          "binary for \"-\")"},
+    {"keep-going", 'k', 'k', NULL, "skip malformed records and count them instead of failing"},
+    {"quiet", 'q', 'q', NULL, "no summary on stderr"},
+    {"summary-json", OPT_SUMMARY, 0, "F", "write the import summary as JSON to F (\"-\" = stdout)"},
+    {"progress", OPT_PROGRESS, 0, NULL, "show progress even when stderr is not a terminal"},
+    {"no-progress", OPT_NO_PROGRESS, 0, NULL, "never show progress"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* import's options and texts (help, man page, completion). */
+const lt__cmd lt__def_import = {
+    "import", "EXPORT", "convert a DxgKrnl capture (tracerpt XML/CSV, xperf dumper) to a trace",
+    "Convert a Microsoft-Windows-DxgKrnl capture exported as text into a lifetrace\n"
+    "trace (ends = window). EXPORT is the output of `tracerpt x.etl -of XML`,\n"
+    "`tracerpt x.etl -of CSV` or `xperf -i x.etl -a dumper` (\"-\" = stdin).\n"
+    "Every event carries origin {record, line}: the record's 0-based position among\n"
+    "the export's events and its line, so replay findings point into the export.",
+    "0 imported, 2 usage error, 3 unreadable or malformed input (file,\n"
+    "line and record named), 4 internal or output error",
+    import_opts, lt_cmd_import};
+
 
 static void diag_print(const char *what, const lt_diag *d) {
   fprintf(stderr, "lifetrace import: %s%s", what, d->file[0] ? d->file : "-");
@@ -233,19 +234,11 @@ static int summary_json(const lt_import *imp, const char *path) {
  * summary of what was imported and skipped. Malformed input exits 3 naming
  * the file, line and record (unless --keep-going); 2 for usage. */
 int lt_cmd_import(int argc, char **argv) {
-  enum { OPT_SUMMARY = 256, OPT_PROGRESS, OPT_NO_PROGRESS };
-  static const struct option longopts[] = {
-      {"output", required_argument, NULL, 'o'},   {"format", required_argument, NULL, 'f'},
-      {"to", required_argument, NULL, 't'},
-      {"keep-going", no_argument, NULL, 'k'},     {"quiet", no_argument, NULL, 'q'},
-      {"summary-json", required_argument, NULL, OPT_SUMMARY},
-      {"progress", no_argument, NULL, OPT_PROGRESS},
-      {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
   const char *out = NULL, *sjson = NULL;
   int format = LT_IMPORT_AUTO, form = LT_FORMAT_AUTO, keep = 0, quiet = 0, show = isatty(2), c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:f:t:kqh", longopts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_import);
+  while ((c = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (c) {
     case 't':
       if (!strcmp(optarg, "binary"))
@@ -285,18 +278,12 @@ int lt_cmd_import(int argc, char **argv) {
     case OPT_NO_PROGRESS:
       show = 0;
       break;
-    case 'h':
-      usage(stdout);
-      return LT_EXIT_OK;
     default:
-      usage(stderr);
-      return LT_EXIT_USAGE;
+      return lt__getopt_exit(c);
     }
   }
-  if (optind != argc - 1) {
-    usage(stderr);
-    return LT_EXIT_USAGE;
-  }
+  if (optind != argc - 1)
+    return lt__usage_error(&lt__def_import, optind < argc ? "one EXPORT at a time" : "no EXPORT given");
   const char *in_path = argv[optind];
   char *def_out = NULL;
   if (!out) {
@@ -317,7 +304,10 @@ int lt_cmd_import(int argc, char **argv) {
   diag.record = -1;
   FILE *in = strcmp(in_path, "-") ? fopen(in_path, "rb") : stdin;
   if (!in) {
-    fprintf(stderr, "lifetrace import: %s: %s\n", in_path, strerror(errno));
+    if (errno == ENOENT)
+      lt__no_such_file("import", in_path, NULL);
+    else
+      fprintf(stderr, "lifetrace import: %s: %s\n", in_path, strerror(errno));
     code = LT_EXIT_INPUT;
     goto out;
   }

@@ -20,22 +20,19 @@
 #define N_OPS 21 /* OP_NONE .. INJECT_FAULT; more are counted as "other" */
 #define MAX_PROCESS_LINES 32
 
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: lifetrace info IN [--json]\n"
-          "\n"
-          "Summarizes a trace (any form; \"-\" reads stdin): format and version, source,\n"
-          "end kind, segments, events per op, time span, processes, devices, objects\n"
-          "live at the start (rundown) and at the end, file size.\n"
-          "An .etl capture: its log-file header, records per provider and event\n"
-          "id/version, time span and lost events and buffers.\n"
-          "\n"
-          "options:\n"
-          "      --json   print one JSON object instead of text\n"
-          "  -h, --help   show this help\n"
-          "\n"
-          "exit codes: 0 ok, 2 usage error, 3 unreadable or corrupt input.\n");
-}
+static const lt__opt info_opts[] = {
+    {"json", 'j', 0, NULL, "print one JSON object instead of text"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* info's options and texts (help, man page, completion). */
+const lt__cmd lt__def_info = {
+    "info", "IN", "summarize a trace: events per op, span, processes, objects",
+    "Summarizes a trace (any form; \"-\" reads stdin): format and version, source,\n"
+    "end kind, segments, events per op, time span, processes, devices, objects\n"
+    "live at the start (rundown) and at the end, file size.\n"
+    "An .etl capture: its log-file header, records per provider and event\n"
+    "id/version, time span and lost events and buffers.",
+    "0 ok, 2 usage error, 3 unreadable or corrupt input.", info_opts, lt_cmd_info};
 
 /* ---- per-handle state: the base kit's table, two u64 values per key ----- */
 
@@ -478,27 +475,19 @@ static int report(const struct info *in, const lt_reader *r, const char *file, i
 }
 
 static int parse_args(int argc, char **argv, int *json, const char **in) {
-  static const struct option longopts[] = {
-      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   int c;
 
   *json = 0;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    if (c == 'j') {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_info);
+  while ((c = lt__getopt_next(&g, argc, argv)) != -1) {
+    if (c == 'j')
       *json = 1;
-    } else if (c == 'h') {
-      usage(stdout);
-      return LT_EXIT_OK;
-    } else {
-      fprintf(stderr, "lifetrace info: unknown option or missing value: %s\n", argv[optind - 1]);
-      return LT_EXIT_USAGE;
-    }
+    else
+      return lt__getopt_exit(c);
   }
   if (optind + 1 != argc) {
-    fprintf(stderr, "lifetrace info: %s\n", optind >= argc ? "missing input file" : "too many arguments");
-    return LT_EXIT_USAGE;
+    return lt__usage_error(&lt__def_info, optind >= argc ? "missing input file" : "too many arguments");
   }
   *in = argv[optind];
   return -1;
@@ -546,8 +535,6 @@ int lt_cmd_info(int argc, char **argv) {
   int json, rc, code = parse_args(argc, argv, &json, &file);
 
   if (code >= 0) {
-    if (code == LT_EXIT_USAGE)
-      fprintf(stderr, "Try 'lifetrace info --help'.\n");
     return code;
   }
   if ((code = etl_info(file, json)) >= 0)

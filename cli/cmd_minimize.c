@@ -16,47 +16,40 @@ struct min_cli {
   uint64_t max_replays;
 };
 
-static void usage(FILE *out) {
-  fputs("usage: lifetrace minimize [OPTIONS] TRACE -o OUT\n"
-        "\n"
-        "Shrink a trace to a smallest one that still shows the same finding (same\n"
-        "signature): event-level delta debugging (ddmin, ending 1-minimal), then fewer\n"
-        "list elements and flags inside events, no timestamps or origins, handles\n"
-        "renumbered from small values. Every candidate is judged by a full replay, so\n"
-        "'lifetrace replay' on OUT shows the finding.\n"
-        "\n"
-        "options:\n"
-        "  -o, --output OUT       where to write: *.jsonl is JSONL, anything else binary\n"
-        "  --signature SIG        the finding to keep (16 hex digits, or a prefix of one\n"
-        "                         of the trace's findings); default: the first error\n"
-        "                         finding (in kernel policy: the driver's, what the fuzz\n"
-        "                         target aborts on)\n"
-        "  --policy audit|kernel  replay policy (default kernel, as fuzzing)\n"
-        "  --driver PATH          driver under test (default: the reference miniport)\n"
-        "  --bugs LIST            seeded bugs of the reference driver (e.g. 1,3,p13)\n"
-        "  --gpu                  GPU error findings count for the default signature\n"
-        "  --max-replays N        replay budget (default 20000); the result is then\n"
-        "                         smaller but maybe not minimal\n"
-        "  -q, --quiet            no summary line\n"
-        "  -h, --help             show this help\n"
-        "\n"
-        "exit codes: 0 minimized, 1 the trace does not show the finding, 2 usage error,\n"
-        "            3 unreadable input, 4 internal error or cannot write OUT\n",
-        out);
-}
+static const lt__opt minimize_opts[] = {
+    {"output", 'o', 'o', "OUT", "where to write: *.jsonl is JSONL, anything else binary"},
+    {"signature", 's', 0, "SIG", "the finding to keep (16 hex digits, or a prefix of one\n"
+                                 "of the trace's findings); default: the first error\n"
+                                 "finding (in kernel policy: the driver's, what the fuzz\n"
+                                 "target aborts on)"},
+    {"policy", 'p', 0, "audit|kernel", "replay policy (default kernel, as fuzzing)"},
+    {"driver", 'd', 0, "PATH", "driver under test (default: the reference miniport)"},
+    {"bugs", 'b', 0, "LIST", "seeded bugs of the reference driver (e.g. 1,3,p13)"},
+    {"gpu", 'g', 0, NULL, "GPU error findings count for the default signature"},
+    {"max-replays", 'm', 0, "N", "replay budget (default 20000); the result is then\n"
+                                 "smaller but maybe not minimal"},
+    {"quiet", 'q', 'q', NULL, "no summary line"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* minimize's options and texts (help, man page, completion). */
+const lt__cmd lt__def_minimize = {
+    "minimize", "TRACE -o OUT", "shrink a trace to a smallest one showing the same finding",
+    "Shrink a trace to a smallest one that still shows the same finding (same\n"
+    "signature): event-level delta debugging (ddmin, ending 1-minimal), then fewer\n"
+    "list elements and flags inside events, no timestamps or origins, handles\n"
+    "renumbered from small values. Every candidate is judged by a full replay, so\n"
+    "'lifetrace replay' on OUT shows the finding.",
+    "0 minimized, 1 the trace does not show the finding, 2 usage error,\n"
+    "3 unreadable input, 4 internal error or cannot write OUT",
+    minimize_opts, lt_cmd_minimize};
 
 static int parse_args(struct min_cli *c, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"output", required_argument, 0, 'o'}, {"signature", required_argument, 0, 's'},
-      {"policy", required_argument, 0, 'p'}, {"driver", required_argument, 0, 'd'},
-      {"bugs", required_argument, 0, 'b'},   {"gpu", no_argument, 0, 'g'},
-      {"max-replays", required_argument, 0, 'm'}, {"quiet", no_argument, 0, 'q'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
   int ch;
   c->policy = LT_POLICY_KERNEL;
   c->max_replays = 20000;
-  optind = 1;
-  while ((ch = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_minimize);
+  while ((ch = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (ch) {
     case 'o': c->out = optarg; break;
     case 's': c->sig = optarg; break;
@@ -71,13 +64,11 @@ static int parse_args(struct min_cli *c, int argc, char **argv) {
     case 'g': c->gpu = 1; break;
     case 'm': c->max_replays = strtoull(optarg, NULL, 10); break;
     case 'q': c->quiet = 1; break;
-    case 'h': usage(stdout); return 1;
-    default: usage(stderr); return -1;
+    default: return ch == LT__OPT_HELP ? 1 : -1;
     }
   }
   if (optind != argc - 1 || c->out == NULL) {
-    fprintf(stderr, "lifetrace minimize: need one TRACE and -o OUT\n\n");
-    usage(stderr);
+    lt__usage_error(&lt__def_minimize, "need one TRACE and -o OUT");
     return -1;
   }
   return 0;

@@ -22,38 +22,36 @@ struct replay_cli {
   int64_t run;
 };
 
-static void usage(FILE *out) {
-  fputs("usage: lifetrace replay [OPTIONS] TRACE...\n"
-        "\n"
-        "Replay traces (binary .ltrace[.zst] or JSONL) against a miniport driver on the\n"
-        "simulated dxgkrnl and GPU, and report every lifetime violation found.\n"
-        "\n"
-        "options:\n"
-        "  --policy audit|kernel  audit (default): deliver events as captured and judge the\n"
-        "                         trace; kernel: behave like dxgkrnl (refuse, defer, close\n"
-        "                         bindings first), so findings are the driver's\n"
-        "  --driver PATH          driver under test: a shared object exporting\n"
-        "                         lt_miniport_entry (default: the reference miniport)\n"
-        "  --bugs LIST            enable seeded bugs of the reference driver (e.g. 1,3,p13)\n"
-        "  --json                 print one JSON verdict object per trace on stdout\n"
-        "  --werror               warnings count as errors for the exit code\n"
-        "  --strict               reject unknown keys in JSONL input\n"
-        "  --special-pool         Driver Verifier-style special pool: each pool block on\n"
-        "                         pages of its own, freed blocks made inaccessible while\n"
-        "                         in quarantine, so a driver reading or writing freed pool\n"
-        "                         memory faults (miniport-use-after-free, with the block's\n"
-        "                         tag and owner); slower\n"
-        "  --max-findings N       keep details of at most N findings per trace (default\n"
-        "                         10000; all are counted)\n"
-        "  --db FILE              record the run, the traces and their findings in a\n"
-        "                         results database (SQLite)\n"
-        "  -q, --quiet            print only the summary line per trace\n"
-        "  -h, --help             show this help\n"
-        "\n"
-        "exit codes: 0 no error findings, 1 error findings, 2 usage error,\n"
-        "            3 unreadable or corrupt input, 4 internal error\n",
-        out);
-}
+static const lt__opt replay_opts[] = {
+    {"policy", 'p', 0, "audit|kernel", "audit (default): deliver events as captured and judge the\n"
+                                       "trace; kernel: behave like dxgkrnl (refuse, defer, close\n"
+                                       "bindings first), so findings are the driver's"},
+    {"driver", 'd', 0, "PATH", "driver under test: a shared object exporting\n"
+                               "lt_miniport_entry (default: the reference miniport)"},
+    {"bugs", 'b', 0, "LIST", "enable seeded bugs of the reference driver (e.g. 1,3,p13)"},
+    {"json", 'j', 0, NULL, "print one JSON verdict object per trace on stdout"},
+    {"werror", 'w', 0, NULL, "warnings count as errors for the exit code"},
+    {"strict", 's', 0, NULL, "reject unknown keys in JSONL input"},
+    {"special-pool", 'S', 0, NULL, "Driver Verifier-style special pool: each pool block on\n"
+                                   "pages of its own, freed blocks made inaccessible while\n"
+                                   "in quarantine, so a driver reading or writing freed pool\n"
+                                   "memory faults (miniport-use-after-free, with the block's\n"
+                                   "tag and owner); slower"},
+    {"max-findings", 'm', 0, "N", "keep details of at most N findings per trace (default\n"
+                                  "10000; all are counted)"},
+    {"db", 'D', 0, "FILE", "record the run, the traces and their findings in a\n"
+                           "results database (SQLite)"},
+    {"quiet", 'q', 'q', NULL, "print only the summary line per trace"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* replay's options and texts (help, man page, completion). */
+const lt__cmd lt__def_replay = {
+    "replay", "TRACE...", "replay traces against a miniport and report findings",
+    "Replay traces (binary .ltrace[.zst] or JSONL) against a miniport driver on the\n"
+    "simulated dxgkrnl and GPU, and report every lifetime violation found.",
+    "0 no error findings, 1 error findings, 2 usage error,\n"
+    "3 unreadable or corrupt input, 4 internal error",
+    replay_opts, lt_cmd_replay};
 
 static double now_s(void) {
   struct timespec ts;
@@ -216,16 +214,10 @@ static int replay_file(struct replay_cli *c, const char *path) {
 }
 
 static int parse_args(struct replay_cli *c, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"policy", required_argument, 0, 'p'}, {"driver", required_argument, 0, 'd'},
-      {"bugs", required_argument, 0, 'b'},   {"json", no_argument, 0, 'j'},
-      {"werror", no_argument, 0, 'w'},       {"strict", no_argument, 0, 's'},
-      {"max-findings", required_argument, 0, 'm'}, {"db", required_argument, 0, 'D'},
-      {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-      {"special-pool", no_argument, 0, 'S'}, {0, 0, 0, 0}};
   int ch;
-  optind = 1;
-  while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_replay);
+  while ((ch = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (ch) {
     case 'p':
       if ((c->policy = lt_policy_from_name(optarg)) < 0) {
@@ -242,13 +234,11 @@ static int parse_args(struct replay_cli *c, int argc, char **argv) {
     case 'm': c->max_findings = strtoull(optarg, NULL, 10); break;
     case 'D': c->db = optarg; break;
     case 'q': c->quiet = 1; break;
-    case 'h': usage(stdout); return 1;
-    default: usage(stderr); return -1;
+    default: return ch == LT__OPT_HELP ? 1 : -1;
     }
   }
   if (optind >= argc) {
-    fprintf(stderr, "lifetrace replay: no trace given\n\n");
-    usage(stderr);
+    lt__usage_error(&lt__def_replay, "no trace given");
     return -1;
   }
   return 0;

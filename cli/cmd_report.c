@@ -8,59 +8,51 @@
 #include "commands.h"
 #include "lifetrace/report.h"
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: lifetrace report --db FILE [--out DIR] [--title TEXT] [--md FILE|-]\n"
-          "\n"
-          "Writes a self-contained HTML report of a results database: DIR/index.html (charts\n"
-          "of findings, exec/s and coverage over time, findings by signature, runs), one page\n"
-          "per finding under DIR/findings/, and DIR/summary.md for pull-request comments.\n"
-          "--md writes only the Markdown summary (\"-\" = standard output).\n"
-          "\n"
-          "options:\n"
-          "  --db FILE        the results database (required)\n"
-          "  --out DIR        output directory (default: report)\n"
-          "  --title TEXT     page title\n"
-          "  --runs N         runs listed (default 50)\n"
-          "  --md FILE        Markdown summary only\n"
-          "\n"
-          "exit: 0 written, 2 usage, 3 database unreadable, 4 cannot write\n");
-}
+static const lt__opt report_opts[] = {
+    {"db", 'd', 0, "FILE", "the results database (required)"},
+    {"out", 'o', 0, "DIR", "output directory (default: report)"},
+    {"title", 't', 0, "TEXT", "page title"},
+    {"runs", 'r', 0, "N", "runs listed (default 50)"},
+    {"md", 'm', 0, "FILE", "write the Markdown summary only (\"-\" = standard output)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* report's options and texts (help, man page, completion). */
+const lt__cmd lt__def_report = {
+    "report", NULL, "write the HTML report and summary.md of a results database",
+    "Writes a self-contained HTML report of a results database: DIR/index.html (first\n"
+    "what the latest run found new, what came back and what is still open; then one row\n"
+    "per signature with a reproduce command to paste in DIR, sortable and filterable;\n"
+    "charts of findings, exec/s and coverage over time; runs), one page per finding\n"
+    "under DIR/findings/, the reproducers under DIR/repro/ and DIR/summary.md for\n"
+    "pull-request comments.",
+    "0 written, 2 usage, 3 database unreadable, 4 cannot write",
+    report_opts, lt_cmd_report};
 
 /* lifetrace report: writes the HTML report and summary.md of a results
  * database into --out, or the Markdown summary alone with --md. Exits 3 when
  * the database cannot be read, 2 for usage. */
 int lt_cmd_report(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"db", required_argument, 0, 'd'},    {"out", required_argument, 0, 'o'},
-      {"title", required_argument, 0, 't'}, {"runs", required_argument, 0, 'r'},
-      {"md", required_argument, 0, 'm'},    {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
   const char *db = NULL, *dir = "report", *md = NULL;
   lt_report_opts o = {0};
   char msg[1024];
   int c, err;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_report);
+  while ((c = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (c) {
     case 'd': db = optarg; break;
     case 'o': dir = optarg; break;
     case 't': o.title = optarg; break;
     case 'r': o.max_runs = (size_t)strtoul(optarg, NULL, 10); break;
     case 'm': md = optarg; break;
-    case 'h': usage(stdout); return LT_EXIT_OK;
-    default: usage(stderr); return LT_EXIT_USAGE;
+    default: return lt__getopt_exit(c);
     }
   }
-  if (db == NULL || optind != argc) {
-    usage(stderr);
-    return LT_EXIT_USAGE;
-  }
+  if (db == NULL || optind != argc)
+    return lt__usage_error(&lt__def_report, db ? "unexpected argument" : "--db FILE is required");
   struct stat st;
-  if (stat(db, &st) != 0) { /* reading a report must not create a database */
-    fprintf(stderr, "lifetrace report: %s: no such database\n", db);
-    return LT_EXIT_INPUT;
-  }
+  if (stat(db, &st) != 0) /* reading a report must not create a database */
+    return lt__no_such_file("report", db, "database");
   lt_store *s;
   if ((err = lt_store_open(&s, db, msg, sizeof msg))) {
     fprintf(stderr, "lifetrace report: %s\n", msg);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "lifetrace/triage_run.h"
@@ -19,74 +20,61 @@ struct tri_cli {
   char dbpath[1024], mdpath[1024], jsonpath[1024];
 };
 
-static void usage(FILE *out) {
-  fputs("usage: lifetrace triage [OPTIONS] CRASHES...\n"
-        "\n"
-        "Triage the crashes of a fuzz campaign. CRASHES are files or folders: libFuzzer\n"
-        "artifacts (crash-*, leak-*, oom-*, timeout-*) and AFL++ output (*/crashes/id:*,\n"
-        "*/hangs/id:*) are found in folders. Each crash is replayed in kernel policy and\n"
-        "signed with its first driver error finding (what the fuzz target aborted on);\n"
-        "with seeded bugs it is also replayed with each bug alone to tell which one\n"
-        "causes it. Crashes are grouped by (signature, bug); the smallest of each group\n"
-        "is minimized (as 'lifetrace minimize') into OUT/repro/, confirmed by a replay\n"
-        "of the written file, and everything is recorded in the results database.\n"
-        "Timeouts and hangs are counted, not replayed.\n"
-        "\n"
-        "options:\n"
-        "  --out DIR            reproducers, triage.md and triage.json (default: triage)\n"
-        "  --db FILE            results database (default: DIR/results.db)\n"
-        "  --driver PATH        driver the campaign fuzzed (default: the reference miniport)\n"
-        "  --bugs LIST          seeded bugs the campaign switched on (e.g. all, 1,3,p13)\n"
-        "  --gpu                GPU error findings are crashes too (LT_FUZZ_GPU=1)\n"
-        "  --special-pool       replay in the special pool, as the campaign fuzzed\n"
-        "                       (LT_FUZZ_SPECIAL_POOL=1, fuzz.sh --special-pool)\n"
-        "  --no-minimize        keep the smallest crash of each group as it is\n"
-        "  --max-replays N      replay budget per reproducer (default 20000)\n"
-        "  --max-per-signature N  crash files recorded per signature (default 50)\n"
-        "  --engine NAME        the campaign's engine: records a 'fuzz' run (else 'triage')\n"
-        "  --run-uuid UUID      the run's key: triaging the same run again changes nothing\n"
-        "  --started-at MS      when the campaign started (Unix ms)\n"
-        "  --stats FILE         CSV samples to record with the run: t_ms,execs,\n"
-        "                       exec_per_sec,corpus,coverage,features,rss_mb,crashes,timeouts\n"
-        "  --command CMD        the campaign's command line, recorded with the run\n"
-        "  --driver-version V   what the fuzzed driver is (e.g. \"$(git -C kmd describe)\"),\n"
-        "                       recorded with the run\n"
-        "  --driver-sha256 HEX  sha256 of the fuzzed driver file (default: of --driver's\n"
-        "                       file, or of this binary for the built-in driver)\n"
-        "  --recorded FILE      crash files listed in FILE (one a line) were recorded by an\n"
-        "                       earlier session of the campaign and are not recorded\n"
-        "                       again; those recorded now are appended (fuzz.sh resumes)\n"
-        "  --hits DIR           the campaign's signature folder (LT_FUZZ_SIGDIR): each\n"
-        "                       finding's count gets the crashing inputs counted there\n"
-        "                       that no recorded crash file stands for\n"
-        "  -q, --quiet          no summary on stdout\n"
-        "  -h, --help           show this help\n"
-        "\n"
-        "exit codes: 0 no crash reproduces, 1 crashes triaged, 2 usage error,\n"
-        "            3 a path does not exist, 4 internal error or cannot write\n",
-        out);
-}
+static const lt__opt triage_opts[] = {
+    {"out", 'o', 0, "DIR", "reproducers, triage.md and triage.json (default: triage)"},
+    {"db", 'D', 0, "FILE", "results database (default: DIR/results.db)"},
+    {"driver", 'd', 0, "PATH", "driver the campaign fuzzed (default: the reference miniport)"},
+    {"bugs", 'b', 0, "LIST", "seeded bugs the campaign switched on (e.g. all, 1,3,p13)"},
+    {"gpu", 'g', 0, NULL, "GPU error findings are crashes too (LT_FUZZ_GPU=1)"},
+    {"special-pool", 'S', 0, NULL, "replay in the special pool, as the campaign fuzzed\n"
+                                   "(LT_FUZZ_SPECIAL_POOL=1, fuzz.sh --special-pool)"},
+    {"no-minimize", 'n', 0, NULL, "keep the smallest crash of each group as it is"},
+    {"max-replays", 'm', 0, "N", "replay budget per reproducer (default 20000)"},
+    {"max-per-signature", 'M', 0, "N", "crash files recorded per signature (default 50)"},
+    {"engine", 'e', 0, "NAME", "the campaign's engine: records a 'fuzz' run (else 'triage')"},
+    {"run-uuid", 'u', 0, "UUID", "the run's key: triaging the same run again changes nothing"},
+    {"started-at", 't', 0, "MS", "when the campaign started (Unix ms)"},
+    {"stats", 's', 0, "FILE", "CSV samples to record with the run: t_ms,execs,\n"
+                              "exec_per_sec,corpus,coverage,features,rss_mb,crashes,timeouts"},
+    {"command", 'c', 0, "CMD", "the campaign's command line, recorded with the run"},
+    {"driver-version", 'V', 0, "V", "what the fuzzed driver is (e.g. \"$(git -C kmd describe)\"),\n"
+                                    "recorded with the run"},
+    {"driver-sha256", 'Z', 0, "HEX", "sha256 of the fuzzed driver file (default: of --driver's\n"
+                                     "file, or of this binary for the built-in driver)"},
+    {"recorded", 'r', 0, "FILE", "crash files listed in FILE (one a line) were recorded by an\n"
+                                 "earlier session of the campaign and are not recorded\n"
+                                 "again; those recorded now are appended (fuzz.sh resumes)"},
+    {"hits", 'H', 0, "DIR", "the campaign's signature folder (LT_FUZZ_SIGDIR): each\n"
+                            "finding's count gets the crashing inputs counted there\n"
+                            "that no recorded crash file stands for"},
+    {"quiet", 'q', 'q', NULL, "no summary on stdout"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* triage's options and texts (help, man page, completion). */
+const lt__cmd lt__def_triage = {
+    "triage", "CRASHES...", "replay, dedup, minimize and record the crashes of a fuzz campaign",
+    "Triage the crashes of a fuzz campaign. CRASHES are files or folders: libFuzzer\n"
+    "artifacts (crash-*, leak-*, oom-*, timeout-*) and AFL++ output (*/crashes/id:*,\n"
+    "*/hangs/id:*) are found in folders. Each crash is replayed in kernel policy and\n"
+    "signed with its first driver error finding (what the fuzz target aborted on);\n"
+    "with seeded bugs it is also replayed with each bug alone to tell which one\n"
+    "causes it. Crashes are grouped by (signature, bug); the smallest of each group\n"
+    "is minimized (as 'lifetrace minimize') into OUT/repro/, confirmed by a replay\n"
+    "of the written file, and everything is recorded in the results database.\n"
+    "Timeouts and hangs are counted, not replayed.",
+    "0 no crash reproduces, 1 crashes triaged, 2 usage error,\n"
+    "3 a path does not exist, 4 internal error or cannot write",
+    triage_opts, lt_cmd_triage};
 
 static int parse_args(struct tri_cli *c, int argc, char **argv) {
-  static const struct option opts[] = {
-      {"out", required_argument, 0, 'o'},        {"db", required_argument, 0, 'D'},
-      {"driver", required_argument, 0, 'd'},     {"bugs", required_argument, 0, 'b'},
-      {"gpu", no_argument, 0, 'g'},              {"no-minimize", no_argument, 0, 'n'},
-      {"max-replays", required_argument, 0, 'm'}, {"max-per-signature", required_argument, 0, 'M'},
-      {"engine", required_argument, 0, 'e'},     {"run-uuid", required_argument, 0, 'u'},
-      {"started-at", required_argument, 0, 't'}, {"stats", required_argument, 0, 's'},
-      {"command", required_argument, 0, 'c'},    {"recorded", required_argument, 0, 'r'},
-      {"hits", required_argument, 0, 'H'},      {"quiet", no_argument, 0, 'q'},
-      {"special-pool", no_argument, 0, 'S'},
-      {"driver-version", required_argument, 0, 'V'}, {"driver-sha256", required_argument, 0, 'Z'},
-      {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
   int ch;
   c->tr.outdir = "triage";
   c->tr.minimize = 1;
   c->tr.max_replays = 20000;
   c->tr.ctx.policy = LT_POLICY_KERNEL;
-  optind = 1;
-  while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+  lt__getopt g;
+  lt__getopt_init(&g, &lt__def_triage);
+  while ((ch = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (ch) {
     case 'o': c->tr.outdir = optarg; break;
     case 'D': c->db = optarg; break;
@@ -107,13 +95,11 @@ static int parse_args(struct tri_cli *c, int argc, char **argv) {
     case 'V': c->rec.driver_version = optarg; break;
     case 'Z': c->rec.driver_sha256 = optarg; break;
     case 'q': c->quiet = 1; break;
-    case 'h': usage(stdout); return 1;
-    default: usage(stderr); return -1;
+    default: return ch == LT__OPT_HELP ? 1 : -1;
     }
   }
   if (optind >= argc) {
-    fprintf(stderr, "lifetrace triage: no crash file or folder given\n\n");
-    usage(stderr);
+    lt__usage_error(&lt__def_triage, "no crash file or folder given");
     return -1;
   }
   return 0;
@@ -123,6 +109,10 @@ static int run(struct tri_cli *c, int argc, char **argv) {
   lt__triage *tr = &c->tr;
   char msg[1200];
   int err;
+  struct stat st;
+  for (int i = optind; i < argc; i++)
+    if (stat(argv[i], &st) != 0)
+      return lt__no_such_file("triage", argv[i], NULL);
   if ((err = lt__tri_collect(&tr->files, argv + optind, (size_t)(argc - optind))) != 0) {
     fprintf(stderr, "lifetrace triage: %s\n",
             err == LT_ENOENT ? "a crash path does not exist" : lt_strerror(err));

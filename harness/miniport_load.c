@@ -69,6 +69,24 @@ void lt_miniport_unload(void *dl) {
     dlclose(dl);
 }
 
+/* Appends to msg the seeded bugs the driver accepts, found by asking its
+ * LtSetOption for each number 1..31 and each pattern id p1..p40 (the ABI has
+ * no listing call), then switches them off again. */
+static void accepted_bugs(const LT_MINIPORT *mp, char *msg, size_t len) {
+  char tok[8];
+  size_t at = strlen(msg);
+  int n = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (int k = 1; k <= (pass ? 40 : 31); k++) {
+      snprintf(tok, sizeof tok, pass ? "p%d" : "%d", k);
+      if (NT_SUCCESS(mp->LtSetOption("bugs", tok)) && at + 8 < len)
+        at += (size_t)snprintf(msg + at, len - at, "%s%s", n++ ? ", " : "; it accepts ", tok);
+    }
+  if (n == 0 && at + 40 < len)
+    snprintf(msg + at, len - at, "; it accepts no seeded bug by number or pattern");
+  (void)mp->LtSetOption("bugs", "none");
+}
+
 /* Enables the driver's seeded bugs named in bugs through its LtSetOption (""
  * or NULL: nothing to do); LT_EINVAL with a message in err when the driver
  * has no seeded bugs or rejects the list. See lifetrace/miniport.h. */
@@ -84,6 +102,7 @@ int lt_miniport_set_bugs(const LT_MINIPORT *mp, const char *bugs, char *err, siz
   if (!NT_SUCCESS(st)) {
     snprintf(err, errlen, "driver %s rejected bugs \"%s\" (status 0x%08x)",
              mp->Name ? mp->Name : "?", bugs, (unsigned)st);
+    accepted_bugs(mp, err, errlen);
     return LT_EINVAL;
   }
   return 0;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "sha256.h"
 #include "kinds.h"
 #include "lifetrace/report.h"
 #include "store_internal.h"
@@ -26,6 +27,9 @@ static const char css[] =
     ".open{color:#b00020}.fixed{color:#2e7d32}.ignored{color:#777}"
     "code,pre{font-family:ui-monospace,monospace;font-size:12px}"
     "pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;word-break:break-all}"
+    "#whats-new{border:2px solid #1565c0;padding:4px 16px;margin:8px 0}"
+    "#whats-new h2{margin-top:8px}.regressed{color:#b00020;font-weight:bold}"
+    "th[data-key]{cursor:pointer}td.repro code{white-space:pre-wrap;word-break:break-all}"
     ".charts{display:flex;flex-wrap:wrap}.charts svg{border:1px solid #eee;margin:4px}.cards span{display:inline-block;"
     "border:1px solid #ddd;padding:6px 12px;margin-right:8px}";
 
@@ -51,6 +55,17 @@ static void time_cell(FILE *out, int64_t ms) {
   }
   lt__format_time(ms, t);
   fprintf(out, "<td>%s</td>", t);
+}
+
+static void head_csp(FILE *out, const char *title, const char *script_hash) {
+  fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:", out);
+  if (script_hash) /* only the one inline script whose hash this is may run */
+    fprintf(out, "; script-src 'sha256-%s'", script_hash);
+  fputs("\">\n<title>", out);
+  E(out, title);
+  fprintf(out, "</title>\n<style>%s</style></head>\n<body>\n", css);
 }
 
 static void head(FILE *out, const char *title, const char *css_prefix) {
@@ -90,7 +105,7 @@ static void overview(report *r, FILE *out) {
 
 /* Loads up to three numeric columns of a query as series data. */
 typedef struct cols {
-  double *v[4];
+  double *v[5];
   size_t n;
 } cols;
 
@@ -123,7 +138,7 @@ static int load_cols(report *r, const char *sql, int ncol, const char *bind, col
 }
 
 static void free_cols(cols *c) {
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 5; i++)
     lt_free(c->v[i]);
 }
 
@@ -135,14 +150,15 @@ static int charts(report *r, FILE *out) {
                       "runs r ORDER BY started_at, id",
                       3, NULL, &f);
   if (err == 0)
-    err = load_cols(r, "SELECT t, exec_per_sec, coverage, corpus_size FROM stats ORDER BY t", 4,
-                    NULL, &s);
+    err = load_cols(r, "SELECT t, exec_per_sec, coverage, corpus_size, run_id FROM stats "
+                    "ORDER BY t, run_id", 5, NULL, &s);
   if (err == 0) {
     lt__series fo[] = {{"occurrences", "#c62828", 1, f.n, f.v[0], f.v[1]},
                        {"new signatures", "#1565c0", 0, f.n, f.v[0], f.v[2]}};
-    lt__series ex[] = {{"exec/s", "#2e7d32", 0, s.n, s.v[0], s.v[1]}};
-    lt__series cv[] = {{"coverage", "#6a1b9a", 0, s.n, s.v[0], s.v[2]},
-                       {"corpus", "#ef6c00", 0, s.n, s.v[0], s.v[3]}};
+    /* one line per run: no line drawn across the gap between two runs */
+    lt__series ex[] = {{"exec/s", "#2e7d32", 0, s.n, s.v[0], s.v[1], s.v[4]}};
+    lt__series cv[] = {{"coverage", "#6a1b9a", 0, s.n, s.v[0], s.v[2], s.v[4]},
+                       {"corpus", "#ef6c00", 0, s.n, s.v[0], s.v[3], s.v[4]}};
     fputs("<h2>Over time</h2>\n<div class=\"charts\">\n", out);
     lt__svg_chart(out, "chart-findings", "Findings per run", fo, 2, 1);
     lt__svg_chart(out, "chart-execs", "Executions per second", ex, 1, 0);
@@ -162,9 +178,77 @@ static int is_signature(const char *s) {
   return n == 16;
 }
 
-static void finding_row(FILE *out, const lt_store_finding *f) {
-  char size[32];
-  fputs("<tr class=\"finding\">", out);
+/* The seeded bug a finding is put down to: the --bugs of its reproduce
+ * command (triage replays each crash with each bug alone), into buf. */
+static int seeded_bug(const lt_store_finding *f, char *buf, size_t len) {
+  const char *p = f->repro_command ? strstr(f->repro_command, " --bugs ") : NULL;
+  if (p == NULL)
+    return 0;
+  p += 8;
+  p += *p == '\'';
+  snprintf(buf, len, "%.*s", (int)strcspn(p, "' "), p);
+  return buf[0] != 0;
+}
+
+/* Where the reproducer is copied in the report folder: repro/SIG-NAME. */
+static void repro_copy_name(const lt_store_finding *f, char *buf, size_t len) {
+  const char *base = strrchr(f->repro_path, '/');
+  snprintf(buf, len, "repro/%s-%s", f->signature, base ? base + 1 : f->repro_path);
+  for (char *p = buf + 6; *p; p++) /* a plain name: nothing to quote when pasted */
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
+      *p = '_';
+}
+
+static int copy_file(const char *from, const char *to) {
+  char buf[16384];
+  size_t n;
+  int bad = 0;
+  FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+  while (out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+    bad |= fwrite(buf, 1, n, out) != n;
+  bad |= in == NULL || out == NULL || ferror(in);
+  if (in)
+    fclose(in);
+  if (out && fclose(out))
+    bad = 1;
+  return bad ? -1 : 0;
+}
+
+/* The reproduce command of a finding as it runs from the report folder: the
+ * reproducer copied to repro/ and the command's path to it replaced by the
+ * copy's. NULL when there is no reproducer file or command. Caller frees. */
+static char *local_repro(report *r, const lt_store_finding *f) {
+  char rel[256], path[4096];
+  const char *at;
+  if (!f->repro_path || !f->repro_command || !is_signature(f->signature) ||
+      (at = strstr(f->repro_command, f->repro_path)) == NULL)
+    return NULL;
+  repro_copy_name(f, rel, sizeof rel);
+  snprintf(path, sizeof path, "%s/%s", r->dir, rel);
+  if (copy_file(f->repro_path, path))
+    return NULL;
+  size_t head = (size_t)(at - f->repro_command), tail = strlen(at + strlen(f->repro_path));
+  char *cmd = lt_malloc(head + strlen(rel) + tail + 1);
+  if (cmd)
+    sprintf(cmd, "%.*s%s%s", (int)head, f->repro_command, rel, at + strlen(f->repro_path));
+  return cmd;
+}
+
+static void num_cell(FILE *out, uint64_t v) {
+  fprintf(out, "<td class=\"num\" data-v=\"%llu\">%llu</td>", (unsigned long long)v,
+          (unsigned long long)v);
+}
+
+static void sort_time_cell(FILE *out, int64_t ms) {
+  char t[20];
+  lt__format_time(ms, t);
+  fprintf(out, "<td data-v=\"%lld\">%s</td>", (long long)ms, ms > 0 ? t : "—");
+}
+
+static void finding_row(report *r, FILE *out, const lt_store_finding *f, int bugs) {
+  const char *st = lt_status_name(f->status) ? lt_status_name(f->status) : "?";
+  char bug[64];
+  fprintf(out, "<tr class=\"finding\" data-status=\"%s\">", st);
   if (is_signature(f->signature))
     fprintf(out, "<td><a href=\"findings/%s.html\"><code>%s</code></a></td>", f->signature,
             f->signature);
@@ -172,38 +256,204 @@ static void finding_row(FILE *out, const lt_store_finding *f) {
     fputs("<td>?</td>", out);
   fputs("<td>", out);
   E(out, f->kind);
-  fprintf(out, "</td><td class=\"%s\">%s</td><td>", !strcmp(f->severity, "error") ? "error" : "warning",
-          !strcmp(f->severity, "error") ? "error" : "warning");
-  E(out, f->layer);
-  fprintf(out, "</td><td class=\"%s\">%s</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td>",
-          lt_status_name(f->status) ? lt_status_name(f->status) : "",
-          lt_status_name(f->status) ? lt_status_name(f->status) : "?",
-          (unsigned long long)f->count, (unsigned long long)f->n_runs);
-  time_cell(out, f->first_seen);
-  time_cell(out, f->last_seen);
-  fputs("<td class=\"process\">", out);
-  E(out, f->process ? f->process : "");
-  snprintf(size, sizeof size, f->repro_size >= 0 ? "%lld B" : "—", (long long)f->repro_size);
-  fprintf(out, "</td><td class=\"num\">%s</td><td>", size);
+  fprintf(out, "</td><td class=\"%s\">%s</td><td class=\"%s\">%s</td><td class=\"site\">",
+          !strcmp(f->severity, "error") ? "error" : "warning",
+          !strcmp(f->severity, "error") ? "error" : "warning", st, st);
+  E(out, f->site[0] ? f->site : "—");
+  fputs("<br><small>", out);
+  E(out, f->ddi);
+  fputs("</small></td>", out);
+  sort_time_cell(out, f->first_seen);
+  sort_time_cell(out, f->last_seen);
+  num_cell(out, f->count);
+  num_cell(out, f->n_runs);
+  if (bugs) {
+    fputs("<td class=\"bug\">", out);
+    E(out, seeded_bug(f, bug, sizeof bug) ? bug : "");
+    fputs("</td>", out);
+  }
+  char *cmd = local_repro(r, f);
+  fputs("<td class=\"repro\"><code>", out);
+  E(out, cmd ? cmd : f->repro_command ? f->repro_command : "");
+  fputs("</code></td><td>", out);
+  lt_free(cmd);
   E(out, f->message);
   fputs("</td></tr>\n", out);
 }
 
-static void findings_table(FILE *out, const lt_store_finding *v, size_t n) {
+static const char filter_controls[] =
+    "<p class=\"controls\"><input id=\"filter\" type=\"search\" placeholder=\"filter: kind, "
+    "site, message…\"> <select id=\"status-filter\"><option value=\"\">any status</option>"
+    "<option>open</option><option>fixed</option><option>ignored</option><option>expected"
+    "</option></select> <span id=\"shown\"></span> shown; click a column to sort.</p>\n";
+
+static void findings_table(report *r, FILE *out, const lt_store_finding *v, size_t n) {
+  char bug[64];
+  int bugs = 0;
   fputs("<h2>Findings by signature</h2>\n", out);
   if (n == 0) {
     fputs("<p id=\"no-findings\">No findings recorded.</p>\n", out);
     return;
   }
-  fputs("<table id=\"findings\"><thead><tr><th>signature</th><th>kind</th><th>severity</th>"
-        "<th>layer</th><th>status</th><th>count</th><th>runs</th><th>first seen</th>"
-        "<th>last seen</th><th>process</th><th>reproducer</th><th>message</th></tr></thead>"
-        "<tbody>\n", out);
-  for (int pass = 0; pass < 3; pass++) /* open first, then fixed, then ignored */
+  for (size_t i = 0; i < n; i++)
+    bugs |= seeded_bug(&v[i], bug, sizeof bug);
+  fprintf(out, "<p>Reproduce commands run from this folder (the reproducers are copied to "
+               "<code>repro/</code>) with <code>lifetrace</code> %s on the PATH; a command "
+               "that names <code>--driver</code> needs that driver file.</p>\n", LT_VERSION);
+  fputs(filter_controls, out);
+  fprintf(out, "<table id=\"findings\"><thead><tr><th data-key=\"signature\">signature</th>"
+               "<th data-key=\"kind\">kind</th><th data-key=\"severity\">severity</th>"
+               "<th data-key=\"status\">status</th><th data-key=\"site\">driver site</th>"
+               "<th data-key=\"first\">first seen</th><th data-key=\"last\">last seen</th>"
+               "<th data-key=\"count\">count</th><th data-key=\"runs\">runs</th>%s"
+               "<th data-key=\"repro\">reproduce</th><th data-key=\"message\">message</th>"
+               "</tr></thead><tbody>\n",
+          bugs ? "<th data-key=\"bug\">seeded bug</th>" : "");
+  for (int pass = 0; pass < 4; pass++) /* open first, then fixed, ignored, expected */
     for (size_t i = 0; i < n; i++)
       if (v[i].status == pass)
-        finding_row(out, &v[i]);
+        finding_row(r, out, &v[i], bugs);
   fputs("</tbody></table>\n", out);
+}
+
+/* ---- the first screen: what is new since the last run -------------------------------- */
+
+static int latest_run(report *r, FILE *out) {
+  sqlite3_stmt *st;
+  int64_t id = 0;
+  if (prepare(r, &st, "SELECT id, kind, started_at, coalesce(driver_version, ''), "
+                      "coalesce(driver_sha256, '') FROM runs ORDER BY started_at DESC, id DESC "
+                      "LIMIT 1"))
+    return -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    char t[20];
+    id = sqlite3_column_int64(st, 0);
+    lt__format_time(sqlite3_column_int64(st, 2), t);
+    fprintf(out, "<p>Latest run: <b>%lld</b> (", (long long)id);
+    E(out, col(st, 1));
+    fprintf(out, ", started %s UTC", t);
+    if (col(st, 3)[0] || col(st, 4)[0]) {
+      fputs(", driver ", out);
+      E(out, col(st, 3)[0] ? col(st, 3) : "");
+      fprintf(out, " %.12s", col(st, 4));
+    }
+    fputs(") compared with every run before it.</p>\n", out);
+  }
+  sqlite3_finalize(st);
+  return (int)id;
+}
+
+/* One list of the first screen; returns how many items it had. */
+static int sig_list(report *r, FILE *out, const char *id, const char *what, const char *sql,
+                    int64_t run) {
+  sqlite3_stmt *st;
+  int n = 0;
+  if (prepare(r, &st, sql))
+    return 0;
+  sqlite3_bind_int64(st, 1, run);
+  fprintf(out, "<h3>%s</h3>\n<ul id=\"%s\">\n", what, id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *sig = col(st, 0);
+    n++;
+    if (n > 50)
+      continue;
+    fputs("<li>", out);
+    if (is_signature(sig))
+      fprintf(out, "<a href=\"findings/%s.html\"><code>%s</code></a> ", sig, sig);
+    E(out, col(st, 1));
+    fprintf(out, " <span class=\"%s\">%s</span>, %lld occurrence(s)",
+            !strcmp(col(st, 2), "error") ? "error" : "warning",
+            !strcmp(col(st, 2), "error") ? "error" : "warning",
+            (long long)sqlite3_column_int64(st, 3));
+    if (col(st, 4)[0]) {
+      fputs(", at ", out);
+      E(out, col(st, 4));
+    }
+    fputs("</li>\n", out);
+  }
+  if (n == 0)
+    fputs("<li class=\"none\">none</li>\n", out);
+  else if (n > 50)
+    fprintf(out, "<li>…and %d more in the table below</li>\n", n - 50);
+  fputs("</ul>\n", out);
+  sqlite3_finalize(st);
+  return n;
+}
+
+#define SIG_COLS "SELECT f.signature, f.kind, f.severity, f.count, f.site FROM findings f "
+
+/* Signatures the latest run showed first. */
+static const char new_sql[] = SIG_COLS "WHERE f.first_run = ?1 ORDER BY f.severity, f.kind";
+/* Fixed findings the latest run showed again (reopened by it): open, with a
+ * status change at or after the run's start, seen in it, and seen before it
+ * where nothing expected them (so not an expected finding turning open). */
+#define BACK_WHERE                                                                             \
+  "f.status = 'open' AND f.first_run <> ?1 AND f.status_at IS NOT NULL AND "                   \
+  "f.status_at >= (SELECT started_at FROM runs WHERE id = ?1) AND EXISTS (SELECT 1 FROM "      \
+  "occurrences o WHERE o.signature = f.signature AND o.run_id = ?1) AND EXISTS (SELECT 1 "     \
+  "FROM occurrences o WHERE o.signature = f.signature AND o.run_id <> ?1 AND o.expected = 0)"
+static const char back_sql[] = SIG_COLS "WHERE " BACK_WHERE " ORDER BY f.severity, f.kind";
+/* Open findings older than the latest run, other than those it reopened. */
+static const char open_sql[] = SIG_COLS "WHERE f.status = 'open' AND f.first_run <> ?1 AND NOT ("
+                               BACK_WHERE ") ORDER BY f.severity, f.last_seen DESC";
+
+static void whats_new(report *r, FILE *out) {
+  fputs("<section id=\"whats-new\">\n<h2>What is new since the last run</h2>\n", out);
+  int run = latest_run(r, out);
+  if (run <= 0) {
+    fputs("<p>No runs recorded yet.</p>\n</section>\n", out);
+    return;
+  }
+  int n_new = sig_list(r, out, "new", "New signatures", new_sql, run);
+  int n_back = sig_list(r, out, "regressed", "Fixed, and back (regressions)", back_sql, run);
+  int n_open = sig_list(r, out, "still-open", "Still open from earlier runs", open_sql, run);
+  fprintf(out, "<p id=\"verdict\" class=\"%s\">%d new, %d back, %d still open.</p>\n</section>\n",
+          n_new || n_back ? "regressed" : "", n_new, n_back, n_open);
+}
+
+/* The table's sorting and filtering (and #q=, #status=, #sort= in the URL):
+ * the page's one script, allowed by its hash in the Content-Security-Policy. */
+static const char table_script[] =
+    "(function(){var t=document.getElementById('findings');if(!t)return;"
+    "var b=t.tBodies[0],q=document.getElementById('filter'),"
+    "st=document.getElementById('status-filter'),hs=t.tHead.rows[0].cells;"
+    "function rows(){return Array.prototype.slice.call(b.rows);}"
+    "function key(c){var v=c.getAttribute('data-v');return v===null?c.textContent:parseFloat(v);}"
+    "function apply(){var s=q.value.toLowerCase(),v=st.value,n=0;rows().forEach(function(r){"
+    "r.hidden=!((!s||r.textContent.toLowerCase().indexOf(s)>=0)&&"
+    "(!v||r.getAttribute('data-status')===v));n+=!r.hidden;});"
+    "document.getElementById('shown').textContent=n;}"
+    "function sort(i,desc){var rs=rows();rs.sort(function(x,y){var a=key(x.cells[i]),"
+    "c=key(y.cells[i]),d=typeof a==='number'?a-c:String(a).localeCompare(String(c));"
+    "return desc?-d:d;});rs.forEach(function(r){b.appendChild(r);});"
+    "t.setAttribute('data-sorted',hs[i].getAttribute('data-key')+(desc?' desc':' asc'));}"
+    "Array.prototype.forEach.call(hs,function(h,i){h.addEventListener('click',function(){"
+    "var d=h.getAttribute('data-dir')!=='desc';h.setAttribute('data-dir',d?'desc':'asc');"
+    "sort(i,d);});});q.addEventListener('input',apply);st.addEventListener('change',apply);"
+    "function arg(k){var m=new RegExp('(?:^|[#&])'+k+'=([^&]*)').exec(location.hash);"
+    "return m?decodeURIComponent(m[1]):null;}"
+    "if(arg('q')!==null)q.value=arg('q');if(arg('status')!==null)st.value=arg('status');"
+    "var k=arg('sort');if(k)Array.prototype.forEach.call(hs,function(h,i){"
+    "if(h.getAttribute('data-key')===k)sort(i,true);});apply();})();";
+
+/* The script's CSP hash: base64 of its SHA-256. */
+static void script_hash(char out[45]) {
+  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char hex[65];
+  unsigned char d[33] = {0};
+  lt__sha256_mem(table_script, sizeof table_script - 1, hex);
+  for (int i = 0; i < 32; i++) {
+    unsigned v;
+    sscanf(hex + 2 * i, "%2x", &v);
+    d[i] = (unsigned char)v;
+  }
+  for (int i = 0, o = 0; i < 33; i += 3, o += 4) {
+    unsigned v = (unsigned)d[i] << 16 | (unsigned)d[i + 1] << 8 | (i + 2 < 33 ? d[i + 2] : 0);
+    out[o] = b64[v >> 18 & 63], out[o + 1] = b64[v >> 12 & 63];
+    out[o + 2] = i + 1 < 32 ? b64[v >> 6 & 63] : '=';
+    out[o + 3] = i + 2 < 32 ? b64[v & 63] : '=';
+  }
+  out[44] = 0;
 }
 
 static void run_row(FILE *out, sqlite3_stmt *st) {
@@ -273,22 +523,24 @@ static int close_out(report *r, FILE *f, const char *name) {
 
 static int write_index(report *r, const lt_store_finding *v, size_t n) {
   const char *title = r->o->title ? r->o->title : "lifetrace results";
-  char now[20];
+  char now[20], hash[45];
   FILE *out = open_out(r, "index.html");
   if (out == NULL)
     return LT_EIO;
-  head(out, title, "");
+  script_hash(hash);
+  head_csp(out, title, hash);
   lt__format_time(lt__now_ms(), now);
   fputs("<h1>", out);
   E(out, title);
   fprintf(out, "</h1>\n<p>Generated %s UTC by lifetrace %s. See <a href=\"summary.md\">"
                "summary.md</a> for a pull-request comment.</p>\n", now, LT_VERSION);
+  whats_new(r, out);
   overview(r, out);
+  findings_table(r, out, v, n);
   int err = charts(r, out);
-  findings_table(out, v, n);
   if (err == 0)
     err = runs_table(r, out);
-  fputs("</body></html>\n", out);
+  fprintf(out, "<script>%s</script>\n</body></html>\n", table_script);
   int cerr = close_out(r, out, "index.html");
   return err ? err : cerr;
 }
@@ -446,8 +698,11 @@ static int write_finding(report *r, const lt_store_finding *f) {
 
 static int make_dirs(report *r) {
   char path[4096];
+  char repro[4096];
   snprintf(path, sizeof path, "%s/findings", r->dir);
-  if ((mkdir(r->dir, 0777) && errno != EEXIST) || (mkdir(path, 0777) && errno != EEXIST)) {
+  snprintf(repro, sizeof repro, "%s/repro", r->dir);
+  if ((mkdir(r->dir, 0777) && errno != EEXIST) || (mkdir(path, 0777) && errno != EEXIST) ||
+      (mkdir(repro, 0777) && errno != EEXIST)) {
     snprintf(r->msg, r->msglen, "%s: %s", path, strerror(errno));
     return LT_EIO;
   }

@@ -88,11 +88,15 @@ static void series(FILE *out, const range *r, const lt__series *s, size_t k, siz
               H - MB - py(r, s->y[j]), s->color, s->y[j]);
     return;
   }
-  fprintf(out, "<polyline class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
-          s->color);
-  for (size_t j = 0; j < s->n; j++)
-    fprintf(out, "%s%.1f,%.1f", j ? " " : "", px(r, s->x[j]), py(r, s->y[j]));
-  fputs("\"/>\n", out);
+  for (size_t j = 0; j < s->n; j++) { /* one polyline per group (run) */
+    int first = j == 0 || (s->group && s->group[j] != s->group[j - 1]);
+    if (first)
+      fprintf(out, "%s<polyline class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+                   "points=\"", j ? "\"/>\n" : "", s->color);
+    fprintf(out, "%s%.1f,%.1f", first ? "" : " ", px(r, s->x[j]), py(r, s->y[j]));
+  }
+  if (s->n)
+    fputs("\"/>\n", out);
   for (size_t j = 0; j < s->n; j++)
     fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"><title>%.6g</title>"
                  "</circle>\n", px(r, s->x[j]), py(r, s->y[j]), s->color, s->y[j]);

@@ -5,31 +5,60 @@
 
 #include "store_internal.h"
 
+/* The runs of a scope: ?3 kind, ?4 driver, ?5 campaign (NULL: any). */
+#define IN_SCOPE                                                                               \
+  "(?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR driver_version = ?4 OR driver = ?4 OR "        \
+  "(length(?4) >= 8 AND substr(driver_sha256, 1, length(?4)) = lower(?4))) AND "              \
+  "(?5 IS NULL OR instr(coalesce(command, ''), ?5) > 0)"
+
+static const char *ref_sql(const char *ref, int numeric) {
+  if (!strcmp(ref, "latest"))
+    return "SELECT id FROM runs WHERE " IN_SCOPE " ORDER BY started_at DESC, id DESC LIMIT 1";
+  if (!strcmp(ref, "previous"))
+    return "SELECT id FROM runs WHERE " IN_SCOPE " ORDER BY started_at DESC, id DESC "
+           "LIMIT 1 OFFSET 1";
+  if (numeric)
+    return "SELECT id FROM runs WHERE id = ?1 AND " IN_SCOPE;
+  return "SELECT id FROM runs WHERE " IN_SCOPE " AND (uuid = ?2 OR (length(?2) >= 4 AND "
+         "substr(uuid, 1, length(?2)) = ?2 AND (SELECT count(*) FROM runs WHERE "
+         "substr(uuid, 1, length(?2)) = ?2) = 1))";
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
 /* Resolves a run reference ("latest", "previous", an id, a uuid or a unique
- * prefix of one, at least 4 characters) to its id; 0 when there is none. */
-int64_t lt_store_resolve_run(lt_store *s, const char *ref) {
-  sqlite3_stmt *st;
+ * prefix of one, at least 4 characters) among the runs of a scope to its
+ * id; 0 when there is none. See lifetrace/store.h. */
+int64_t lt_store_resolve_run_in(lt_store *s, const char *ref, const lt_store_scope *sc) {
+  static const lt_store_scope all = {NULL, NULL, NULL};
+  sqlite3_stmt *st = NULL;
   int64_t id = 0;
   char *end;
   long long n = strtoll(ref, &end, 10);
-  const char *sql =
-      !strcmp(ref, "latest")     ? "SELECT id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1"
-      : !strcmp(ref, "previous") ? "SELECT id FROM runs ORDER BY started_at DESC, id DESC "
-                                   "LIMIT 1 OFFSET 1"
-      : *end == 0 && *ref        ? "SELECT id FROM runs WHERE id = ?1"
-                                 : "SELECT id FROM runs WHERE uuid = ?2 OR (length(?2) >= 4 AND "
-                                   "substr(uuid, 1, length(?2)) = ?2 AND (SELECT count(*) FROM "
-                                   "runs WHERE substr(uuid, 1, length(?2)) = ?2) = 1)";
-  if (sqlite3_prepare_v2(lt__store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+  if (sc == NULL)
+    sc = &all;
+  if (sqlite3_prepare_v2(lt__store_db(s), ref_sql(ref, *end == 0 && *ref), -1, &st, NULL) !=
+      SQLITE_OK)
     return 0;
-  if (sqlite3_bind_parameter_count(st) >= 1)
-    sqlite3_bind_int64(st, 1, n);
-  if (sqlite3_bind_parameter_count(st) >= 2)
-    sqlite3_bind_text(st, 2, ref, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 1, n);
+  bind_opt(st, 2, ref);
+  bind_opt(st, 3, sc->kind);
+  bind_opt(st, 4, sc->driver);
+  bind_opt(st, 5, sc->campaign);
   if (sqlite3_step(st) == SQLITE_ROW)
     id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   return id;
+}
+
+/* Resolves a run reference among every run; see lifetrace/store.h. */
+int64_t lt_store_resolve_run(lt_store *s, const char *ref) {
+  return lt_store_resolve_run_in(s, ref, NULL);
 }
 
 /* Every signature seen in A or B, with its count in each. */

@@ -40,10 +40,27 @@ static int find_trace(ingest *g, int64_t *id, int *skip) {
   return rc == SQLITE_ROW ? 0 : lt__store_fail(g->s, rc);
 }
 
-/* The default reproducer command: the run's policy and driver on this file. */
+/* The value of option opt ("--bugs") in a recorded command line (as
+ * lt_store_format_command quotes it), into buf; "" when absent. */
+static const char *command_option(const char *cmd, const char *opt, char *buf, size_t len) {
+  const char *p = cmd ? strstr(cmd, opt) : NULL;
+  buf[0] = 0;
+  if (p == NULL || (p[strlen(opt)] != ' ' && p[strlen(opt)] != '='))
+    return buf;
+  p += strlen(opt) + 1;
+  if (*p == '\'')
+    snprintf(buf, len, "%.*s", (int)strcspn(p + 1, "'"), p + 1);
+  else
+    snprintf(buf, len, "%.*s", (int)strcspn(p, " "), p);
+  return buf;
+}
+
+/* The default reproducer command: the run's policy, driver, seeded bugs and
+ * special pool (from its command line) on this file. */
 static int default_repro(ingest *g) {
   sqlite3_stmt *st = NULL;
-  int rc, err = lt__store_prepare(g->s, &st, "SELECT policy, driver FROM runs WHERE id = ?");
+  char bugs[256];
+  int rc, err = lt__store_prepare(g->s, &st, "SELECT policy, driver, command FROM runs WHERE id = ?");
   if (err)
     return err;
   sqlite3_bind_int64(st, 1, g->run);
@@ -52,8 +69,11 @@ static int default_repro(ingest *g) {
     snprintf(g->s->msg, sizeof g->s->msg, "no run with id %lld", (long long)g->run);
     return rc == SQLITE_DONE ? LT_ENOENT : lt__store_fail(g->s, rc);
   }
+  const char *cmdline = (const char *)sqlite3_column_text(st, 2);
+  command_option(cmdline, " --bugs", bugs, sizeof bugs);
   lt_repro rp = {(const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                 NULL, 0, g->t->path};
+                 bugs[0] ? bugs : NULL, cmdline && strstr(cmdline, " --special-pool") != NULL,
+                 g->t->path};
   char *cmd = lt_store_repro_command(&rp);
   sqlite3_finalize(st);
   if (cmd == NULL)

@@ -141,12 +141,25 @@ static int record_crashes(lt__triage *tr, lt_store *s, int64_t run, const lt__tr
 }
 
 /* The reproducer of each signature: the confirmed one with fewest events. */
-static int record_repros(lt__triage *tr, lt_store *s, int64_t run) {
+/* A resumed campaign's triage makes the same reproducers again: those an
+ * earlier session recorded (listed in the "recorded" file) are not recorded
+ * again, so their findings are not counted twice. */
+static int record_repros(lt__triage *tr, lt_store *s, int64_t run, const lt__tri_record_opts *o) {
+  size_t len;
+  char *done = read_recorded(o->recorded, &len);
+  FILE *log = o->recorded ? fopen(o->recorded, "a") : NULL;
   int err = 0;
-  for (size_t i = 0; i < tr->ngroups && err == 0; i++)
-    if (tr->groups[i].repro)
-      err = record_trace(tr, s, run, tr->groups[i].repro, tr->groups[i].cand,
-                         tr->groups[i].command);
+  for (size_t i = 0; i < tr->ngroups && err == 0; i++) {
+    const char *repro = tr->groups[i].repro;
+    if (!repro || listed(done, len, repro))
+      continue;
+    err = record_trace(tr, s, run, repro, tr->groups[i].cand, tr->groups[i].command);
+    if (err == 0 && log)
+      fprintf(log, "%s\n", repro);
+  }
+  if (log)
+    fclose(log);
+  lt_free(done);
   for (size_t i = 0; i < tr->ngroups && err == 0; i++) {
     const lt__tri_group *g = &tr->groups[i], *best = g;
     int first = 1;
@@ -195,7 +208,7 @@ int lt__tri_record(lt__triage *tr, const lt__tri_record_opts *o, int exit_code, 
   if (err == 0)
     err = record_crashes(tr, s, run, o);
   if (err == 0)
-    err = record_repros(tr, s, run);
+    err = record_repros(tr, s, run, o);
   int herr = 0;
   if (err == 0 && o->hits_dir && (herr = lt__tri_hits_load(tr, o->hits_dir)) == 0)
     herr = lt__tri_hits_record(tr, s, run, o->hits_dir);

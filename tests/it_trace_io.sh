@@ -156,7 +156,7 @@ expect_error 3 'unknownkey.jsonl: line 3: record 1: unknown key "note"' "$tool" 
 expect 0 "$tool" encode unknownkey.jsonl -o x.ltrace && ok "unknown keys are ignored without --strict"
 expect_error 3 'line 2: record 0: key "fence": expected an integer or "0x…" string' "$tool" dump badtype.jsonl
 expect_error 3 'line 2: record 0: key "node": must not be negative' "$tool" info negative.jsonl
-expect_error 3 'no-such-file: cannot open' "$tool" info no-such-file
+expect_error 3 'no-such-file: no such file' "$tool" info no-such-file
 
 # --- usage ---------------------------------------------------------------------
 for cmd in encode dump info; do

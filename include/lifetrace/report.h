@@ -25,12 +25,15 @@ int lt__report_write(lt_store *s, const char *outdir, const lt_report_opts *o, c
 /* Writes the Markdown summary alone (also used by `lifetrace report --md -`). */
 int lt__report_markdown(lt_store *s, FILE *out, const lt_report_opts *o);
 
-/* One series of a chart: points (x = Unix ms, y), drawn as bars or a line. */
+/* One series of a chart: points (x = Unix ms, y), drawn as bars or a line.
+ * group (NULL: one line) numbers each point's run: a line is broken where
+ * the group changes, so no line is drawn across the gap between two runs. */
 typedef struct lt__series {
   const char *name, *color;
   int bars;
   size_t n;
   const double *x, *y;
+  const double *group;
 } lt__series;
 
 /* Writes an inline SVG chart (id attribute = id) with a title, axes, time

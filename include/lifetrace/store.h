@@ -225,6 +225,21 @@ void lt_store_findings_free(lt_store_finding *f, size_t n);
  * unique prefix of it (4 characters or more). Returns the id, 0 if none. */
 int64_t lt_store_resolve_run(lt_store *s, const char *ref);
 
+/* Which runs a comparison looks at (lifetrace diff --kind/--driver/
+ * --campaign); NULL fields do not narrow. Strings stay the caller's. */
+typedef struct lt_store_scope {
+  const char *kind;     /* run kind: "replay", "fuzz", "check", "triage" */
+  const char *driver;   /* the driver_version, the driver, or a prefix of the
+                         * driver file's sha256 (8 hex digits or more) */
+  const char *campaign; /* text the run's command line contains: a fuzz.sh
+                         * campaign's --out folder, say */
+} lt_store_scope;
+
+/* As lt_store_resolve_run, among the runs of a scope only ("latest" is the
+ * latest run of the scope; an id or uuid of a run outside it resolves to 0).
+ * sc may be NULL (every run). */
+int64_t lt_store_resolve_run_in(lt_store *s, const char *ref, const lt_store_scope *sc);
+
 /* One signature of a comparison of two runs, with its count in each. */
 typedef struct lt_store_diff_row {
   char signature[17];

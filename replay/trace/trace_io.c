@@ -467,7 +467,10 @@ static int open_fd(lt_reader *r, const char *path) {
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
       int e = errno;
-      lt__diag_set(&r->diag, NULL, 0, 0, LT__DIAG_NOPOS, "cannot open: %s", strerror(e));
+      if (e == ENOENT) /* the one wording of a missing file, whatever the command */
+        lt__diag_set(&r->diag, NULL, 0, 0, LT__DIAG_NOPOS, "no such file");
+      else
+        lt__diag_set(&r->diag, NULL, 0, 0, LT__DIAG_NOPOS, "cannot open: %s", strerror(e));
       return r->err = e == ENOENT ? LT_ENOENT : LT_EIO;
     }
     r->own_fd = 1;
