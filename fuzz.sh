@@ -172,6 +172,10 @@ kill_campaign() { # out: SIGTERM, then SIGKILL for what is left after 1 s
   done
   # shellcheck disable=SC2086
   kill -KILL $pids 2>/dev/null || true
+  for i in $(seq 1 30); do # SIGKILL is not instant on a loaded machine
+    [ -n "$(campaign_pids "$1")" ] || return 0
+    sleep 0.1
+  done
 }
 
 proc_start() { # pid: its start time (field 22 of /proc/PID/stat), or nothing
