@@ -291,12 +291,13 @@ static int expand_inlines(Dwfl_Module *m, uintptr_t at, lt_frame *f, int max) {
   size_t nfiles = 0;
   if (ns > 0 && dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
     files = NULL;
+  const char *sym = f[0].function; /* the symbol: the outermost function here */
   for (int i = 0; i < ns && n < max; i++) {
     if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
       continue;
     const char *inner = die_name(&scopes[i]);
     if (inner && n == 1)
-      f[0].function = keep(inner);
+      f[0].function = keep(inner); /* sym stays owned by the caller's frame */
     /* Its caller: the next enclosing function scope, at the call's line. */
     const char *outer = NULL;
     for (int j = i + 1; j < ns && outer == NULL; j++)
@@ -311,12 +312,17 @@ static int expand_inlines(Dwfl_Module *m, uintptr_t at, lt_frame *f, int max) {
       dwarf_formudata(&a, &cl);
     const char *file = files && cf < nfiles ? dwarf_filesrc(files, cf, NULL, NULL) : NULL;
     f[n] = f[0];
-    f[n].function = keep(outer);
+    f[n].function = keep(outer ? outer : sym);
     f[n].file = keep(file);
     f[n].line = (int)cl;
     n++;
   }
   free(scopes);
+  int used = 0;
+  for (int i = 0; i < n; i++)
+    used |= f[i].function == sym;
+  if (!used && *sym)
+    free((char *)sym);
   return n;
 }
 
