@@ -82,6 +82,41 @@ static uintptr_t ddi_entry(const lt_replay *r, const char *name) {
   return 0;
 }
 
+/* The DDI a trace op calls, for a finding made after it returned. */
+static const char *op_ddi(const lt_replay *r) {
+  static const char *const map[][2] = {
+      {"alloc_create", "DxgkDdiCreateAllocation"}, {"alloc_open", "DxgkDdiOpenAllocation"},
+      {"alloc_close", "DxgkDdiCloseAllocation"},   {"alloc_destroy", "DxgkDdiDestroyAllocation"},
+      {"device_create", "DxgkDdiCreateDevice"},    {"device_destroy", "DxgkDdiDestroyDevice"},
+      {"context_create", "DxgkDdiCreateContext"},  {"context_destroy", "DxgkDdiDestroyContext"},
+  };
+  const char *op = r->cur ? lt_op_name(r->cur->op) : NULL;
+  for (size_t i = 0; op && i < sizeof map / sizeof map[0]; i++)
+    if (!strcmp(map[i][0], op))
+      return map[i][1];
+  return NULL;
+}
+
+/* Moves a heap address out of a message (into f->address): "0x" and nine
+ * or more hex digits is a pointer of this run, never a trace handle's
+ * small value, and would make every message of one bug different. */
+static void scrub_message(lt_finding *f) {
+  char *m = f->message;
+  for (char *p = strstr(m, "0x"); p; p = strstr(p, "0x")) {
+    size_t n = strspn(p + 2, "0123456789abcdefABCDEF");
+    if (n < 9) {
+      p += 2;
+      continue;
+    }
+    if (f->address == 0)
+      f->address = strtoull(p, NULL, 16);
+    static const char word[] = "(address)";
+    memmove(p + sizeof word - 1, p + 2 + n, strlen(p + 2 + n) + 1);
+    memcpy(p, word, sizeof word - 1);
+    p += sizeof word - 1;
+  }
+}
+
 static int has_driver_frame(const lt_finding *f) {
   lt_frame fr;
   return lt_finding_driver_frame(f, &fr);
@@ -104,7 +139,7 @@ static void add_site_stacks(lt_replay *r, lt_finding *f) {
   if (has_driver_frame(f)) /* keep it: it names the driver's call */
     return;
   f->n_stacks -= at.n ? 1 : 0; /* no driver frame in it: not worth its room */
-  uintptr_t fn = ddi_entry(r, f->ddi[0] ? f->ddi : r->cur_ddi);
+  uintptr_t fn = ddi_entry(r, f->ddi[0] ? f->ddi : r->cur_ddi ? r->cur_ddi : op_ddi(r));
   if (fn) {
     lt_stack d = {.n = 1, .exact0 = 1, .pc = {fn}};
     lt_finding_add_stack(f, LT_STACK_DDI, &d);
@@ -117,8 +152,10 @@ void lt__finding_at(lt_replay *r, lt_finding *f) {
   f->layer = lt_finding_kind_layer(f->kind);
   if (lt__kernel(r) && f->layer == LT_LAYER_TRACE)
     return; /* kernel policy refuses what the trace breaks: only driver/GPU findings */
-  if (f->layer == LT_LAYER_MINIPORT)
+  if (f->layer == LT_LAYER_MINIPORT) {
+    scrub_message(f);
     add_site_stacks(r, f);
+  }
   f->event = r->cur_event;
   if (r->cur && r->cur->origin) {
     f->has_origin = 1;

@@ -132,6 +132,19 @@ void lt_finding_sign(lt_finding *f) {
     lt_frame_stable_name(&fr[i], name, sizeof name);
     h = fnv1a(h, name);
   }
+  /* A double free or a use after free is also its first free: the same
+   * release path reached from different bugs frees at different places. */
+  for (int i = 0; i < f->n_stacks; i++) {
+    if (f->stacks[i].role != LT_STACK_FREED || !(f->kind == LT_F_MINIPORT_DOUBLE_FREE ||
+                                                 f->kind == LT_F_MINIPORT_USE_AFTER_FREE))
+      continue;
+    int nf = driver_frames(f, i, fr, LT_SIGN_FRAMES);
+    h = fnv1a(h, "freed");
+    for (int k = 0; k < nf; k++) {
+      lt_frame_stable_name(&fr[k], name, sizeof name);
+      h = fnv1a(h, name);
+    }
+  }
   site_class(f->site, site, sizeof site);
   if (!f->pool_tag) /* a pool tag is the allocation's: the frames say it */
     h = fnv1a(h, site);
