@@ -1,7 +1,7 @@
-/* Call stacks (see lifetrace/stack.h): raw capture with libgcc's unwinder
- * (glibc's backtrace(): it reads .eh_frame, so a driver without frame
- * pointers unwinds, and it steps through the signal trampoline), lazy
- * symbols with elfutils' libdw. libdw rather than libbacktrace or libunwind:
+/* Call stacks (see lifetrace/stack.h): raw capture with libunwind (it reads
+ * .eh_frame, so a driver without frame pointers unwinds; from a signal
+ * context it starts at the faulting instruction), lazy symbols with
+ * elfutils' libdw. libdw rather than libbacktrace or libunwind:
  * it is Debian's maintained DWARF reader, it maps any address of the process
  * to its module by itself (/proc/self/maps: a driver loaded with --driver is
  * found without help, a driver linked into the binary too), and it reads the
@@ -16,7 +16,8 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <unwind.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,43 +28,25 @@
 #define FAULT_RAW 48
 
 static int enabled = -1;
-
-/* The unwinder walk: libgcc's _Unwind_Backtrace, called directly rather
- * than through glibc's backtrace(), which a sanitizer runtime intercepts
- * with a frame-pointer walk of its own (wrong for a driver without frame
- * pointers, and blind past a signal frame). */
-struct walk {
-  uintptr_t *pc;
-  int n, max, skip;
-  int exact_at; /* index of the frame interrupted by a signal, or -1 */
-};
-
-static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg) {
-  struct walk *w = arg;
-  int before = 0;
-  uintptr_t ip = (uintptr_t)_Unwind_GetIPInfo(ctx, &before);
-  if (ip == 0)
-    return _URC_END_OF_STACK;
-  if (w->skip > 0) {
-    w->skip--;
-    return _URC_NO_REASON;
-  }
-  if (before && w->exact_at < 0) /* a signal frame: ip is the faulting instruction */
-    w->exact_at = w->n;
-  w->pc[w->n++] = ip;
-  return w->n < w->max ? _URC_NO_REASON : _URC_END_OF_STACK;
-}
-
-static int backtrace_raw(uintptr_t *pc, int max, int skip, int *exact_at) {
-  struct walk w = {pc, 0, max, skip, -1};
-  _Unwind_Backtrace(walk_frame, &w);
-  if (exact_at)
-    *exact_at = w.exact_at;
-  return w.n;
-}
 static _Thread_local uintptr_t fault_pc[FAULT_RAW];
 static _Thread_local int fault_n;
 static _Thread_local int fault_exact_at = -1;
+
+/* The walk from a signal context: libunwind from the interrupted frame
+ * (its ucontext is libunwind's context on Linux), pc[0] exact. */
+static int backtrace_signal(uintptr_t *pc, int max, const void *uc) {
+  unw_cursor_t c;
+  int n = 0;
+  if (uc == NULL || unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0)
+    return 0;
+  do {
+    unw_word_t ip = 0;
+    if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+      break;
+    pc[n++] = (uintptr_t)ip;
+  } while (n < max && unw_step(&c) > 0);
+  return n;
+}
 
 /* Whether capture is on: LIFETRACE_STACKS=0 in the environment turns it off
  * (the benchmark's baseline); see lifetrace/stack.h. */
@@ -85,8 +68,9 @@ void lt_stack_prepare(void) {
   if (done)
     return;
   done = 1;
-  uintptr_t pc[2];
-  (void)backtrace_raw(pc, 2, 0, NULL);
+  void *pc[2];
+  (void)unw_backtrace(pc, 2);
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 /* Captures up to LT_STACK_MAX return addresses of the caller's stack,
@@ -97,8 +81,14 @@ void lt_stack_capture(lt_stack *s, int skip) {
   s->exact0 = 0;
   if (!lt_stack_enabled())
     return;
-  /* Frame 0 is this function. */
-  s->n = (uint16_t)backtrace_raw(s->pc, LT_STACK_MAX, 1 + (skip > 0 ? skip : 0), NULL);
+  void *raw[LT_STACK_MAX + 8];
+  int drop = 1 + (skip > 0 ? skip : 0); /* frame 0 is this function */
+  int want = LT_STACK_MAX + drop;
+  if (want > (int)(sizeof raw / sizeof raw[0]))
+    want = (int)(sizeof raw / sizeof raw[0]);
+  int n = unw_backtrace(raw, want);
+  for (int i = drop; i < n && s->n < LT_STACK_MAX; i++)
+    s->pc[s->n++] = (uintptr_t)raw[i];
 }
 
 static uintptr_t context_pc(const void *uc) {
@@ -117,24 +107,14 @@ static uintptr_t context_pc(const void *uc) {
  * program counter) outward; the handler's own frames are dropped. See
  * lifetrace/stack.h. */
 void lt_stack_on_signal(const void *uc) {
-  uintptr_t raw[FAULT_RAW];
   fault_n = 0;
   fault_exact_at = -1;
   if (!lt_stack_enabled())
     return;
-  int exact_at = -1, n = backtrace_raw(raw, FAULT_RAW, 0, &exact_at);
-  uintptr_t pc = context_pc(uc);
-  int from = -1;
-  for (int i = 0; pc && i < n && from < 0; i++)
-    if (raw[i] == pc)
-      from = i;
-  if (from < 0 && exact_at >= 0) /* the unwinder's signal frame */
-    from = exact_at;
-  if (from < 0 && pc) /* not found: the faulting pc, then all we have */
-    fault_pc[fault_n++] = pc;
-  for (int i = from < 0 ? 0 : from; i < n && fault_n < FAULT_RAW; i++)
-    fault_pc[fault_n++] = raw[i];
-  fault_exact_at = (pc || exact_at >= 0) ? 0 : -1;
+  fault_n = backtrace_signal(fault_pc, FAULT_RAW, uc);
+  if (fault_n == 0 && context_pc(uc)) /* no unwind info: the faulting pc alone */
+    fault_pc[fault_n++] = context_pc(uc);
+  fault_exact_at = fault_n ? 0 : -1;
 }
 
 /* Moves the pending fault stack into s, first dropping the system frames on
