@@ -67,6 +67,7 @@ static struct sigaction previous[NSIG];
 
 static void on_fault(int sig, siginfo_t *si, void *uc) {
   if (guard) {
+    lt_stack_on_signal(uc); /* the faulting stack, for the finding */
     guard_sig = sig;
     guard_addr = si ? (uintptr_t)si->si_addr : 0;
     siglongjmp(*guard, 1);
@@ -95,6 +96,7 @@ void lt__install_crash_handlers(void) {
   static int once;
   if (!once) {
     once = 1;
+    lt_stack_prepare(); /* no first use of the unwinder inside a handler */
     stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
     sigaltstack(&ss, NULL);
     start_watchdog();

@@ -8,6 +8,7 @@
  * dxgkrnl_gpu.c, dxgkrnl_teardown.c); docs/replay-engine.md has the index. */
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +49,113 @@ void lt__hist(lt_replay *r, lt__obj *o) {
     o->hist_n++;
 }
 
-/* Records a finding already filled in, adding event, origin and signature. */
+/* The driver's entry point for a DDI named in a finding, so a finding made
+ * after the DDI returned (a bad status) still points into the driver. */
+static const struct {
+  const char *name;
+  size_t off;
+} ddi_entries[] = {
+#define LT_DDI_ENTRY(n) {#n, offsetof(LT_MINIPORT, n)}
+    LT_DDI_ENTRY(DxgkDdiStartDevice), LT_DDI_ENTRY(DxgkDdiStopDevice),
+    LT_DDI_ENTRY(DxgkDdiCreateDevice), LT_DDI_ENTRY(DxgkDdiDestroyDevice),
+    LT_DDI_ENTRY(DxgkDdiCreateContext), LT_DDI_ENTRY(DxgkDdiDestroyContext),
+    LT_DDI_ENTRY(DxgkDdiCreateAllocation), LT_DDI_ENTRY(DxgkDdiDestroyAllocation),
+    LT_DDI_ENTRY(DxgkDdiOpenAllocation), LT_DDI_ENTRY(DxgkDdiCloseAllocation),
+    LT_DDI_ENTRY(DxgkDdiRender), LT_DDI_ENTRY(DxgkDdiSubmitCommand),
+    LT_DDI_ENTRY(DxgkDdiInterruptRoutine), LT_DDI_ENTRY(DxgkDdiDpcRoutine),
+    LT_DDI_ENTRY(DxgkDdiBuildPagingBuffer), LT_DDI_ENTRY(DxgkDdiSetVidPnSourceAddress),
+    LT_DDI_ENTRY(DxgkDdiLock), LT_DDI_ENTRY(DxgkDdiUnlock),
+    LT_DDI_ENTRY(DxgkDdiResetFromTimeout), LT_DDI_ENTRY(DxgkDdiRestartFromTimeout),
+    LT_DDI_ENTRY(LtEnumReferencedAllocations),
+#undef LT_DDI_ENTRY
+};
+
+static uintptr_t ddi_entry(const lt_replay *r, const char *name) {
+  if (r->mp == NULL || name == NULL)
+    return 0;
+  for (size_t i = 0; i < sizeof ddi_entries / sizeof ddi_entries[0]; i++)
+    if (!strcmp(ddi_entries[i].name, name)) {
+      uintptr_t fn;
+      memcpy(&fn, (const char *)r->mp + ddi_entries[i].off, sizeof fn);
+      return fn;
+    }
+  return 0;
+}
+
+/* The DDI a trace op calls, for a finding made after it returned. */
+static const char *op_ddi(const lt_replay *r) {
+  static const char *const map[][2] = {
+      {"alloc_create", "DxgkDdiCreateAllocation"}, {"alloc_open", "DxgkDdiOpenAllocation"},
+      {"alloc_close", "DxgkDdiCloseAllocation"},   {"alloc_destroy", "DxgkDdiDestroyAllocation"},
+      {"device_create", "DxgkDdiCreateDevice"},    {"device_destroy", "DxgkDdiDestroyDevice"},
+      {"context_create", "DxgkDdiCreateContext"},  {"context_destroy", "DxgkDdiDestroyContext"},
+  };
+  const char *op = r->cur ? lt_op_name(r->cur->op) : NULL;
+  for (size_t i = 0; op && i < sizeof map / sizeof map[0]; i++)
+    if (!strcmp(map[i][0], op))
+      return map[i][1];
+  return NULL;
+}
+
+/* Moves a heap address out of a message (into f->address): "0x" and nine
+ * or more hex digits is a pointer of this run, never a trace handle's
+ * small value, and would make every message of one bug different. */
+static void scrub_message(lt_finding *f) {
+  char *m = f->message;
+  for (char *p = strstr(m, "0x"); p; p = strstr(p, "0x")) {
+    size_t n = strspn(p + 2, "0123456789abcdefABCDEF");
+    if (n < 9) {
+      p += 2;
+      continue;
+    }
+    if (f->address == 0)
+      f->address = strtoull(p, NULL, 16);
+    static const char word[] = "(address)";
+    memmove(p + sizeof word - 1, p + 2 + n, strlen(p + 2 + n) + 1);
+    memcpy(p, word, sizeof word - 1);
+    p += sizeof word - 1;
+  }
+}
+
+static int has_driver_frame(const lt_finding *f) {
+  lt_frame fr;
+  return lt_finding_driver_frame(f, &fr);
+}
+
+/* Gives a miniport finding the stacks that place it in the driver, as far
+ * as they are known: a pending fault stack (the access, for a use after
+ * free), else the stack of the driver's call that led here, else the entry
+ * of the DDI it names (found after the DDI returned). */
+static void add_site_stacks(lt_replay *r, lt_finding *f) {
+  lt_stack st;
+  if (lt_stack_take_fault(&st))
+    lt_finding_add_stack(f, f->kind == LT_F_MINIPORT_USE_AFTER_FREE ? LT_STACK_ACCESS
+                                                                     : LT_STACK_FAULT, &st);
+  if (has_driver_frame(f))
+    return;
+  lt_stack_capture(&st, 2);
+  lt_stack at = st;
+  lt_finding_add_stack(f, LT_STACK_AT, &at);
+  if (has_driver_frame(f)) /* keep it: it names the driver's call */
+    return;
+  f->n_stacks -= at.n ? 1 : 0; /* no driver frame in it: not worth its room */
+  uintptr_t fn = ddi_entry(r, f->ddi[0] ? f->ddi : r->cur_ddi ? r->cur_ddi : op_ddi(r));
+  if (fn) {
+    lt_stack d = {.n = 1, .exact0 = 1, .pc = {fn}};
+    lt_finding_add_stack(f, LT_STACK_DDI, &d);
+  }
+}
+
+/* Records a finding already filled in, adding event, origin, the stacks of a
+ * miniport finding (add_site_stacks) and signature. */
 void lt__finding_at(lt_replay *r, lt_finding *f) {
   f->layer = lt_finding_kind_layer(f->kind);
   if (lt__kernel(r) && f->layer == LT_LAYER_TRACE)
     return; /* kernel policy refuses what the trace breaks: only driver/GPU findings */
+  if (f->layer == LT_LAYER_MINIPORT) {
+    scrub_message(f);
+    add_site_stacks(r, f);
+  }
   f->event = r->cur_event;
   if (r->cur && r->cur->origin) {
     f->has_origin = 1;
@@ -166,6 +269,10 @@ int lt__pool_fault(lt_replay *r, const char *ddi, int sig, uintptr_t fault_addr)
   lt__finding_init(&f, freed ? LT_F_MINIPORT_USE_AFTER_FREE : LT_F_MINIPORT_CRASH, LT_SEV_ERROR);
   describe_owner(r, &f, &b);
   lt__finding_pool_block(&f, b.tag, b.size, ddi);
+  f.address = b.addr;
+  lt_finding_add_stack(&f, LT_STACK_ALLOCATED, b.allocated);
+  if (freed)
+    lt_finding_add_stack(&f, LT_STACK_FREED, b.freed);
   char tag[5], owner[64];
   lt__tag_text(b.tag, tag);
   if (b.owner.object != LT_OBJ_NONE)
@@ -208,34 +315,43 @@ void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
   f.object = LT_OBJ_POOL;
   f.handle = b->addr;
   lt__finding_pool_block(&f, b->tag, b->size, NULL);
+  f.address = b->addr;
   char tag[5];
   lt__tag_text(b->tag, tag);
   const char *ddi = r->cur_ddi ? r->cur_ddi : "?";
+  lt_finding_add_stack(&f, LT_STACK_ALLOCATED, b->allocated);
+  lt_finding_add_stack(&f, LT_STACK_FREED, b->freed);
+  if (problem != LT_POOL_WRITE_AFTER_FREE) { /* the driver is in the free now */
+    lt_stack now;
+    lt_stack_capture(&now, 1);
+    lt_finding_add_stack(&f, problem == LT_POOL_DOUBLE_FREE ? LT_STACK_FREED_AGAIN
+                                                            : LT_STACK_AT, &now);
+  }
   switch (problem) {
   case LT_POOL_DOUBLE_FREE:
     f.kind = LT_F_MINIPORT_DOUBLE_FREE;
     snprintf(f.message, sizeof f.message,
-             "%s freed pool block %p (tag '%s', %zu bytes) that was already freed", ddi,
-             (void *)b->addr, tag, b->size);
+             "%s freed a pool block (tag '%s', %zu bytes) that was already freed", ddi,
+             tag, b->size);
     break;
   case LT_POOL_BAD_FREE:
     f.kind = LT_F_MINIPORT_DOUBLE_FREE;
     snprintf(f.message, sizeof f.message,
-             "%s freed %p (tag '%s'), which is not a pool block the driver allocated", ddi,
-             (void *)b->addr, tag);
+             "%s freed an address (tag '%s') that is not a pool block the driver allocated",
+             ddi, tag);
     break;
   case LT_POOL_TAG_MISMATCH:
     f.kind = LT_F_MINIPORT_DOUBLE_FREE;
     f.severity = LT_SEV_WARNING;
-    snprintf(f.message, sizeof f.message, "%s freed pool block %p with tag '%s' (wrong tag)", ddi,
-             (void *)b->addr, tag);
+    snprintf(f.message, sizeof f.message, "%s freed a pool block with tag '%s' (wrong tag)",
+             ddi, tag);
     break;
   default:
     f.kind = LT_F_MINIPORT_USE_AFTER_FREE;
     snprintf(f.message, sizeof f.message,
-             "pool block %p (tag '%s', %zu bytes) was written after it was freed "
+             "a pool block (tag '%s', %zu bytes) was written after it was freed "
              "(detected after %s)",
-             (void *)b->addr, tag, b->size, ddi);
+             tag, b->size, ddi);
     break;
   }
   lt__finding_at(r, &f);
@@ -245,6 +361,7 @@ struct leak_acc {
   uint32_t tag;
   size_t blocks, bytes;
   uint64_t first;
+  lt_stack allocated; /* the first block's */
 };
 
 struct leak_scan {
@@ -260,8 +377,12 @@ static void leak_collect(void *data, const lt_pool_block_info *b) {
       s->acc[i].bytes += b->size;
       return;
     }
-  if (s->n < 8)
-    s->acc[s->n++] = (struct leak_acc){b->tag, 1, b->size, b->addr};
+  if (s->n < 8) {
+    s->acc[s->n] = (struct leak_acc){b->tag, 1, b->size, b->addr, {0}};
+    if (b->allocated)
+      s->acc[s->n].allocated = *b->allocated;
+    s->n++;
+  }
 }
 
 static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint64_t handle,
@@ -277,6 +398,8 @@ static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint6
     lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
     if (o)
       lt__finding_describe(&f, o);
+    f.address = scan->acc[i].first;
+    lt_finding_add_stack(&f, LT_STACK_ALLOCATED, &scan->acc[i].allocated);
     snprintf(f.message, sizeof f.message,
              "%zu pool block(s) with tag '%s' (%zu bytes) outlive %s after %s returned",
              scan->acc[i].blocks, tag, scan->acc[i].bytes, what, f.ddi);
@@ -352,10 +475,21 @@ void lt__stale_report(void *data, HANDLE h, const char *where) {
    * the walk ran: the walk is amortized, so that DDI can vary. */
   snprintf(f.ddi, sizeof f.ddi, "LtEnumReferencedAllocations");
   snprintf(f.site, sizeof f.site, "%s", where ? where : "?");
+  f.address = (uintptr_t)h;
+  lt_stack found;
+  lt_stack_capture(&found, 0);
+  lt_finding_add_stack(&f, LT_STACK_FOUND, &found);
+  lt_pool_block_info b;
+  int freed = 0;
+  if (lt_pool_find(r->pool, (uintptr_t)h, &b, &freed)) { /* the driver's own allocation object */
+    lt_finding_add_stack(&f, LT_STACK_ALLOCATED, b.allocated);
+    if (freed)
+      lt_finding_add_stack(&f, LT_STACK_FREED, b.freed);
+  }
   snprintf(f.message, sizeof f.message,
-           "after %s returned, driver state (%s) still references allocation %p%s",
-           c->ddi ? c->ddi : "?", f.site, h,
-           a ? ", which the driver has already destroyed" : ", which is not a live allocation");
+           "after %s returned, driver state (%s) still references an allocation%s",
+           c->ddi ? c->ddi : "?", f.site,
+           a ? " that the driver has already destroyed" : " that is not live");
   lt__finding_at(r, &f);
 }
 

@@ -66,17 +66,105 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
   return h;
 }
 
-/* Sets f's signature from what stays the same across runs (kind, layer,
- * object, DDI, driver site), so triage and the store can group findings; see
+/* The order in which a finding's stacks are asked for the driver frames that
+ * sign it and locate it: what went wrong before how the memory came to be. */
+static const int primary_roles[] = {LT_STACK_FAULT, LT_STACK_ACCESS, LT_STACK_FREED_AGAIN,
+                                    LT_STACK_FOUND, LT_STACK_AT, LT_STACK_FREED,
+                                    LT_STACK_ALLOCATED, LT_STACK_DDI};
+
+/* Symbolizes f's stack i's driver frames into out (at most max); returns
+ * how many. */
+static int driver_frames(const lt_finding *f, int i, lt_frame *out, int max) {
+  lt_frame all[LT_FRAMES_MAX];
+  int n = 0, total = lt_stack_symbolize(&f->stacks[i].stack, all, LT_FRAMES_MAX);
+  for (int k = 0; k < total && n < max; k++)
+    if (all[k].where == LT_FRAME_DRIVER)
+      out[n++] = all[k];
+  return n;
+}
+
+/* The primary stack's top driver frames (see primary_roles); returns how
+ * many, 0 when no stack of f has a driver frame. */
+static int primary_frames(const lt_finding *f, lt_frame *out, int max) {
+  for (size_t r = 0; r < sizeof primary_roles / sizeof primary_roles[0]; r++)
+    for (int i = 0; i < f->n_stacks; i++) {
+      if (f->stacks[i].role != primary_roles[r])
+        continue;
+      int n = driver_frames(f, i, out, max);
+      if (n)
+        return n;
+    }
+  return 0;
+}
+
+/* The site without run- or instance-specific indices: "scanout[3]" ->
+ * "scanout[]", so one bug in an array of sites signs once. */
+static void site_class(const char *site, char *buf, size_t cap) {
+  size_t o = 0;
+  for (const char *p = site; *p && o + 1 < cap; p++) {
+    buf[o++] = *p;
+    if (*p == '[')
+      while (p[1] >= '0' && p[1] <= '9')
+        p++;
+  }
+  buf[o] = 0;
+}
+
+/* Sets f's signature from what stays the same across runs, rebuilds and
+ * ASLR: kind, layer, object and the top driver frames' function names (plus
+ * the site's class), or, with no driver frame known, the DDI and site; see
  * lifetrace/finding.h. */
 void lt_finding_sign(lt_finding *f) {
   uint64_t h = 0xcbf29ce484222325ULL;
+  lt_frame fr[LT_SIGN_FRAMES];
   h = fnv1a(h, lt_finding_kind_name(f->kind));
   h = fnv1a(h, lt_layer_name(f->layer));
   h = fnv1a(h, lt_object_name(f->object));
-  h = fnv1a(h, f->ddi);
-  h = fnv1a(h, f->site);
+  int n = f->layer == LT_LAYER_MINIPORT ? primary_frames(f, fr, LT_SIGN_FRAMES) : 0;
+  if (n == 0) {
+    h = fnv1a(h, f->ddi);
+    h = fnv1a(h, f->site);
+    f->signature = h;
+    return;
+  }
+  char name[128], site[64];
+  for (int i = 0; i < n; i++) {
+    lt_frame_stable_name(&fr[i], name, sizeof name);
+    h = fnv1a(h, name);
+  }
+  /* A double free or a use after free is also its first free: the same
+   * release path reached from different bugs frees at different places. */
+  for (int i = 0; i < f->n_stacks; i++) {
+    if (f->stacks[i].role != LT_STACK_FREED || !(f->kind == LT_F_MINIPORT_DOUBLE_FREE ||
+                                                 f->kind == LT_F_MINIPORT_USE_AFTER_FREE))
+      continue;
+    int nf = driver_frames(f, i, fr, LT_SIGN_FRAMES);
+    h = fnv1a(h, "freed");
+    for (int k = 0; k < nf; k++) {
+      lt_frame_stable_name(&fr[k], name, sizeof name);
+      h = fnv1a(h, name);
+    }
+  }
+  site_class(f->site, site, sizeof site);
+  if (!f->pool_tag) /* a pool tag is the allocation's: the frames say it */
+    h = fnv1a(h, site);
   f->signature = h;
+}
+
+/* Appends stack s under role to f, when there is room and s has frames; see
+ * lifetrace/finding.h. */
+void lt_finding_add_stack(lt_finding *f, int role, const lt_stack *s) {
+  if (s == NULL || s->n == 0 || f->n_stacks >= LT_FINDING_MAX_STACKS)
+    return;
+  f->stacks[f->n_stacks].role = role;
+  f->stacks[f->n_stacks].stack = *s;
+  f->n_stacks++;
+}
+
+/* The first driver frame of f's primary stack, symbolized; see
+ * lifetrace/finding.h. */
+int lt_finding_driver_frame(const lt_finding *f, lt_frame *out) {
+  return primary_frames(f, out, 1);
 }
 
 /* The one definition of a crash; see finding.h. */
@@ -187,6 +275,40 @@ static void json_history(FILE *out, const lt_finding *f) {
   fputs("]", out);
 }
 
+static const char *where_name(int where) {
+  return where == LT_FRAME_DRIVER ? "driver" : where == LT_FRAME_LIFETRACE ? "lifetrace" : "system";
+}
+
+/* Writes one symbolized frame as a JSON object. */
+void lt_frame_write_json(FILE *out, const lt_frame *fr) {
+  fprintf(out, "{\"pc\":\"0x%" PRIxPTR "\",\"function\":", fr->pc);
+  lt_json_write_string(out, fr->function);
+  fputs(",\"file\":", out);
+  lt_json_write_string(out, fr->file);
+  fprintf(out, ",\"line\":%d,\"module\":", fr->line);
+  lt_json_write_string(out, fr->module);
+  fprintf(out, ",\"offset\":\"0x%" PRIxPTR "\",\"in\":\"%s\"}", fr->offset,
+          where_name(fr->where));
+}
+
+/* "stacks":[{"role":..., "frames":[...]}...], symbolized now. */
+static void json_stacks(FILE *out, const lt_finding *f) {
+  lt_frame fr[LT_FRAMES_MAX];
+  fputs(",\"stacks\":[", out);
+  for (int i = 0; i < f->n_stacks; i++) {
+    int n = lt_stack_symbolize_shown(&f->stacks[i].stack, fr, LT_FRAMES_MAX);
+    fprintf(out, "%s{\"role\":\"%s\",\"frames\":[", i ? "," : "",
+            lt_stack_role_name(f->stacks[i].role));
+    for (int k = 0; k < n; k++) {
+      if (k)
+        fputc(',', out);
+      lt_frame_write_json(out, &fr[k]);
+    }
+    fputs("]}", out);
+  }
+  fputs("]", out);
+}
+
 /* Writes f as one JSON object (no newline), the form of findings in
  * verdicts, the store and the CLI's --json; see lifetrace/finding.h. */
 void lt_finding_write_json(FILE *out, const lt_finding *f) {
@@ -224,6 +346,9 @@ void lt_finding_write_json(FILE *out, const lt_finding *f) {
     fprintf(out, ",\"bytes\":%" PRIu64, f->bytes);
   fputs(",\"message\":", out);
   lt_json_write_string(out, f->message);
+  if (f->address)
+    fprintf(out, ",\"address\":\"0x%" PRIx64 "\"", f->address);
+  json_stacks(out, f);
   fprintf(out, ",\"signature\":\"%s\"}", sig);
 }
 
@@ -248,6 +373,27 @@ static void text_ref(FILE *out, const lt_finding *f, uint64_t event) {
     text_event(out, event, h->op, h->has_origin, h->origin_record, h->origin_line);
   else
     fprintf(out, "event %" PRIu64, event);
+}
+
+/* Writes one frame ASan-style: "#i 0xpc in function file:line (module+0xoff)". */
+void lt_frame_write_text(FILE *out, int i, const lt_frame *fr) {
+  fprintf(out, "    #%d 0x%" PRIxPTR " in %s", i, fr->pc, *fr->function ? fr->function : "??");
+  if (*fr->file)
+    fprintf(out, " %s:%d", fr->file, fr->line);
+  fprintf(out, " (%s+0x%" PRIxPTR ")%s\n", *fr->module ? fr->module : "?", fr->offset,
+          fr->where == LT_FRAME_DRIVER ? "  <- driver" : "");
+}
+
+static void text_stacks(FILE *out, const lt_finding *f) {
+  lt_frame fr[LT_FRAMES_MAX];
+  if (f->address)
+    fprintf(out, "  address: 0x%" PRIx64 "\n", f->address);
+  for (int i = 0; i < f->n_stacks; i++) {
+    int n = lt_stack_symbolize_shown(&f->stacks[i].stack, fr, LT_FRAMES_MAX);
+    fprintf(out, "  %s:\n", lt_stack_role_title(f->stacks[i].role));
+    for (int k = 0; k < n; k++)
+      lt_frame_write_text(out, k, &fr[k]);
+  }
 }
 
 /* Writes f as the human-readable report (kind, object, message, DDI, where
@@ -289,5 +435,6 @@ void lt_finding_write_text(FILE *out, const lt_finding *f, const char *trace_nam
       fputs("\n", out);
     }
   }
+  text_stacks(out, f);
   fprintf(out, "  signature: %s\n\n", sig);
 }

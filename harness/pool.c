@@ -54,6 +54,7 @@ typedef struct pblock {
   struct pblock *prev, *next; /* scope list (live blocks) */
   struct pblock *qnext, *qprev; /* quarantine FIFO (freed blocks) */
   unsigned char *mem;
+  lt_stack alloc_stack, free_stack; /* raw return addresses (lifetrace/stack.h) */
 } pblock;
 
 typedef struct scope_list {
@@ -342,6 +343,10 @@ void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
   b->info.tag = tag;
   b->info.owner = p->owner;
   b->info.serial = ++p->serial;
+  lt_stack_capture(&b->alloc_stack, 0);
+  b->free_stack.n = 0;
+  b->info.allocated = &b->alloc_stack;
+  b->info.freed = &b->free_stack;
   if (lt__u64map_put(&p->by_addr, b->info.addr, b))
     goto fail;
   if (scope_link(p, b)) {
@@ -438,6 +443,7 @@ void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
   scope_unlink(p, b);
   p->live_blocks--;
   p->live_bytes -= b->info.size;
+  lt_stack_capture(&b->free_stack, 0);
   b->state = BLOCK_FREED;
   quarantine_seal(p, b);
   b->qnext = NULL;

@@ -658,6 +658,81 @@ static int finding_chart(report *r, FILE *out, const char *sig) {
   return err;
 }
 
+/* The source lines around line of file (two before, two after), the line
+ * itself marked; nothing when the file cannot be read. */
+static void source_excerpt(FILE *out, const char *file, int line) {
+  FILE *src = line > 0 && *file ? fopen(file, "r") : NULL;
+  char buf[512];
+  int n = 0, shown = 0;
+  while (src && fgets(buf, sizeof buf, src) && ++n <= line + 2) {
+    size_t len = strlen(buf);
+    if (len && buf[len - 1] == '\n')
+      buf[len - 1] = 0;
+    else /* a longer line: skip the rest of it */
+      for (int ch; (ch = fgetc(src)) != EOF && ch != '\n';)
+        ;
+    if (n < line - 2)
+      continue;
+    if (!shown++)
+      fputs("<pre class=\"src\">", out);
+    fprintf(out, "%s%5d  ", n == line ? "<b>&gt;" : " ", n);
+    E(out, buf);
+    fputs(n == line ? "</b>\n" : "\n", out);
+  }
+  if (shown)
+    fputs("</pre>\n", out);
+  if (src)
+    fclose(src);
+}
+
+/* One stack of a finding: ASan-style frames, the driver's with the source
+ * lines around them when the file is readable here. */
+static void stack_frame(FILE *out, sqlite3_stmt *st) {
+  char pos[32];
+  int line = sqlite3_column_int(st, 4), driver = sqlite3_column_int(st, 6);
+  snprintf(pos, sizeof pos, ":%d", line);
+  fprintf(out, "<li%s><code>#%d ", driver ? " class=\"driver\"" : "", sqlite3_column_int(st, 2));
+  E(out, *col(st, 3) ? col(st, 3) : "??");
+  fputs(" ", out);
+  E(out, col(st, 5));
+  if (line > 0)
+    fputs(pos, out);
+  fputs(" (", out);
+  E(out, col(st, 7));
+  fputs(")</code>", out);
+  if (driver)
+    source_excerpt(out, col(st, 5), line);
+  fputs("</li>\n", out);
+}
+
+/* The finding's stacks (allocated / freed / accessed / faulting ...), from
+ * the frames table. */
+static int finding_stacks(report *r, FILE *out, const char *sig) {
+  sqlite3_stmt *st = NULL;
+  int err = prepare(r, &st, "SELECT stack, role, depth, function, line, file, in_driver, module "
+                            "FROM frames WHERE signature = ? ORDER BY stack, depth");
+  if (err)
+    return err;
+  sqlite3_bind_text(st, 1, sig, -1, SQLITE_TRANSIENT);
+  int last = -1;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    int stack = sqlite3_column_int(st, 0);
+    if (last < 0)
+      fputs("<h2>Stacks</h2>\n<div id=\"stacks\">\n", out);
+    if (stack != last) {
+      fputs(last >= 0 ? "</ol>\n<h3>" : "<h3>", out);
+      E(out, col(st, 1));
+      fputs("</h3>\n<ol class=\"stack\">\n", out);
+      last = stack;
+    }
+    stack_frame(out, st);
+  }
+  if (last >= 0)
+    fputs("</ol>\n</div>\n", out);
+  sqlite3_finalize(st);
+  return 0;
+}
+
 static int write_finding(report *r, const lt_store_finding *f) {
   char name[64], title[128];
   int kind = lt_finding_kind_from_name(f->kind);
@@ -677,7 +752,9 @@ static int write_finding(report *r, const lt_store_finding *f) {
   E(out, lt__kind_help(kind));
   fputs("</p>\n", out);
   finding_facts(out, f);
-  int err = finding_chart(r, out, f->signature);
+  int err = finding_stacks(r, out, f->signature);
+  if (err == 0)
+    err = finding_chart(r, out, f->signature);
   fputs("<h2>Reproduce</h2>\n", out);
   if (f->repro_command) {
     fputs("<pre id=\"repro\">", out);

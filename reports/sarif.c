@@ -93,7 +93,87 @@ static json_t *related(const lt_finding *f, const char *uri, int jsonl) {
   return a;
 }
 
-static json_t *result(const lt_check_case *k, const lt_finding *f, const char *uri, int expected) {
+/* A frame's location in driver source: repo-relative under %SRCROOT% when
+ * the file lies in the repository, an absolute file: URI otherwise. NULL
+ * when the frame has no source line. */
+static json_t *frame_location(const lt_frame *fr, const char *repo, const char *msg) {
+  if (fr->file == NULL || *fr->file == 0 || fr->line <= 0)
+    return NULL;
+  size_t n = repo ? strlen(repo) : 0;
+  int inside = n && !strncmp(fr->file, repo, n) && fr->file[n] == '/';
+  char *enc = uri_encode(inside ? fr->file + n + 1 : fr->file);
+  if (enc == NULL)
+    return NULL;
+  json_t *art = inside ? json_pack("{s:s, s:s}", "uri", enc, "uriBaseId", "%SRCROOT%")
+                       : json_pack("{s:s+}", "uri", "file://", enc);
+  lt_free(enc);
+  json_t *loc = json_pack("{s:{s:o, s:{s:i}}}", "physicalLocation", "artifactLocation", art,
+                          "region", "startLine", fr->line);
+  if (loc && fr->function && *fr->function)
+    json_object_set_new(loc, "logicalLocations",
+                        json_pack("[{s:s, s:s}]", "name", fr->function, "kind", "function"));
+  if (loc && msg)
+    json_object_set_new(loc, "message", text(msg));
+  return loc;
+}
+
+/* codeFlows: one thread flow per stack of the finding (allocated, freed,
+ * accessed, ...), each the stack's driver frames innermost first, so a
+ * viewer steps through the driver's code that explains the result. NULL when
+ * no stack has a driver frame with a source line. */
+static json_t *code_flows(const lt_finding *f, const char *repo) {
+  json_t *flows = json_array();
+  lt_frame fr[LT_FRAMES_MAX];
+  for (int i = 0; flows && i < f->n_stacks; i++) {
+    int n = lt_stack_symbolize(&f->stacks[i].stack, fr, LT_FRAMES_MAX);
+    json_t *locs = json_array();
+    for (int j = 0; locs && j < n; j++) {
+      char msg[300];
+      if (fr[j].where != LT_FRAME_DRIVER)
+        continue;
+      snprintf(msg, sizeof msg, "%s: %s", lt_stack_role_name(f->stacks[i].role), fr[j].function);
+      json_t *l = frame_location(&fr[j], repo, msg);
+      if (l)
+        json_array_append_new(locs, json_pack("{s:o}", "location", l));
+    }
+    if (locs && json_array_size(locs))
+      json_array_append_new(flows, json_pack("{s:o, s:[{s:o}]}", "message",
+                                             text(lt_stack_role_title(f->stacks[i].role)),
+                                             "threadFlows", "locations", locs));
+    else
+      json_decref(locs);
+  }
+  if (flows && json_array_size(flows) == 0) {
+    json_decref(flows);
+    return NULL;
+  }
+  return flows;
+}
+
+/* Points a result with a driver frame at the driver's source (the trace line
+ * becomes a related location) and adds its stacks as codeFlows. */
+static void locate_in_driver(json_t *r, const lt_finding *f, const char *repo, const char *uri,
+                             int jsonl) {
+  lt_frame fr;
+  json_t *loc = lt_finding_driver_frame(f, &fr) ? frame_location(&fr, repo, NULL) : NULL;
+  if (loc == NULL)
+    return;
+  json_t *trace_loc = json_array_get(json_object_get(r, "locations"), 0);
+  json_t *rel = json_object_get(r, "relatedLocations");
+  if (trace_loc && rel) {
+    json_t *t = json_deep_copy(trace_loc);
+    json_object_set_new(t, "id", json_integer((json_int_t)json_array_size(rel) + 1));
+    json_object_set_new(t, "message", text("the trace event at which it was found"));
+    json_array_append_new(rel, t);
+  }
+  json_object_set_new(r, "locations", json_pack("[o]", loc));
+  json_t *flows = code_flows(f, repo);
+  if (flows)
+    json_object_set_new(r, "codeFlows", flows);
+}
+
+static json_t *result(const lt_check_case *k, const lt_finding *f, const char *uri, int expected,
+                      const char *repo) {
   char sig[17], handle[24], msg[400];
   const char *proc = lt__check_process(k, f->pid);
   lt_signature_hex(f->signature, sig);
@@ -105,7 +185,7 @@ static json_t *result(const lt_check_case *k, const lt_finding *f, const char *u
       "ruleId", lt_finding_kind_name(f->kind), "ruleIndex", f->kind, "level",
       f->severity == LT_SEV_ERROR ? "error" : "warning", "message", text(msg), "locations",
       location(uri, lt__finding_line(f, k->jsonl), NULL), "relatedLocations",
-      related(f, uri, k->jsonl), "partialFingerprints", "lifetraceSignature/v1", sig,
+      related(f, uri, k->jsonl), "partialFingerprints", "lifetraceSignature/v2", sig,
       "properties", "event", (json_int_t)f->event, "layer", lt_layer_name(f->layer), "object",
       lt_object_name(f->object), "handle", handle, "pid", (json_int_t)f->pid, "ddi", f->ddi,
       "site", f->site, "policy", lt_policy_name(k->policy), "expected", expected);
@@ -115,6 +195,8 @@ static json_t *result(const lt_check_case *k, const lt_finding *f, const char *u
     json_object_set_new(json_object_get(r, "properties"), "origin",
                         json_pack("{s:I, s:I}", "record", (json_int_t)f->origin_record, "line",
                                   (json_int_t)f->origin_line));
+  if (r)
+    locate_in_driver(r, f, repo, uri, k->jsonl);
   if (r && (f->kind == LT_F_LEAK || f->kind == LT_F_MINIPORT_LEAK) && f->bytes)
     json_object_set_new(json_object_get(r, "properties"), "bytes", json_integer((json_int_t)f->bytes));
   return r;
@@ -146,12 +228,12 @@ static int suppress(json_t *r, const lt_check_case *k) {
   return s == NULL || json_object_set_new(r, "suppressions", s) ? LT_ENOMEM : 0;
 }
 
-static int add_results(json_t *results, const lt_check_case *k) {
+static int add_results(json_t *results, const lt_check_case *k, const char *repo) {
   char *uri = uri_encode(k->uri);
   int err = uri ? 0 : LT_ENOMEM;
   for (size_t i = 0; err == 0 && i < k->got.n; i++) {
     int expected = is_expected(k, i);
-    json_t *r = result(k, &k->got.items[i], uri, expected);
+    json_t *r = result(k, &k->got.items[i], uri, expected, repo);
     if (r && expected && suppress(r, k)) {
       json_decref(r);
       r = NULL;
@@ -170,7 +252,7 @@ int lt__sarif_write(FILE *out, const lt_check *c, const char *automation_id) {
   json_t *results = json_array(), *log = NULL;
   int err = results ? 0 : LT_ENOMEM;
   for (size_t i = 0; err == 0 && i < c->n; i++)
-    err = add_results(results, &c->cases[i]);
+    err = add_results(results, &c->cases[i], c->repo);
   if (err) {
     json_decref(results);
     return err;

@@ -39,6 +39,17 @@ static const char *const migrations[LT_STORE_SCHEMA_VERSION] = {
     "  repro_path TEXT, repro_size INTEGER, repro_command TEXT);"
     "INSERT INTO findings SELECT * FROM findings_v1;"
     "DROP TABLE findings_v1;",
+    /* 2 -> 3: each finding's stacks (issue 14). Findings recorded before
+     * keep their old signatures (kind, layer, object, DDI, site): there are
+     * no stacks to sign them anew, so new occurrences of the same bug get a
+     * new row under the frame-based signature. */
+    "CREATE TABLE frames ("
+    "  signature TEXT NOT NULL REFERENCES findings (signature),"
+    "  stack INTEGER NOT NULL, role TEXT NOT NULL, depth INTEGER NOT NULL,"
+    "  function TEXT NOT NULL DEFAULT '', file TEXT NOT NULL DEFAULT '',"
+    "  line INTEGER NOT NULL DEFAULT 0, module TEXT NOT NULL DEFAULT '',"
+    "  offset INTEGER NOT NULL DEFAULT 0, in_driver INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (signature, stack, depth));",
 };
 
 void (*lt__store_hook)(const char *point, uint64_t n);

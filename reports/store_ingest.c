@@ -13,7 +13,7 @@ typedef struct ingest {
   char sha[65];
   int64_t size; /* -1 when the file could not be read */
   char *repro_cmd;
-  sqlite3_stmt *upsert, *occ;
+  sqlite3_stmt *upsert, *occ, *frame, *has_frames;
 } ingest;
 
 /* Looks the trace up in this run: *id is its row (0 when it is not there)
@@ -224,6 +224,41 @@ out:
   return err;
 }
 
+/* Keeps f's stacks under its signature, symbolized, once per signature
+ * (the first occurrence's: the same bug has the same driver frames). */
+static int insert_frames(ingest *g, const lt_finding *f, const char *sig) {
+  lt_frame fr[LT_FRAMES_MAX];
+  int err = 0;
+  if (f->n_stacks == 0)
+    return 0;
+  sqlite3_reset(g->has_frames);
+  lt__bind_text(g->has_frames, 1, sig);
+  int rc = sqlite3_step(g->has_frames);
+  if (rc == SQLITE_ROW)
+    return 0; /* kept already */
+  if (rc != SQLITE_DONE)
+    return lt__store_fail(g->s, rc);
+  for (int i = 0; err == 0 && i < f->n_stacks; i++) {
+    int n = lt_stack_symbolize_shown(&f->stacks[i].stack, fr, LT_FRAMES_MAX);
+    for (int d = 0; err == 0 && d < n; d++) {
+      sqlite3_stmt *st = g->frame;
+      sqlite3_reset(st);
+      lt__bind_text(st, 1, sig);
+      sqlite3_bind_int(st, 2, i);
+      lt__bind_text(st, 3, lt_stack_role_name(f->stacks[i].role));
+      sqlite3_bind_int(st, 4, d);
+      lt__bind_text(st, 5, fr[d].function);
+      lt__bind_text(st, 6, fr[d].file);
+      sqlite3_bind_int(st, 7, fr[d].line);
+      lt__bind_text(st, 8, fr[d].module);
+      sqlite3_bind_int64(st, 9, (int64_t)fr[d].offset);
+      sqlite3_bind_int(st, 10, fr[d].where == LT_FRAME_DRIVER);
+      err = lt__store_step_done(g->s, st);
+    }
+  }
+  return err;
+}
+
 static int add_findings(ingest *g, const lt_findings *fs) {
   int err = lt__store_prepare(g->s, &g->upsert, upsert_sql);
   if (err == 0)
@@ -233,12 +268,21 @@ static int add_findings(ingest *g, const lt_findings *fs) {
         "origin_record, origin_line, object, handle, pid, process, created_at, destroyed_at, "
         "history, bytes, message, expected) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (err == 0)
+    err = lt__store_prepare(g->s, &g->frame,
+                            "INSERT INTO frames (signature, stack, role, depth, "
+                            "function, file, line, module, offset, in_driver) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (err == 0)
+    err = lt__store_prepare(g->s, &g->has_frames, "SELECT 1 FROM frames WHERE signature = ?");
   for (size_t i = 0; err == 0 && fs && i < fs->n; i++) {
     char sig[17];
     int expected = g->t->expected && g->t->expected[i];
     lt_signature_hex(fs->items[i].signature, sig);
     if ((err = upsert_finding(g, &fs->items[i], sig, 1, expected)) == 0)
       err = insert_occurrence(g, &fs->items[i], sig, i, expected);
+    if (err == 0)
+      err = insert_frames(g, &fs->items[i], sig);
     if (err == 0 && lt__store_hook)
       lt__store_hook("occurrence", i);
   }
@@ -246,10 +290,13 @@ static int add_findings(ingest *g, const lt_findings *fs) {
   for (size_t i = 0; err == 0 && fs && i < fs->n_over; i++) {
     char sig[17];
     lt_signature_hex(fs->over[i].first.signature, sig);
-    err = upsert_finding(g, &fs->over[i].first, sig, fs->over[i].dropped, 0);
+    if ((err = upsert_finding(g, &fs->over[i].first, sig, fs->over[i].dropped, 0)) == 0)
+      err = insert_frames(g, &fs->over[i].first, sig);
   }
   sqlite3_finalize(g->upsert);
   sqlite3_finalize(g->occ);
+  sqlite3_finalize(g->frame);
+  sqlite3_finalize(g->has_frames);
   return err;
 }
 

@@ -1,4 +1,4 @@
--- lifetrace results database, schema version 2.
+-- lifetrace results database, schema version 3.
 --
 -- One SQLite file holds every run (replay, fuzz campaign, CI check, triage),
 -- the stats a fuzz campaign samples over time, the traces each run replayed,
@@ -108,6 +108,24 @@ CREATE TABLE occurrences (
   message       TEXT NOT NULL DEFAULT '',
   expected      INTEGER NOT NULL DEFAULT 0,   -- 1: the trace's .expected.json names it
   UNIQUE (trace_id, seq)
+);
+
+-- The stacks of a finding (its first occurrence's), as the reports show them:
+-- allocated / freed / accessed, the faulting stack, ... Signatures name the
+-- top frames with in_driver = 1 (docs/replay-engine.md, "Signatures").
+CREATE TABLE frames (
+  signature TEXT NOT NULL REFERENCES findings (signature),
+  stack     INTEGER NOT NULL,                -- the stack's position in the finding
+  role      TEXT NOT NULL,                   -- allocated, freed, freed-again, access, fault,
+                                             -- found, ddi, at (lifetrace/stack.h)
+  depth     INTEGER NOT NULL,                -- 0 = innermost frame shown
+  function  TEXT NOT NULL DEFAULT '',
+  file      TEXT NOT NULL DEFAULT '',
+  line      INTEGER NOT NULL DEFAULT 0,
+  module    TEXT NOT NULL DEFAULT '',
+  offset    INTEGER NOT NULL DEFAULT 0,      -- from the module's load address
+  in_driver INTEGER NOT NULL DEFAULT 0,      -- 1: a frame of the driver under test
+  PRIMARY KEY (signature, stack, depth)
 );
 
 CREATE INDEX occurrences_by_signature ON occurrences (signature, seen_at);

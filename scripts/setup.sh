@@ -9,7 +9,7 @@ set -euo pipefail
 want=${1:-test}
 build_pkgs=(build-essential cmake ninja-build pkg-config git
             protobuf-c-compiler libprotobuf-c-dev libzstd-dev libjansson-dev
-            libsqlite3-dev libexpat1-dev libwim-dev)
+            libsqlite3-dev libexpat1-dev libwim-dev libdw-dev libunwind-dev)
 test_pkgs=(libcmocka-dev python3 python3-jsonschema libxml2-utils chromium sqlite3 zstd)
 fuzz_pkgs=(clang libclang-rt-14-dev lld afl++ llvm)
 lint_pkgs=(python3-yaml) # and node + npm: Debian's nodejs/npm, or any already on PATH

@@ -75,7 +75,7 @@ loc = r["locations"][0]["physicalLocation"]
 assert r["ruleId"] == "double-destroy" and r["level"] == "error"
 assert loc["artifactLocation"]["uri"] == "corpus/trace/double-destroy.jsonl", loc
 assert loc["region"]["startLine"] == 5, loc     # event 3 is line 3 + 2
-assert len(r["partialFingerprints"]["lifetraceSignature/v1"]) == 16
+assert len(r["partialFingerprints"]["lifetraceSignature/v2"]) == 16
 assert run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == "double-destroy"
 assert r["properties"]["process"] == "<script>alert(1)</script>"
 EOF

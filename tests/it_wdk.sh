@@ -31,7 +31,7 @@ cc=gcc
 command -v $cc >/dev/null || cc=cc
 drv=$src/tests/wdk_driver
 trace=$drv/wdk-dma.jsonl
-flags=(-fPIC -fshort-wchar -Wall -Wextra -Werror -Wno-multichar -Wno-unknown-pragmas
+flags=(-g -fPIC -fshort-wchar -Wall -Wextra -Werror -Wno-multichar -Wno-unknown-pragmas
        -Wno-unused-parameter -DLIFETRACE=1 -DDBG=1 -fvisibility=hidden
        -I"$src/include" -I"$src/include/lifetrace/wdk" -I"$work/gen" -I"$drv")
 # WPP without tracewpp: one line per .tmh (lifetrace_add_driver does this itself)
@@ -81,12 +81,22 @@ check "the finding is a miniport-crash" has assert.json '"kind":"miniport-crash"
 check "it names the expression" has assert.json "pCreateAllocation->NumAllocations == 1"
 check "it names the site" has assert.json "wdkkmd.c:"
 check "it names the DDI" has assert.json "DxgkDdiCreateAllocation"
+driver_frame() { # driver_frame FILE.json SOURCE: a miniport finding's stack has a frame of SOURCE with a line
+  python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+ok = any(fr["in"] == "driver" and fr["file"].endswith(sys.argv[2]) and fr["line"] > 0
+         for f in v["findings"] if f["layer"] == "miniport" for s in f["stacks"] for fr in s["frames"])
+sys.exit(0 if ok else 1)' "$1" "$2"
+}
+check "its stack has the driver frame, with file and line" driver_frame assert.json wdkkmd.c
 
 # 5. a callback lifetrace cannot simulate: a finding naming it
 "$tool" replay --policy kernel --driver ./libwdkkmd.so --bugs acpi --json "$trace" >acpi.json 2>acpi.err
 rc=$?
 check "an unsimulated callback fails the replay (exit 1)" test $rc = 1
 check "the finding names DxgkCbEvalAcpiMethod" has acpi.json "DxgkCbEvalAcpiMethod"
+check "its stack has the driver's calling frame, with file and line" driver_frame acpi.json wdkkmd.c
 
 # 6. a kernel routine lifetrace does not provide: load and link errors name it
 cat >missing.c <<'EOM'

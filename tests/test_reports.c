@@ -260,7 +260,7 @@ static void test_sarif_valid_and_located(void **state) {
   assert_string_equal(json_string_value(json_object_get(r1, "ruleId")), "use-after-destroy");
   lt_signature_hex(c.cases[1].got.items[0].signature, sig);
   assert_string_equal(json_string_value(json_object_get(json_object_get(r1, "partialFingerprints"),
-                                                        "lifetraceSignature/v1")), sig);
+                                                        "lifetraceSignature/v2")), sig);
   json_t *phys = json_object_get(json_array_get(json_object_get(r1, "locations"), 0),
                                  "physicalLocation");
   assert_string_equal(json_string_value(json_object_get(json_object_get(phys, "artifactLocation"),

@@ -567,7 +567,7 @@ static void test_migrates_from_v1(void **state) {
   sqlite3_close(raw);
 
   assert_int_equal(lt_store_open(&s, path, err, sizeof err), 0);
-  assert_int_equal(lt_store_schema_version(s), 2);
+  assert_int_equal(lt_store_schema_version(s), LT_STORE_SCHEMA_VERSION);
   assert_int_equal(sqlite3_open(":memory:", &ref), SQLITE_OK);
   assert_int_equal(sqlite3_exec(ref, cur, NULL, NULL, NULL), SQLITE_OK);
   char *a = schema_of(ref), *b = schema_of(lt__store_db(s));
@@ -575,7 +575,13 @@ static void test_migrates_from_v1(void **state) {
   assert_int_equal(query_int(s, "SELECT count(*) FROM findings WHERE status = 'open' AND count = 1"), 1);
   assert_int_equal(query_int(s, "SELECT count(*) FROM occurrences WHERE expected = 0"), 1);
   assert_int_equal(query_int(s, "SELECT count(*) FROM runs WHERE driver_sha256 IS NULL"), 1);
-  assert_int_equal(query_int(s, "SELECT version FROM schema_version"), 2);
+  assert_int_equal(query_int(s, "SELECT max(version) FROM schema_version"), LT_STORE_SCHEMA_VERSION);
+  /* 2 -> 3: the frames of a finding can be kept. */
+  assert_int_equal(sqlite3_exec(lt__store_db(s),
+                                "INSERT INTO frames (signature, stack, role, depth, function, file, "
+                                "line, in_driver) VALUES ('00000000000000aa', 0, 'allocated', 0, "
+                                "'f', 'f.c', 3, 1)", 0, 0, 0),
+                   SQLITE_OK);
   assert_int_equal(sqlite3_exec(lt__store_db(s), "UPDATE findings SET status = 'expected'", 0, 0, 0),
                    SQLITE_OK);
   assert_int_not_equal(sqlite3_exec(lt__store_db(s), "UPDATE findings SET status = 'bogus'", 0, 0, 0),

@@ -2,9 +2,12 @@
  *
  * A finding is data, never an assert. Every finding carries the event index
  * where it was detected, the object and handle it concerns, where that object
- * was created and destroyed, the last events on the handle, and a stable
- * signature (kind + layer + object + DDI/op + driver site) used for dedup in
- * the database, SARIF partialFingerprints and reports.
+ * was created and destroyed, the last events on the handle, the call stacks
+ * that explain it (a miniport finding: allocated / freed / accessed, the
+ * faulting stack, ...; see lifetrace/stack.h), and a stable signature used
+ * for dedup in the database, SARIF partialFingerprints and reports: kind +
+ * layer + object + the top frames inside the driver (function names), or,
+ * when no driver frame is known, kind + layer + object + DDI/op + site.
  */
 #ifndef LIFETRACE_FINDING_H
 #define LIFETRACE_FINDING_H
@@ -14,6 +17,7 @@
 #include <stdio.h>
 
 #include "lifetrace/error.h"
+#include "lifetrace/stack.h"
 
 /* X(ID, "name", layer) — the finding kinds of DESIGN.md. */
 #define LT_FINDING_KINDS(X)                                   \
@@ -57,6 +61,14 @@ enum lt_object {
 
 #define LT_FINDING_MAX_HISTORY 8
 #define LT_FINDING_MAX_DESTROYS 4
+#define LT_FINDING_MAX_STACKS 3
+#define LT_SIGN_FRAMES 3 /* driver frames a signature names */
+
+/* One stack of a finding and what it shows (enum lt_stack_role). */
+typedef struct lt_finding_stack {
+  int role;
+  lt_stack stack;
+} lt_finding_stack;
 
 /* One event in a handle's history. */
 typedef struct lt_history_entry {
@@ -85,7 +97,10 @@ typedef struct lt_finding {
   char site[64];  /* a driver site: pool tag, "scanout[0]", ... or "" */
   uint32_t pool_tag;
   uint64_t bytes; /* bytes leaked / touched, when meaningful */
-  char message[256];
+  char message[256]; /* no run-specific addresses: those go in `address` */
+  uint64_t address;  /* the heap address concerned (a pool block), 0 none */
+  int n_stacks;
+  lt_finding_stack stacks[LT_FINDING_MAX_STACKS];
   uint64_t signature;
 } lt_finding;
 
@@ -96,9 +111,17 @@ const char *lt_layer_name(int layer);
 const char *lt_severity_name(int sev);
 const char *lt_object_name(int object);
 
-/* Computes f->signature from kind, layer, object, ddi and site (FNV-1a 64).
- * Stable across runs, machines and handle values. */
+/* Computes f->signature (FNV-1a 64) from kind, layer, object and the names
+ * of the top LT_SIGN_FRAMES driver frames of its first stack that has any,
+ * plus the site with array indices dropped ("scanout[2]" -> "scanout[]");
+ * without driver frames, from kind, layer, object, ddi and site. Stable
+ * across runs, rebuilds, ASLR and handle values. */
 void lt_finding_sign(lt_finding *f);
+/* Appends a stack with a role to f (ignored when full or empty). */
+void lt_finding_add_stack(lt_finding *f, int role, const lt_stack *s);
+/* The first driver frame of f's stacks, symbolized (the finding's location
+ * in driver source); 0 when it has none. */
+int lt_finding_driver_frame(const lt_finding *f, lt_frame *out);
 /* Whether a finding is a crash: what a fuzz target aborts on and what triage
  * signs a crash file with. An error of the driver (miniport layer) always; an
  * error of the GPU layer when gpu is set (LT_FUZZ_GPU, --gpu) or in audit
@@ -138,7 +161,13 @@ void lt_findings_reset(lt_findings *fs);
 void lt_json_write_string(FILE *out, const char *s);
 /* Writes one finding as a JSON object (no trailing newline). */
 void lt_finding_write_json(FILE *out, const lt_finding *f);
-/* Writes one finding as an AddressSanitizer-style text block; trace_name is
+/* Writes a symbolized frame as JSON {"pc","function","file","line","module",
+ * "offset","in": "driver"|"lifetrace"|"system"}, and as one ASan-style text
+ * line ("    #i 0xpc in fn file:line (module+0xoff)"). */
+void lt_frame_write_json(FILE *out, const lt_frame *fr);
+void lt_frame_write_text(FILE *out, int i, const lt_frame *fr);
+/* Writes one finding as an AddressSanitizer-style text block (with its
+ * stacks); trace_name is
  * shown in the header line. */
 void lt_finding_write_text(FILE *out, const lt_finding *f, const char *trace_name);
 

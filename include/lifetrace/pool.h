@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "lifetrace/error.h"
+#include "lifetrace/stack.h"
 
 enum lt_pool_problem {
   LT_POOL_DOUBLE_FREE,    /* freed a block already freed */
@@ -47,6 +48,10 @@ typedef struct lt_pool_block_info {
   uint32_t tag;
   lt_pool_owner owner;
   uint64_t serial; /* allocation order, for stable reports */
+  /* Where the block was allocated and (when in quarantine) freed; NULL or
+   * empty when unknown. They point into the pool: valid until the block
+   * leaves the quarantine. */
+  const lt_stack *allocated, *freed;
 } lt_pool_block_info;
 
 typedef void (*lt_pool_problem_cb)(void *data, int problem, const lt_pool_block_info *b);

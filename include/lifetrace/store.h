@@ -33,7 +33,7 @@
 #include "lifetrace/trace.h"
 
 /* The schema version this build creates and migrates to. */
-#define LT_STORE_SCHEMA_VERSION 2
+#define LT_STORE_SCHEMA_VERSION 3
 
 enum lt_run_kind { LT_RUN_REPLAY, LT_RUN_FUZZ, LT_RUN_CHECK, LT_RUN_TRIAGE };
 
