@@ -10,3 +10,8 @@ set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
 # buffer compressed with XPRESS Huffman is refused there (LT_EFORMAT), and the
 # other decompressors and the container are fuzzed as usual.
 set(LT_WIMLIB OFF CACHE BOOL "" FORCE)
+
+# Debian's libunwind.a (the stack capture of issue 14) is not built with
+# -fPIC: link the fuzz targets as non-PIE executables, which ClusterFuzz runs
+# as well (the libraries' objects are PIC anyway).
+add_link_options(-no-pie)
