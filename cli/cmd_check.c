@@ -3,6 +3,7 @@
  * SARIF for CI, and records the run in the results database. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lifetrace/check.h"
@@ -32,6 +33,8 @@ static void usage(FILE *out) {
           "                  driver touching freed pool memory faults\n"
           "  --repo DIR      paths in JUnit/SARIF are relative to DIR (default: the git\n"
           "                  work tree around the corpus)\n"
+          "  -j, --jobs N    replay in N worker processes (output, JUnit, SARIF and --db\n"
+          "                  as with one)\n"
           "  -q, --quiet     print only failures and the summary\n"
           "\n"
           "exit: 0 all pass, 1 any difference, 2 usage, 3 corpus unreadable, 4 internal\n");
@@ -40,21 +43,23 @@ static void usage(FILE *out) {
 typedef struct args {
   const char *dir, *junit, *sarif, *db, *driver, *repo, *run_id, *driver_version;
   int quiet, special_pool;
+  unsigned jobs;
 } args;
 
 static int parse(int argc, char **argv, args *a) {
   static const struct option opts[] = {
-      {"junit", required_argument, 0, 'j'}, {"sarif", required_argument, 0, 's'},
+      {"junit", required_argument, 0, 'U'}, {"sarif", required_argument, 0, 's'},
       {"db", required_argument, 0, 'd'},    {"driver", required_argument, 0, 'D'},
       {"repo", required_argument, 0, 'r'},  {"quiet", no_argument, 0, 'q'},
       {"run-id", required_argument, 0, 'u'}, {"special-pool", no_argument, 0, 'S'},
-      {"driver-version", required_argument, 0, 'V'},
+      {"driver-version", required_argument, 0, 'V'}, {"jobs", required_argument, 0, 'j'},
       {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "qhj:", opts, NULL)) != -1) {
     switch (c) {
-    case 'j': a->junit = optarg; break;
+    case 'j': a->jobs = (unsigned)strtoul(optarg, NULL, 10); break;
+    case 'U': a->junit = optarg; break;
     case 's': a->sarif = optarg; break;
     case 'd': a->db = optarg; break;
     case 'D': a->driver = optarg; break;
@@ -166,7 +171,7 @@ int lt_cmd_check(int argc, char **argv) {
     goto out;
   }
   lt_check_opts o = {.miniport = mp, .driver_name = a.driver, .store = db, .run = run,
-                     .special_pool = a.special_pool};
+                     .special_pool = a.special_pool, .jobs = a.jobs};
   if ((err = lt__check_run(&c, &o))) {
     fprintf(stderr, "lifetrace check: %s%s%s\n", lt_strerror(err), db ? ": " : "",
             db ? lt_store_errmsg(db) : "");
