@@ -77,6 +77,21 @@ void lt__slab_put(lt__slab *s, void *p) {
   POISON_REGION(p, s->size);
 }
 
+/* Gives back every chunk but the newest and hands that one out again from
+ * its start; the free list is dropped (its objects were in the chunks).
+ * See slab.h. */
+void lt__slab_rewind(lt__slab *s) {
+  void *keep = s->chunks;
+  if (keep == NULL)
+    return;
+  s->chunks = *(void **)keep;
+  lt__slab_reset(s);
+  *(void **)keep = NULL;
+  s->chunks = keep;
+  s->used = 0;
+  POISON_REGION((unsigned char *)keep + HDR, s->size * s->per_chunk);
+}
+
 /* Gives every chunk back to lt_malloc and leaves the slab empty but usable;
  * objects still handed out become invalid. See slab.h. */
 void lt__slab_reset(lt__slab *s) {

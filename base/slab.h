@@ -28,5 +28,9 @@ void *lt__slab_get(lt__slab *s);
 void lt__slab_put(lt__slab *s, void *p);
 /* Frees every chunk. Objects still out become invalid. */
 void lt__slab_reset(lt__slab *s);
+/* Empties the slab but keeps its newest chunk for the next objects (a fuzz
+ * target's replay reset: no malloc for the next input). Objects still out
+ * become invalid. */
+void lt__slab_rewind(lt__slab *s);
 
 #endif

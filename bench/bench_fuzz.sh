@@ -12,8 +12,10 @@
 # the time is censored: ">= timeout"). The seeds (corpus/seeds) replay clean
 # with every seeded bug on, so every detection is the fuzzer's. Prints a
 # Markdown table of medians over --runs runs, and the steady exec/s of each
-# configuration (one --throughput-second run with no bug on), and keeps raw
-# results in OUT/results.csv (a rerun skips finished runs).
+# configuration (one --throughput-second run with no bug on), each also per
+# CPU second of the fuzzer's processes (steady on a shared machine, unlike
+# wall time), and keeps raw results in OUT/results.csv (a rerun skips
+# finished runs).
 #
 #   bench/bench_fuzz.sh [--runs 3] [--timeout 300] [--throughput 60]
 #                       [--bugs "1 2 ... 10"] [--configs "sa plain afl"]
@@ -46,7 +48,7 @@ LF=$ROOT/build-fuzz/libfuzzer/fuzz
 AFL_BIN=$ROOT/build-fuzz/afl/fuzz/fuzz_replay_afl
 AFL_MUTATOR=$ROOT/build-fuzz/tools/fuzz/afl_mutator.so
 results=$out/results.csv
-[ -f "$results" ] || echo "bug,config,run,found,seconds,execs,exec_per_sec" >"$results"
+[ -f "$results" ] || echo "bug,config,run,found,seconds,execs,exec_per_sec,exec_per_cpu_sec" >"$results"
 
 if [ "$build" = 1 ]; then
   for p in fuzz-tools fuzz-libfuzzer fuzz-afl; do
@@ -56,23 +58,35 @@ if [ "$build" = 1 ]; then
 fi
 
 now() { date +%s.%N; }
+# cpu FILE COMMAND...: runs the command, adding its CPU seconds (user + system,
+# its waited children included) to FILE.
+cpu() {
+  local f=$1 t
+  shift
+  t=$(mktemp)
+  /usr/bin/time -f '%U %S' -o "$t" "$@" || true
+  awk '{ s += $1 + $2 } END { printf "%.3f\n", s }' "$t" "$f" 2>/dev/null >"$t.sum" || true
+  mv "$t.sum" "$f"
+  rm -f "$t"
+}
 calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
 
 # A crash that is not a lifetrace finding (a sanitizer report in the harness
 # itself) is not a detection: the input is kept aside (harness-crash-*) and
 # libFuzzer restarts on the same corpus for the time left.
-run_libfuzzer() { # bin bug run dir -> "found seconds execs exec_per_sec"
+run_libfuzzer() { # bin bug run dir -> "found seconds execs exec_per_sec exec_per_cpu_sec"
   local bin=$1 bug=$2 run=$3 dir=$4 t0 log left found=0 execs=0 k=0
   mkdir -p "$dir/corpus" "$dir/art"
+  echo 0 >"$dir/cpu"
   t0=$(now)
   while :; do
     left=$(calc "$timeout - ($(now) - $t0)" | cut -d. -f1)
     [ "${left:-0}" -gt 0 ] || break
     k=$((k + 1))
     log=$dir/log.$k
-    LT_FUZZ_BUGS=${bug#-} LT_FUZZ_QUIET=1 ASAN_OPTIONS=detect_leaks=0 timeout $((left + 60)) \
-      "$bin" -seed=$((run * 1000 + k)) -max_total_time="$left" -max_len=16384 -dict="$DICT" \
-      -print_final_stats=1 -artifact_prefix="$dir/art/" "$dir/corpus" "$SEEDS" >"$log" 2>&1 || true
+    LT_FUZZ_BUGS=${bug#-} LT_FUZZ_QUIET=1 ASAN_OPTIONS=detect_leaks=0 cpu "$dir/cpu" \
+      timeout $((left + 60)) "$bin" -seed=$((run * 1000 + k)) -max_total_time="$left" -max_len=16384 -dict="$DICT" \
+      -print_final_stats=1 -artifact_prefix="$dir/art/" "$dir/corpus" "$SEEDS" >"$log" 2>&1
     local n
     n=$(grep -a 'stat::number_of_executed_units' "$log" | awk '{print $2}' | tail -1)
     [ -n "$n" ] || n=$(grep -aoE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
@@ -91,16 +105,17 @@ run_libfuzzer() { # bin bug run dir -> "found seconds execs exec_per_sec"
   local eps
   eps=$(calc "$execs / $secs" | cut -d. -f1)
   [ "$found" = 1 ] || secs=$timeout
-  echo "$found $secs $execs $eps"
+  echo "$found $secs $execs $eps $(calc "$execs / ($(cat "$dir/cpu") + 1e-9)" | cut -d. -f1)"
 }
 
 run_afl() { # bug run dir
   local bug=$1 run=$2 dir=$3
   rm -rf "$dir/o"
+  echo 0 >"$dir/cpu"
   LT_FUZZ_BUGS=${bug#-} LT_FUZZ_QUIET=1 AFL_BENCH_UNTIL_CRASH=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
     AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_CUSTOM_MUTATOR_LIBRARY=$AFL_MUTATOR \
-    timeout $((timeout + 60)) afl-fuzz -s "$run" -i "$SEEDS" -o "$dir/o" -V "$timeout" -x "$DICT" \
-    -t 5000+ -m none -- "$AFL_BIN" >"$dir/log" 2>&1 || true
+    cpu "$dir/cpu" timeout $((timeout + 60)) afl-fuzz -s "$run" -i "$SEEDS" -o "$dir/o" \
+    -V "$timeout" -x "$DICT" -t 5000+ -m none -- "$AFL_BIN" >"$dir/log" 2>&1
   local first found=0 secs=$timeout stats=$dir/o/default/fuzzer_stats
   first=$(ls "$dir/o/default/crashes" 2>/dev/null | grep '^id:' | sort | head -1 || true)
   if [ -n "$first" ]; then
@@ -110,7 +125,7 @@ run_afl() { # bug run dir
   local execs eps
   execs=$(awk -F': *' '/^execs_done/ {print $2}' "$stats" 2>/dev/null || echo 0)
   eps=$(awk -F': *' '/^execs_per_sec/ {print $2}' "$stats" 2>/dev/null || echo 0)
-  echo "$found $secs ${execs:-0} ${eps:-0}"
+  echo "$found $secs ${execs:-0} ${eps:-0} $(calc "${execs:-0} / ($(cat "$dir/cpu") + 1e-9)" | cut -d. -f1)"
 }
 
 one_run() { # bug config run
@@ -125,10 +140,11 @@ one_run() { # bug config run
   afl) r=$(run_afl "$bug" "$run" "$dir") ;;
   *) echo "unknown config $config" >&2; exit 2 ;;
   esac
-  read -r found secs execs eps <<<"$r"
-  echo "$bug,$config,$run,$found,$secs,$execs,$eps" >>"$results"
-  printf 'bug %-3s %-6s run %s: %s in %s s (%s execs, %s exec/s)\n' "$bug" "$config" "$run" \
-    "$([ "$found" = 1 ] && echo found || echo 'NOT found')" "$secs" "$execs" "$eps"
+  read -r found secs execs eps ceps <<<"$r"
+  echo "$bug,$config,$run,$found,$secs,$execs,$eps,$ceps" >>"$results"
+  printf 'bug %-3s %-6s run %s: %s in %s s (%s execs, %s exec/s, %s exec/CPU-s)\n' "$bug" \
+    "$config" "$run" "$([ "$found" = 1 ] && echo found || echo 'NOT found')" "$secs" "$execs" \
+    "$eps" "$ceps"
   rm -rf "$dir/corpus" "$dir/o/default/queue" # keep logs and crashes only
 }
 
@@ -185,6 +201,12 @@ for c in configs:
     steady.append("%.0f" % w[0] if w else "-")
 print("| exec/s until detection (median of runs) | " + " | ".join(eps) + " |")
 print("| exec/s, no bug on (steady) | " + " | ".join(steady) + " |")
+ceps = []
+for c in configs:
+    v = [float(r.get("exec_per_cpu_sec") or 0) for r in rows if r["config"] == c]
+    v = [x for x in v if x > 0]
+    ceps.append("%.0f" % statistics.median(v) if v else "-")
+print("| exec per CPU-second (median of runs) | " + " | ".join(ceps) + " |")
 if "sa" in med and "plain" in med and med["sa"] and med["plain"]:
     a, b = statistics.median(med["sa"]), statistics.median(med["plain"])
     print("\nStructure-aware vs byte-level libFuzzer, median over the bugs: %.1f s vs %.1f s "

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lifetrace/check.h"
@@ -14,7 +15,7 @@
 #include "sha256.h"
 
 static const lt__opt check_opts[] = {
-    {"junit", 'j', 0, "FILE", "write JUnit XML (one testcase per trace, classname = group)"},
+    {"junit", 'U', 0, "FILE", "write JUnit XML (one testcase per trace, classname = group)"},
     {"sarif", 's', 0, "FILE", "write SARIF 2.1.0 (one result per finding)"},
     {"db", 'd', 0, "FILE", "record the run, traces and findings in a results database"},
     {"run-id", 'u', 0, "ID", "the run's unique key in the database (e.g. the CI job id): a\n"
@@ -26,6 +27,8 @@ static const lt__opt check_opts[] = {
                                    "driver touching freed pool memory faults"},
     {"repo", 'r', 0, "DIR", "paths in JUnit/SARIF are relative to DIR (default: the git\n"
                             "work tree around the corpus)"},
+    {"jobs", 'j', 'j', "N", "replay in N worker processes (output, JUnit, SARIF and --db\n"
+                            "as with one)"},
     {"quiet", 'q', 'q', NULL, "print only failures and the summary"},
     {NULL, 0, 0, NULL, NULL}};
 
@@ -41,6 +44,7 @@ const lt__cmd lt__def_check = {
 typedef struct args {
   const char *dir, *junit, *sarif, *db, *driver, *repo, *run_id, *driver_version;
   int quiet, special_pool;
+  unsigned jobs;
 } args;
 
 static int parse(int argc, char **argv, args *a) {
@@ -49,7 +53,8 @@ static int parse(int argc, char **argv, args *a) {
   lt__getopt_init(&g, &lt__def_check);
   while ((c = lt__getopt_next(&g, argc, argv)) != -1) {
     switch (c) {
-    case 'j': a->junit = optarg; break;
+    case 'j': a->jobs = (unsigned)strtoul(optarg, NULL, 10); break;
+    case 'U': a->junit = optarg; break;
     case 's': a->sarif = optarg; break;
     case 'd': a->db = optarg; break;
     case 'D': a->driver = optarg; break;
@@ -163,7 +168,7 @@ int lt_cmd_check(int argc, char **argv) {
     goto out;
   }
   lt_check_opts o = {.miniport = mp, .driver_name = a.driver, .store = db, .run = run,
-                     .special_pool = a.special_pool};
+                     .special_pool = a.special_pool, .jobs = a.jobs};
   if ((err = lt__check_run(&c, &o))) {
     fprintf(stderr, "lifetrace check: %s%s%s\n", lt_strerror(err), db ? ": " : "",
             db ? lt_store_errmsg(db) : "");

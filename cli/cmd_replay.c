@@ -10,11 +10,16 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "lifetrace/jobs.h"
 #include "lifetrace/replay_file.h"
 #include "lifetrace/store.h"
 
 struct replay_cli {
   int json, quiet, werror, strict, policy, special_pool;
+  unsigned jobs;
+  int *worst;
+  FILE *result; /* in a -j worker: what record() would store, for the parent */
+  char **traces;
   const char *driver, *bugs, *db;
   size_t max_findings;
   const LT_MINIPORT *mp;
@@ -29,7 +34,7 @@ static const lt__opt replay_opts[] = {
     {"driver", 'd', 0, "PATH", "driver under test: a shared object exporting\n"
                                "lt_miniport_entry (default: the reference miniport)"},
     {"bugs", 'b', 0, "LIST", "enable seeded bugs of the reference driver (e.g. 1,3,p13)"},
-    {"json", 'j', 0, NULL, "print one JSON verdict object per trace on stdout"},
+    {"json", 'O', 0, NULL, "print one JSON verdict object per trace on stdout"},
     {"werror", 'w', 0, NULL, "warnings count as errors for the exit code"},
     {"strict", 's', 0, NULL, "reject unknown keys in JSONL input"},
     {"special-pool", 'S', 0, NULL, "Driver Verifier-style special pool: each pool block on\n"
@@ -41,6 +46,8 @@ static const lt__opt replay_opts[] = {
                                   "10000; all are counted)"},
     {"db", 'D', 0, "FILE", "record the run, the traces and their findings in a\n"
                            "results database (SQLite)"},
+    {"jobs", 'j', 'j', "N", "replay the traces in N worker processes; output, exit\n"
+                            "code and --db are those of one process"},
     {"quiet", 'q', 'q', NULL, "print only the summary line per trace"},
     {NULL, 0, 0, NULL, NULL}};
 
@@ -144,9 +151,25 @@ static void print_text(const struct replay_cli *c, const char *path, const lt_re
   putchar('\n');
 }
 
+/* In a -j worker: what record() needs, for the parent to store. */
+static void record_for_parent(FILE *f, const lt_replay *r, const char *diag) {
+  uint64_t n_events = lt_replay_events(r);
+  int verdict = diag ? LT_VERDICT_UNREADABLE : lt_verdict_of(lt_replay_findings(r));
+  uint32_t len = diag ? (uint32_t)strlen(diag) : UINT32_MAX;
+  fwrite(&n_events, sizeof n_events, 1, f);
+  fwrite(&verdict, sizeof verdict, 1, f);
+  fwrite(&len, sizeof len, 1, f);
+  if (diag)
+    fwrite(diag, 1, len, f);
+  if (lt_findings_write(f, lt_replay_findings(r)))
+    fputs("lifetrace: could not hand the findings to the parent\n", stderr);
+}
+
 static void record(struct replay_cli *c, const char *path, const lt_reader *rd, const lt_replay *r,
                    const char *diag) {
-  if (c->store == NULL)
+  if (c->result)
+    record_for_parent(c->result, r, diag);
+  if (c->store == NULL || c->result)
     return;
   lt_store_trace t;
   memset(&t, 0, sizeof t);
@@ -213,6 +236,51 @@ static int replay_file(struct replay_cli *c, const char *path) {
   return rc;
 }
 
+/* A -j worker's item: one trace, its store record sent to the parent. */
+static int replay_work(void *ctx, size_t i, FILE *result) {
+  struct replay_cli *c = ctx;
+  c->result = result;
+  return replay_file(c, c->traces[i]);
+}
+
+/* The parent's side of item i: its exit code, and its record in --db. */
+static int replay_done(void *ctx, size_t i, int rc, FILE *result) {
+  struct replay_cli *c = ctx;
+  const char *path = c->traces[i];
+  if (result == NULL) {
+    fprintf(stderr, "lifetrace: %s: the worker replaying it died\n", path);
+    rc = LT_EXIT_INTERNAL;
+  }
+  if (rc > *c->worst)
+    *c->worst = rc;
+  uint64_t n_events = 0;
+  int verdict = 0;
+  uint32_t len = 0;
+  char diag[1200] = "";
+  if (c->store == NULL || result == NULL || fread(&n_events, sizeof n_events, 1, result) != 1)
+    return 0; /* nothing replayed: nothing recorded, as with -j 1 */
+  if (fread(&verdict, sizeof verdict, 1, result) != 1 || fread(&len, sizeof len, 1, result) != 1 ||
+      (len != UINT32_MAX && (len >= sizeof diag || fread(diag, 1, len, result) != len)))
+    return LT_EIO;
+  lt_findings fs;
+  lt_findings_init(&fs, 0);
+  int err = lt_findings_read(result, &fs);
+  lt_reader *rd = NULL;
+  lt_diag d;
+  memset(&d, 0, sizeof d);
+  if (err == 0 && lt_reader_open(&rd, path, c->strict, &d) != 0)
+    rd = NULL;
+  lt_store_trace t = {.path = path, .n_events = n_events, .verdict = verdict,
+                      .diag = len != UINT32_MAX ? diag : NULL,
+                      .header = rd ? lt_reader_header(rd) : NULL};
+  if (err == 0 && lt_store_add_trace_ex(c->store, c->run, &t, &fs, NULL))
+    fprintf(stderr, "lifetrace: %s: could not record in the results database: %s\n", path,
+            lt_store_errmsg(c->store));
+  lt_reader_free(rd);
+  lt_findings_reset(&fs);
+  return err;
+}
+
 static int parse_args(struct replay_cli *c, int argc, char **argv) {
   int ch;
   lt__getopt g;
@@ -227,13 +295,14 @@ static int parse_args(struct replay_cli *c, int argc, char **argv) {
       break;
     case 'd': c->driver = optarg; break;
     case 'b': c->bugs = optarg; break;
-    case 'j': c->json = 1; break;
+    case 'O': c->json = 1; break;
     case 'w': c->werror = 1; break;
     case 's': c->strict = 1; break;
     case 'S': c->special_pool = 1; break;
     case 'm': c->max_findings = strtoull(optarg, NULL, 10); break;
     case 'D': c->db = optarg; break;
     case 'q': c->quiet = 1; break;
+    case 'j': c->jobs = (unsigned)strtoul(optarg, NULL, 10); break;
     default: return ch == LT__OPT_HELP ? 1 : -1;
     }
   }
@@ -295,10 +364,19 @@ int lt_cmd_replay(int argc, char **argv) {
     return LT_EXIT_INTERNAL;
   }
   int worst = LT_EXIT_OK;
-  for (int i = optind; i < argc; i++) {
-    int rc = replay_file(&c, argv[i]);
-    if (rc > worst)
-      worst = rc;
+  c.traces = argv + optind;
+  c.worst = &worst;
+  if (c.jobs > 1 && argc - optind > 1) {
+    if (lt_jobs_run((size_t)(argc - optind), c.jobs, replay_work, replay_done, &c)) {
+      fprintf(stderr, "lifetrace replay: -j %u: the workers failed\n", c.jobs);
+      worst = LT_EXIT_INTERNAL;
+    }
+  } else {
+    for (int i = optind; i < argc; i++) {
+      int rc = replay_file(&c, argv[i]);
+      if (rc > worst)
+        worst = rc;
+    }
   }
   if (c.store) {
     if (lt_store_run_end(c.store, c.run, worst))

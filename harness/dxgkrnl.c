@@ -71,31 +71,22 @@ static int copy_header(lt_replay *r, const lt_header *h) {
   return r->header ? 0 : LT_ENOMEM;
 }
 
-/* Makes the simulated machine for a trace with header h (copied) and starts
- * the adapter through DxgkDdiStartDevice; the caller owns *out and frees it
- * with lt_replay_free. LT_EABI when the miniport is missing or of another
- * ABI, LT_ENOMEM when out of memory. See lifetrace/replay.h. */
-int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o) {
-  lt_replay *r = lt_calloc(1, sizeof *r);
-  if (r == NULL)
-    return LT_ENOMEM;
+/* Makes the machine in a zeroed engine (its slabs and handle table set up)
+ * and starts the adapter; on an error the engine is left for
+ * lt_replay_free. */
+static int replay_start(lt_replay *r, const lt_header *h, const lt_replay_opts *o) {
   r->opts = *o;
-  lt__slab_init(&r->alloc_slab, sizeof(lt__alloc), 64);
-  lt__slab_init(&r->binding_slab, sizeof(lt__binding), 256);
-  lt__slab_init(&r->scope_slab, sizeof(lt__scope), 256);
-  lt__slab_init(&r->packet_slab, sizeof(lt__packet), 256);
   r->mp = o->miniport;
   lt__kernel_init(&r->kernel);
   lt_findings_init(&r->findings, o->max_findings ? o->max_findings : 10000);
-  lt__ht_init(&r->kht, 1024);
   r->reported_scope = UINT64_MAX;
   int err = LT_EABI;
   if (r->mp == NULL || r->mp->AbiVersion != LT_MINIPORT_ABI_VERSION ||
       r->mp->Size != sizeof(LT_MINIPORT))
-    goto fail;
+    return err;
   if ((err = copy_header(r, h)) || (err = make_gpu(r)) || (err = lt_pool_new(&r->pool)) ||
       (err = lt_pool_set_special(r->pool, o->special_pool)))
-    goto fail;
+    return err;
   r->window = r->header->ends == LIFETRACE__ENDS__ENDS_WINDOW;
   (void)lt_pool_set_asan_poison(r->pool, o->asan_poison);
   lt_pool_set_problem_cb(r->pool, lt__pool_problem, r);
@@ -111,11 +102,77 @@ int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o) 
                 "DxgkDdiStartDevice failed with status 0x%08x", (unsigned)st);
   else
     r->started = 1;
+  return 0;
+}
+
+/* Makes the simulated machine for a trace with header h (copied) and starts
+ * the adapter through DxgkDdiStartDevice; the caller owns *out and frees it
+ * with lt_replay_free. LT_EABI when the miniport is missing or of another
+ * ABI, LT_ENOMEM when out of memory. See lifetrace/replay.h. */
+int lt_replay_new(lt_replay **out, const lt_header *h, const lt_replay_opts *o) {
+  lt_replay *r = lt_calloc(1, sizeof *r);
+  if (r == NULL)
+    return LT_ENOMEM;
+  lt__slab_init(&r->alloc_slab, sizeof(lt__alloc), 64);
+  lt__slab_init(&r->binding_slab, sizeof(lt__binding), 256);
+  lt__slab_init(&r->scope_slab, sizeof(lt__scope), 256);
+  lt__slab_init(&r->packet_slab, sizeof(lt__packet), 256);
+  lt__ht_init(&r->kht, 1024);
+  int err = replay_start(r, h, o);
+  if (err) {
+    lt_replay_free(r);
+    return err;
+  }
   *out = r;
   return 0;
-fail:
-  lt_replay_free(r);
-  return err;
+}
+
+/* Frees what one trace's replay made: objects, GPU, pool, findings, the
+ * simulated kernel, the header. Does not call the driver. */
+static void replay_release(lt_replay *r) {
+  lt__objects_reset(r);
+  lt_gpu_free(r->gpu);
+  lt_pool_free(r->pool);
+  lt_findings_reset(&r->findings);
+  lt__kernel_reset(&r->kernel);
+  if (r->header)
+    lifetrace__trace_header__free_unpacked(r->header, &lt_protobuf_allocator);
+  if (lt__current == r)
+    lt__current = NULL;
+}
+
+/* Empties the engine of its trace, as lt_replay_free would, but keeps the
+ * memory a next trace reuses (work areas, a slab chunk of each kind, the
+ * handle table's entries); events are then ignored until lt_replay_reset.
+ * See lifetrace/replay.h. */
+void lt_replay_clear(lt_replay *r) {
+  replay_release(r);
+  lt__slab slabs[4] = {r->alloc_slab, r->binding_slab, r->scope_slab, r->packet_slab};
+  for (int i = 0; i < 4; i++)
+    lt__slab_rewind(&slabs[i]);
+  lt__handle_table kht = r->kht;
+  lt__ht_clear(&kht);
+  void *cs = r->create_scratch, *ss = r->submit_scratch;
+  memset(r, 0, sizeof *r);
+  r->alloc_slab = slabs[0];
+  r->binding_slab = slabs[1];
+  r->scope_slab = slabs[2];
+  r->packet_slab = slabs[3];
+  r->kht = kht;
+  r->create_scratch = cs;
+  r->submit_scratch = ss;
+  r->finished = 1; /* nothing to replay until a reset */
+}
+
+/* Replays a new trace with header h in an engine made by lt_replay_new: the
+ * same as lt_replay_free and lt_replay_new, the same findings and handles,
+ * without making the engine again (a fuzz target runs one trace per input).
+ * On an error the engine can only be freed. See lifetrace/replay.h. */
+int lt_replay_reset(lt_replay *r, const lt_header *h, const lt_replay_opts *o) {
+  if (r->header != NULL || r->pool != NULL)
+    lt_replay_clear(r);
+  r->finished = 0;
+  return replay_start(r, h, o);
 }
 
 static void dispatch(lt_replay *r, const lt_event *ev) {
@@ -226,21 +283,13 @@ uint64_t lt_replay_events(const lt_replay *r) { return r->n_events; }
 void lt_replay_free(lt_replay *r) {
   if (r == NULL)
     return;
-  lt__objects_reset(r);
-  lt_gpu_free(r->gpu);
-  lt_pool_free(r->pool);
+  replay_release(r);
   lt__ht_reset(&r->kht);
-  lt_findings_reset(&r->findings);
   lt_free(r->create_scratch);
   lt_free(r->submit_scratch);
   lt__slab_reset(&r->alloc_slab);
   lt__slab_reset(&r->binding_slab);
   lt__slab_reset(&r->scope_slab);
   lt__slab_reset(&r->packet_slab);
-  lt__kernel_reset(&r->kernel);
-  if (r->header)
-    lifetrace__trace_header__free_unpacked(r->header, &lt_protobuf_allocator);
-  if (lt__current == r)
-    lt__current = NULL;
   lt_free(r);
 }

@@ -21,15 +21,28 @@ void lt__ht_reset(lt__handle_table *t) {
   lt__ht_init(t, mf);
 }
 
+/* Empties the table keeping its entries' memory: the same state as after
+ * lt__ht_reset (cap 0), so the handles handed out next are the same. See
+ * handle_table.h. */
+void lt__ht_clear(lt__handle_table *t) {
+  lt__htentry *e = t->e;
+  uint32_t room = t->room, mf = t->min_free;
+  lt__ht_init(t, mf);
+  t->e = e;
+  t->room = room;
+}
+
 static int grow(lt__handle_table *t) {
   uint32_t ncap = t->cap ? t->cap * 2 : 1024;
   if (ncap > LT_HANDLE_MAX_INDEX + 1)
     ncap = LT_HANDLE_MAX_INDEX + 1;
   if (ncap <= t->cap)
     return LT_ETOOBIG;
-  lt__htentry *ne = lt_realloc(t->e, (size_t)ncap * sizeof *ne);
-  if (ne == NULL)
+  lt__htentry *ne = t->e;
+  if (ncap > t->room && (ne = lt_realloc(t->e, (size_t)ncap * sizeof *ne)) == NULL)
     return LT_ENOMEM;
+  if (ncap > t->room)
+    t->room = ncap;
   memset(ne + t->cap, 0, (size_t)(ncap - t->cap) * sizeof *ne);
   t->e = ne;
   if (t->cap == 0)

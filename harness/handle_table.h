@@ -27,11 +27,15 @@ typedef struct lt__handle_table {
   uint32_t cap, used_top;
   uint32_t free_head, free_tail, n_free;
   uint32_t min_free;
+  uint32_t room; /* entries allocated (cap may be less after lt__ht_clear) */
   size_t live;
 } lt__handle_table;
 
 void lt__ht_init(lt__handle_table *t, uint32_t min_free);
 void lt__ht_reset(lt__handle_table *t);
+/* Empties the table as lt__ht_reset does, with the same handles to come, but
+ * keeps its entries' memory (a fuzz target's replay reset). */
+void lt__ht_clear(lt__handle_table *t);
 /* Allocates a handle for obj (non-NULL) with a type tag. */
 LT_MUST_CHECK int lt__ht_alloc(lt__handle_table *t, void *obj, int type, uint32_t *handle);
 /* Object behind a handle of the given type (type < 0: any), or NULL when the

@@ -4,7 +4,16 @@
  * recognized and writes after free are detected when the block is checked.
  * Under ASan a quarantined block is also poisoned for ASan, so a read is
  * reported at the access; in special-pool mode each block has pages of its
- * own, made inaccessible while it is in quarantine, so an access faults. */
+ * own, made inaccessible while it is in quarantine, so an access faults.
+ *
+ * An ordinary block is found from the driver's pointer through its header,
+ * which sits in front of the driver's bytes: a magic word bound to the
+ * address says the header is the pool's. The header is read only on a page
+ * that holds at least one of the pool's headers (a count per page, in one
+ * array per 16 MB region found through a small map and a last-region
+ * cache), so a wild pointer is never dereferenced: a free of an
+ * address the pool never gave out is still reported, not a fault. Special-
+ * pool blocks (header apart from the bytes) are found through a map. */
 #include "lifetrace/pool.h"
 
 #include <stdlib.h>
@@ -44,6 +53,7 @@ enum { BLOCK_LIVE, BLOCK_FREED };
 struct scope_list;
 
 typedef struct pblock {
+  uint64_t magic; /* BLOCK_MAGIC ^ mem while the pool holds the block (live or quarantined) */
   lt_pool_block_info info;
   int state;
   /* Special pool: the block's own mapping (data pages, then a guard page),
@@ -53,6 +63,7 @@ typedef struct pblock {
   struct scope_list *sl; /* the list it is on (live blocks), so release needs no lookup */
   struct pblock *prev, *next; /* scope list (live blocks) */
   struct pblock *qnext, *qprev; /* quarantine FIFO (freed blocks) */
+  struct pblock *prev_all, *next_all; /* every live block (lt_pool.all_head) */
   unsigned char *mem;
   lt_stack alloc_stack, free_stack; /* raw return addresses (lifetrace/stack.h) */
 } pblock;
@@ -64,8 +75,19 @@ typedef struct scope_list {
   struct scope_list *spare_next; /* on lt_pool.spare */
 } scope_list;
 
+/* Headers per page, for pages of one 16 MB region (see page_count). */
+#define POOL_PAGE_SHIFT 12
+#define REGION_SHIFT 24
+#define REGION_PAGES (1u << (REGION_SHIFT - POOL_PAGE_SHIFT))
+#define USER_TOP (1ull << 47) /* x86-64 and AArch64 user addresses lie below */
+#define BLOCK_MAGIC 0x4c74506f6f6c4862ull
+
 struct lt_pool {
-  lt__u64map by_addr;  /* addr -> pblock (live and quarantined) */
+  lt__u64map by_addr;  /* addr -> pblock (special-pool blocks only) */
+  lt__u64map regions; /* addr >> REGION_SHIFT -> uint8_t[REGION_PAGES]: headers per page */
+  uint64_t last_key;   /* the region page_count found last, and its counts */
+  uint8_t *last_pages;
+  pblock *all_head, *all_tail; /* live blocks in allocation order (prev_all/next_all) */
   lt__u64map by_scope; /* scope -> scope_list */
   scope_list *last;    /* the list scope_get found last: a DDI allocates into one scope */
   scope_list *spare;   /* emptied lists kept for the next scope, linked through spare_next */
@@ -89,6 +111,101 @@ struct lt_pool {
 
 static _Thread_local lt_pool *current_pool;
 
+#define HDR ((sizeof(pblock) + 15) & ~(size_t)15)
+
+/* The count of the pool's headers on the page of addr: NULL when the table
+ * has no such page and create is 0, or when it cannot be grown. */
+static uint8_t *page_count(lt_pool *p, uintptr_t addr, int create) {
+  uint64_t key = addr >> REGION_SHIFT;
+  size_t page = (addr >> POOL_PAGE_SHIFT) & (REGION_PAGES - 1);
+  if (p->last_pages != NULL && p->last_key == key)
+    return &p->last_pages[page];
+  uint8_t *pages = addr < USER_TOP ? lt__u64map_get(&p->regions, key) : NULL;
+  if (pages == NULL) {
+    if (!create || addr >= USER_TOP || (pages = lt_calloc(REGION_PAGES, sizeof *pages)) == NULL)
+      return NULL;
+    if (lt__u64map_put(&p->regions, key, pages)) {
+      lt_free(pages);
+      return NULL;
+    }
+  }
+  p->last_key = key;
+  p->last_pages = pages;
+  return &pages[page];
+}
+
+/* The magic word of the header that would precede addr, read without
+ * ASan's checks (a wrong guess reads a redzone or another block's bytes). */
+#if defined(__clang__) || defined(__GNUC__)
+__attribute__((no_sanitize_address))
+#endif
+static uint64_t peek_magic(uintptr_t hdr) {
+  return *(const volatile uint64_t *)hdr;
+}
+
+/* The pool's block whose bytes start at addr, live or quarantined, or NULL:
+ * from its header, read only on a page that holds one of the pool's headers
+ * (so the page is mapped); a map for special-pool blocks. */
+static pblock *block_of(const lt_pool *p, const void *addr) {
+  uintptr_t a = (uintptr_t)addr;
+  pblock *b = p->special ? lt__u64map_get(&p->by_addr, a) : NULL;
+  if (b != NULL) /* special mode also has ordinary blocks, when a mapping failed */
+    return b;
+  if ((a & 15) != 0 || a < HDR || a >= USER_TOP)
+    return NULL;
+  uint8_t *n = page_count((lt_pool *)p, a - HDR, 0);
+  if (n == NULL || *n == 0 || peek_magic(a - HDR) != (BLOCK_MAGIC ^ a))
+    return NULL;
+  return (pblock *)(a - HDR);
+}
+
+/* Registers a block the pool holds (special: in the map; ordinary: its
+ * header's magic and page count). LT_ENOMEM leaves it unregistered. */
+static int block_register(lt_pool *p, pblock *b) {
+  if (b->map)
+    return lt__u64map_put(&p->by_addr, b->info.addr, b);
+  uint8_t *n = page_count(p, (uintptr_t)b, 1);
+  if (n == NULL || *n == UINT8_MAX)
+    return LT_ENOMEM;
+  ++*n;
+  b->magic = BLOCK_MAGIC ^ (uintptr_t)b->mem;
+  return 0;
+}
+
+/* Unregisters a block leaving the pool's hands (recycled or freed). */
+static void block_unregister(lt_pool *p, pblock *b) {
+  if (b->map) {
+    lt__u64map_del(&p->by_addr, b->info.addr);
+    return;
+  }
+  if (b->magic == 0)
+    return;
+  b->magic = 0;
+  --*page_count(p, (uintptr_t)b, 0);
+}
+
+static void all_link(lt_pool *p, pblock *b) {
+  b->next_all = NULL;
+  b->prev_all = p->all_tail;
+  if (p->all_tail)
+    p->all_tail->next_all = b;
+  else
+    p->all_head = b;
+  p->all_tail = b;
+}
+
+static void all_unlink(lt_pool *p, pblock *b) {
+  if (b->prev_all)
+    b->prev_all->next_all = b->next_all;
+  else
+    p->all_head = b->next_all;
+  if (b->next_all)
+    b->next_all->prev_all = b->prev_all;
+  else
+    p->all_tail = b->prev_all;
+  b->prev_all = b->next_all = NULL;
+}
+
 /* Creates an empty tracked pool owned by the caller (free with
  * lt_pool_free); LT_ENOMEM when out of memory. See lifetrace/pool.h. */
 int lt_pool_new(lt_pool **out) {
@@ -97,6 +214,7 @@ int lt_pool_new(lt_pool **out) {
     return LT_ENOMEM;
   lt__u64map_init(&p->by_addr);
   lt__u64map_init(&p->by_scope);
+  lt__u64map_init(&p->regions);
   *out = p;
   return 0;
 }
@@ -131,9 +249,19 @@ void lt_pool_free(lt_pool *p) {
   if (p == NULL)
     return;
   recycled_free(p);
-  for (size_t i = 0; i < p->by_addr.cap; i++)
-    if (p->by_addr.slots[i].val)
-      block_destroy(p->by_addr.slots[i].val);
+  while (p->all_head) {
+    pblock *b = p->all_head;
+    p->all_head = b->next_all;
+    block_destroy(b);
+  }
+  while (p->qhead) {
+    pblock *b = p->qhead;
+    p->qhead = b->qnext;
+    block_destroy(b);
+  }
+  for (size_t i = 0; i < p->regions.cap; i++)
+    lt_free(p->regions.slots[i].val);
+  lt__u64map_reset(&p->regions);
   for (size_t i = 0; i < p->by_scope.cap; i++)
     lt_free(p->by_scope.slots[i].val);
   while (p->spare) {
@@ -347,12 +475,13 @@ void *lt_pool_alloc(lt_pool *p, uint64_t flags, size_t size, uint32_t tag) {
   b->free_stack.n = 0;
   b->info.allocated = &b->alloc_stack;
   b->info.freed = &b->free_stack;
-  if (lt__u64map_put(&p->by_addr, b->info.addr, b))
+  if (block_register(p, b))
     goto fail;
   if (scope_link(p, b)) {
-    lt__u64map_del(&p->by_addr, b->info.addr);
+    block_unregister(p, b);
     goto fail;
   }
+  all_link(p, b);
   p->live_blocks++;
   p->live_bytes += size;
   return mem;
@@ -409,7 +538,7 @@ static void quarantine_evict(lt_pool *p) {
   p->qblocks--;
   p->qbytes -= b->info.size;
   check_poison(p, b);
-  lt__u64map_del(&p->by_addr, b->info.addr);
+  block_unregister(p, b);
   if (b->map) {
     block_destroy(b);
     return;
@@ -424,7 +553,7 @@ static void quarantine_evict(lt_pool *p) {
  * stays in quarantine, poisoned, so later writes are found. See
  * lifetrace/pool.h. */
 void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
-  pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
+  pblock *b = block_of(p, addr);
   if (b == NULL) {
     lt_pool_block_info bad = {.addr = (uintptr_t)addr, .tag = tag, .owner = p->owner};
     if (addr != NULL)
@@ -441,6 +570,7 @@ void lt_pool_release(lt_pool *p, void *addr, uint32_t tag) {
     report(p, LT_POOL_TAG_MISMATCH, &info);
   }
   scope_unlink(p, b);
+  all_unlink(p, b);
   p->live_blocks--;
   p->live_bytes -= b->info.size;
   lt_stack_capture(&b->free_stack, 0);
@@ -469,7 +599,7 @@ void lt_pool_move_scope(lt_pool *p, uint64_t from, const lt_pool_owner *to) {
     scope_unlink(p, b);
     b->info.owner = *to;
     if (scope_link(p, b)) {
-      /* Out of memory: keep the block reachable through by_addr only. */
+      /* Out of memory: the block stays reachable through its header only. */
       continue;
     }
   }
@@ -487,20 +617,15 @@ size_t lt_pool_each_live(lt_pool *p, uint64_t scope, int all_scopes,
         fn(data, &b->info);
     return n;
   }
-  for (size_t i = 0; i < p->by_addr.cap; i++) {
-    pblock *b = p->by_addr.slots[i].val;
-    if (b == NULL || b->state != BLOCK_LIVE)
-      continue;
-    n++;
+  for (pblock *b = p->all_head; b; b = b->next_all, n++) /* in allocation order */
     if (fn)
       fn(data, &b->info);
-  }
   return n;
 }
 
 /* Whether addr is the start of a block that is live; see lifetrace/pool.h. */
 int lt_pool_is_live(const lt_pool *p, const void *addr) {
-  pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
+  pblock *b = block_of(p, addr);
   return b != NULL && b->state == BLOCK_LIVE;
 }
 
@@ -508,7 +633,7 @@ int lt_pool_is_live(const lt_pool *p, const void *addr) {
  * is how the stale-reference oracles (M4) recognise a dangling pointer; see
  * lifetrace/pool.h. */
 int lt_pool_is_freed(const lt_pool *p, const void *addr) {
-  pblock *b = lt__u64map_get(&p->by_addr, (uintptr_t)addr);
+  pblock *b = block_of(p, addr);
   return b != NULL && b->state == BLOCK_FREED;
 }
 
@@ -574,15 +699,16 @@ static int block_covers(const pblock *b, uintptr_t addr) {
 /* Finds the block holding addr, live or quarantined, for a crash report; see
  * lifetrace/pool.h. */
 int lt_pool_find(const lt_pool *p, uintptr_t addr, lt_pool_block_info *out, int *freed) {
-  /* A crash path: a walk of every block is cheap enough. */
-  for (size_t i = 0; addr && i < p->by_addr.cap; i++) {
-    const pblock *b = p->by_addr.slots[i].val;
-    if (b == NULL || !block_covers(b, addr))
-      continue;
-    *out = b->info;
-    *freed = b->state == BLOCK_FREED;
-    return 1;
-  }
+  /* A crash path: a walk of every block, live then quarantined, is cheap
+   * enough. */
+  for (int q = 0; addr && q < 2; q++)
+    for (const pblock *b = q ? p->qhead : p->all_head; b; b = q ? b->qnext : b->next_all) {
+      if (!block_covers(b, addr))
+        continue;
+      *out = b->info;
+      *freed = b->state == BLOCK_FREED;
+      return 1;
+    }
   return 0;
 }
 
@@ -608,7 +734,7 @@ void ExFreePoolWithTag(PVOID P, ULONG Tag) {
 void ExFreePool(PVOID P) {
   if (current_pool == NULL)
     return;
-  const pblock *b = lt__u64map_get(&current_pool->by_addr, (uintptr_t)P);
+  const pblock *b = block_of(current_pool, P);
   lt_pool_release(current_pool, P, b ? b->info.tag : 0);
 }
 
@@ -670,12 +796,12 @@ void LtCxxFree(void *P, SIZE_T Alignment) {
   }
   if (current_pool == NULL)
     return;
-  pblock *b = lt__u64map_get(&current_pool->by_addr, (uintptr_t)P);
+  pblock *b = block_of(current_pool, P);
   lt_pool_block_info in = {0};
   int freed = 0;
   if (b == NULL && Alignment > POOL_ALIGN &&
       lt_pool_find(current_pool, (uintptr_t)P, &in, &freed)) /* inside an over-aligned block */
-    b = lt__u64map_get(&current_pool->by_addr, in.addr);
+    b = block_of(current_pool, (void *)in.addr);
   if (b == NULL) {
     lt_pool_release(current_pool, P, LT_CXX_DEFAULT_POOL_TAG);
     return;

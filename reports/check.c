@@ -2,6 +2,7 @@
  * expected policy and seeded bugs, compare findings with the expected
  * multiset of (kind, event, severity). See check.h. */
 #include "lifetrace/check.h"
+#include "lifetrace/jobs.h"
 #include "lifetrace/replay_file.h"
 
 #include <dirent.h>
@@ -424,22 +425,100 @@ static int run_case(lt_check_case *k, const LT_MINIPORT *mp, int special_pool) {
   return err;
 }
 
+static int count_and_record(lt_check *c, const lt_check_opts *o, lt_check_case *k) {
+  c->passed += k->outcome == LT_CHECK_PASS;
+  c->failed += k->outcome == LT_CHECK_FAIL;
+  c->errors += k->outcome == LT_CHECK_ERROR;
+  return o->store ? record_case(o, k) : 0;
+}
+
+struct check_jobs {
+  lt_check *c;
+  const lt_check_opts *o;
+};
+
+/* A -j worker's case: run it, and send the parent what the run made. */
+static int check_work(void *ctx, size_t i, FILE *f) {
+  struct check_jobs *j = ctx;
+  lt_check_case *k = &j->c->cases[i];
+  int err = run_case(k, j->o->miniport, j->o->special_pool);
+  uint64_t head[3] = {(uint64_t)k->outcome, k->n_events, k->n_procs};
+  fwrite(head, sizeof head, 1, f);
+  fwrite(&k->seconds, sizeof k->seconds, 1, f);
+  fwrite(k->diag, sizeof k->diag, 1, f);
+  for (size_t p = 0; p < k->n_procs; p++) {
+    uint64_t pid_len[2] = {k->procs[p].pid, strlen(k->procs[p].name)};
+    fwrite(pid_len, sizeof pid_len, 1, f);
+    fwrite(k->procs[p].name, 1, pid_len[1], f);
+  }
+  return err ? err : lt_findings_write(f, &k->got);
+}
+
+static int read_procs(FILE *f, lt_check_case *k, size_t n) {
+  if (n == 0)
+    return 0;
+  if (n > (1u << 20) || (k->procs = lt_calloc(n, sizeof *k->procs)) == NULL)
+    return LT_ENOMEM;
+  for (; k->n_procs < n; k->n_procs++) {
+    uint64_t pid_len[2];
+    if (fread(pid_len, sizeof pid_len, 1, f) != 1 || pid_len[1] > 4096)
+      return LT_EIO;
+    lt_check_process *p = &k->procs[k->n_procs];
+    p->pid = pid_len[0];
+    if ((p->name = lt_calloc(pid_len[1] + 1, 1)) == NULL)
+      return LT_ENOMEM;
+    if (fread(p->name, 1, pid_len[1], f) != pid_len[1])
+      return LT_EIO;
+  }
+  return 0;
+}
+
+/* The parent's side of case i, in order: what its worker found, compared
+ * with the expected verdict here again (cheap), counted and recorded. */
+static int check_done(void *ctx, size_t i, int rc, FILE *f) {
+  struct check_jobs *j = ctx;
+  lt_check_case *k = &j->c->cases[i];
+  uint64_t head[3];
+  char msg[1024];
+  if (rc || f == NULL || fread(head, sizeof head, 1, f) != 1 ||
+      fread(&k->seconds, sizeof k->seconds, 1, f) != 1 ||
+      fread(k->diag, sizeof k->diag, 1, f) != 1)
+    return rc && rc != LT_EIO ? rc : LT_EIO;
+  k->diag[sizeof k->diag - 1] = 0;
+  k->n_events = head[1];
+  int err = read_procs(f, k, head[2]);
+  if (err == 0)
+    err = lt_findings_read(f, &k->got);
+  if (err)
+    return err;
+  k->outcome = (int)head[0];
+  if (lt__check_parse_expected(k, k->expected_path, msg, sizeof msg) == 0 &&
+      k->outcome != LT_CHECK_ERROR && (err = lt__check_compare(k)))
+    return err;
+  return count_and_record(j->c, j->o, k);
+}
+
 /* Replays and compares every case with o's driver, counting outcomes and
  * recording each in o->store when set; a case's own failure to read or
- * replay is its outcome, not an error of the run. See lifetrace/check.h. */
+ * replay is its outcome, not an error of the run. With o->jobs > 1 the
+ * replays run in worker processes, and the parent counts and records in
+ * case order, so the result and the store are those of one process. See
+ * lifetrace/check.h. */
 int lt__check_run(lt_check *c, const lt_check_opts *o) {
   const LT_MINIPORT *mp = o->miniport;
   double t0 = now_s();
   int err = 0;
+  if (o->jobs > 1 && c->n > 1) {
+    struct check_jobs j = {c, o};
+    err = lt_jobs_run(c->n, o->jobs, check_work, check_done, &j);
+    c->seconds = now_s() - t0;
+    return err;
+  }
   for (size_t i = 0; err == 0 && i < c->n; i++) {
     lt_check_case *k = &c->cases[i];
     if ((err = run_case(k, mp, o->special_pool)))
       break;
-    c->passed += k->outcome == LT_CHECK_PASS;
-    c->failed += k->outcome == LT_CHECK_FAIL;
-    c->errors += k->outcome == LT_CHECK_ERROR;
-    if (o->store)
-      err = record_case(o, k);
+    err = count_and_record(c, o, k);
   }
   c->seconds = now_s() - t0;
   return err;

@@ -77,9 +77,36 @@ static void generations_survive_many_cycles(void **state) {
   lt__ht_reset(&t);
 }
 
+/* Allocates and frees a pattern of handles past the first grow; returns the
+ * handles it got, in order. */
+static void churn(lt__handle_table *t, uint32_t *out, size_t n) {
+  static int x;
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(lt__ht_alloc(t, &x, 1, &out[i]), 0);
+    if (i % 3 == 0)
+      assert_int_equal(lt__ht_free(t, out[i]), 0);
+  }
+}
+
+/* A cleared table (a fuzz target's reset engine) hands out exactly the
+ * handles a fresh one would, and keeps no old object reachable. */
+static void cleared_table_behaves_as_a_fresh_one(void **state) {
+  enum { N = 3000 };
+  static uint32_t fresh[N], again[N];
+  lt__handle_table t;
+  lt__ht_init(&t, 16);
+  churn(&t, fresh, N);
+  lt__ht_clear(&t);
+  assert_null(lt__ht_lookup(&t, fresh[1], -1));
+  churn(&t, again, N);
+  assert_memory_equal(fresh, again, sizeof fresh);
+  lt__ht_reset(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(stale_handle_never_resolves_to_new_object),
+      cmocka_unit_test(cleared_table_behaves_as_a_fresh_one),
       cmocka_unit_test(freed_slots_wait_before_reuse),
       cmocka_unit_test(type_and_bounds_are_checked),
       cmocka_unit_test(generations_survive_many_cycles),

@@ -184,6 +184,60 @@ static void find_locates_ordinary_blocks_by_their_bytes(void **state) {
   lt_pool_free(p);
 }
 
+/* The pool finds a block from the header in front of the driver's pointer;
+ * a pointer the pool never gave out must still be a reported bad free, never
+ * a read of memory that is not there (a header guessed on an inaccessible
+ * page), and a pointer into a block or to a block gone from the quarantine
+ * is not taken for a block. */
+static void foreign_frees_are_reported_without_faulting(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  long ps = sysconf(_SC_PAGESIZE);
+  unsigned char *none = mmap(NULL, 2 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(none != MAP_FAILED);
+  ExFreePoolWithTag(none + ps, 1);      /* its header would be on the page before */
+  ExFreePoolWithTag(none + ps + 64, 1); /* and here on the same, inaccessible page */
+  assert_false(lt_pool_is_live(p, none + ps + 64));
+  assert_false(lt_pool_is_freed(p, none + ps));
+  assert_int_equal(s.problems[LT_POOL_BAD_FREE], 2);
+  unsigned char *a = ExAllocatePool2(POOL_FLAG_NON_PAGED, 600, 5);
+  ExFreePoolWithTag(a + 16, 5); /* inside a live block */
+  assert_int_equal(s.problems[LT_POOL_BAD_FREE], 3);
+  assert_true(lt_pool_is_live(p, a));
+  ExFreePoolWithTag(a, 5);
+  assert_true(lt_pool_is_freed(p, a));
+  for (int i = 0; i < 600; i++) /* a leaves the quarantine, and the pool */
+    ExFreePoolWithTag(ExAllocatePool2(POOL_FLAG_NON_PAGED, 700, 9), 9);
+  assert_false(lt_pool_is_freed(p, a));
+  assert_int_equal(s.problems[LT_POOL_DOUBLE_FREE], 0);
+  munmap(none, 2 * ps);
+  lt_pool_free(p);
+}
+
+static void record_tag(void *data, const lt_pool_block_info *b) {
+  uint32_t *tags = data;
+  tags[tags[0]++ + 1] = b->tag;
+}
+
+/* Every live block, across scopes, is visited in allocation order, so the
+ * leaks reported at the end of a replay come in the same order every run. */
+static void live_blocks_are_visited_in_allocation_order(void **state) {
+  struct seen s;
+  lt_pool *p = setup_pool(&s);
+  void *m[6];
+  for (uint32_t i = 0; i < 6; i++) {
+    lt_pool_set_owner(p, LT_OBJ_NONE, 0, 10 - i % 3);
+    m[i] = ExAllocatePool2(POOL_FLAG_NON_PAGED, 16 * (i + 1), 100 + i);
+  }
+  ExFreePoolWithTag(m[2], 102);
+  uint32_t tags[8] = {0};
+  assert_int_equal(lt_pool_each_live(p, 0, 1, record_tag, tags), 5);
+  uint32_t want[] = {100, 101, 103, 104, 105};
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(tags[i + 1], want[i]);
+  lt_pool_free(p);
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_TEST_ASAN 1
 #elif defined(__has_feature)
@@ -226,6 +280,8 @@ int main(void) {
       cmocka_unit_test(injected_failure_returns_null_once),
       cmocka_unit_test(special_pool_places_and_finds_blocks),
       cmocka_unit_test(find_locates_ordinary_blocks_by_their_bytes),
+      cmocka_unit_test(foreign_frees_are_reported_without_faulting),
+      cmocka_unit_test(live_blocks_are_visited_in_allocation_order),
 #ifdef POOL_TEST_ASAN
       cmocka_unit_test(asan_poison_covers_the_quarantine),
 #endif

@@ -39,7 +39,8 @@ NTSTATUS lt__rd_create_device(HANDLE hAdapter, DXGKARG_CREATEDEVICE *pCreateDevi
 static void context_unlink_locked(RD_ADAPTER *pAdapter, RD_CONTEXT *pContext) {
   RdRemoveEntryList(&pContext->DeviceLink);
   RdRemoveEntryList(&pContext->AdapterLink);
-  pAdapter->Nodes[pContext->NodeOrdinal].ContextCount--;
+  if (--pAdapter->Nodes[pContext->NodeOrdinal].ContextCount == 0)
+    pAdapter->NodesInUse &= ~(1ull << pContext->NodeOrdinal);
   lt__rd_context_drop_packets_locked(pContext);
 }
 
@@ -118,11 +119,13 @@ NTSTATUS lt__rd_create_context(HANDLE hDevice, DXGKARG_CREATECONTEXT *pCreateCon
   pContext->NodeOrdinal = pCreateContext->NodeOrdinal;
   RdInitializeListHead(&pContext->BuiltList);
   RdInitializeListHead(&pContext->PendingList);
+  pContext->Busy = FALSE;
 
   OldIrql = RdLockAdapter(pAdapter);
   RdInsertTailList(&pDevice->ContextList, &pContext->DeviceLink);
   RdInsertTailList(&pAdapter->ContextList, &pContext->AdapterLink);
   pAdapter->Nodes[pContext->NodeOrdinal].ContextCount++;
+  pAdapter->NodesInUse |= 1ull << pContext->NodeOrdinal;
   RdUnlockAdapter(pAdapter, OldIrql);
   pCreateContext->hContext = pContext;
   return STATUS_SUCCESS;

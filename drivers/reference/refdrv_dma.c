@@ -13,6 +13,7 @@
 #include "refdrv_internal.h"
 
 #define RD_MAX_PACKET_REFS (1u << 20)
+_Static_assert(RD_MAX_NODES <= 64, "RD_ADAPTER.NodesInUse has one bit per node");
 
 /* DxgkDdiRender: builds the driver's packet for one DMA buffer. */
 NTSTATUS lt__rd_render(HANDLE hContext, DXGKARG_RENDER *pRender) {
@@ -59,6 +60,24 @@ NTSTATUS lt__rd_render(HANDLE hContext, DXGKARG_RENDER *pRender) {
   return STATUS_SUCCESS;
 }
 
+/* Puts a context with submitted packets on its node's busy list, so the DPC
+ * visits only contexts that have work instead of every context (a trace
+ * with many idle contexts made each DPC walk all of them). */
+static void context_mark_busy_locked(RD_ADAPTER *pAdapter, RD_CONTEXT *pContext) {
+  if (pContext->Busy)
+    return;
+  pContext->Busy = TRUE;
+  RdInsertTailList(&pAdapter->Nodes[pContext->NodeOrdinal].BusyList, &pContext->BusyLink);
+}
+
+/* Takes a context whose PendingList emptied off its node's busy list. */
+static void context_mark_idle_locked(RD_CONTEXT *pContext) {
+  if (!pContext->Busy || !RdIsListEmpty(&pContext->PendingList))
+    return;
+  pContext->Busy = FALSE;
+  RdRemoveEntryList(&pContext->BusyLink);
+}
+
 /* DxgkDdiSubmitCommand: queues the packet Render built with its fence. A
  * DMA buffer this driver did not build carries nothing to track. */
 NTSTATUS lt__rd_submit_command(HANDLE hAdapter, const DXGKARG_SUBMITCOMMAND *pSubmit) {
@@ -83,6 +102,7 @@ NTSTATUS lt__rd_submit_command(HANDLE hAdapter, const DXGKARG_SUBMITCOMMAND *pSu
   pPacket->Submitted = TRUE;
   RdInsertTailList(&pPacket->pContext->PendingList, &pPacket->Link);
   pPacket->pContext->LastSubmittedFence = pSubmit->SubmissionFenceId;
+  context_mark_busy_locked(pAdapter, pPacket->pContext);
   RdUnlockAdapter(pAdapter, OldIrql);
   return STATUS_SUCCESS;
 }
@@ -119,8 +139,20 @@ static void packet_retire_locked(RD_PACKET *pPacket, BOOLEAN Completed) {
   ExFreePoolWithTag(pPacket, RD_TAG_PACKET);
 }
 
-/* DxgkDdiDpcRoutine: completes, on every context, the submitted packets
- * whose fence the GPU has reached. */
+/* Completes the packets of one busy context up to Fence; the context leaves
+ * the busy list when none is left. */
+static void context_complete_locked(RD_CONTEXT *pContext, UINT Fence) {
+  while (!RdIsListEmpty(&pContext->PendingList)) {
+    RD_PACKET *pPacket = RD_CONTAINING_RECORD(pContext->PendingList.Flink, RD_PACKET, Link);
+    if (!RdFenceReached(pPacket->FenceId, Fence))
+      break;
+    packet_retire_locked(pPacket, TRUE);
+  }
+  context_mark_idle_locked(pContext);
+}
+
+/* DxgkDdiDpcRoutine: completes, on every context with submitted packets
+ * (its node's busy list), the packets whose fence the GPU has reached. */
 void lt__rd_dpc_routine(HANDLE hAdapter) {
   RD_ADAPTER *pAdapter = hAdapter;
   KIRQL OldIrql;
@@ -128,17 +160,14 @@ void lt__rd_dpc_routine(HANDLE hAdapter) {
   if (pAdapter == NULL)
     return;
   OldIrql = RdLockAdapter(pAdapter);
-  for (UINT n = 0; n < RD_MAX_NODES; n++)
-    if (pAdapter->Nodes[n].ContextCount != 0)
-      pAdapter->Nodes[n].CompletedFence = query_fence(pAdapter, n);
-  for (RD_LIST_ENTRY *e = pAdapter->ContextList.Flink; e != &pAdapter->ContextList; e = e->Flink) {
-    RD_CONTEXT *pContext = RD_CONTAINING_RECORD(e, RD_CONTEXT, AdapterLink);
-    UINT Fence = pAdapter->Nodes[pContext->NodeOrdinal].CompletedFence;
-    while (!RdIsListEmpty(&pContext->PendingList)) {
-      RD_PACKET *pPacket = RD_CONTAINING_RECORD(pContext->PendingList.Flink, RD_PACKET, Link);
-      if (!RdFenceReached(pPacket->FenceId, Fence))
-        break;
-      packet_retire_locked(pPacket, TRUE);
+  for (ULONG64 m = pAdapter->NodesInUse; m != 0; m &= m - 1) {
+    UINT n = (UINT)__builtin_ctzll(m);
+    RD_LIST_ENTRY *Busy = &pAdapter->Nodes[n].BusyList;
+    pAdapter->Nodes[n].CompletedFence = query_fence(pAdapter, n);
+    for (RD_LIST_ENTRY *e = Busy->Flink, *next; e != Busy; e = next) {
+      next = e->Flink; /* the context may leave the list */
+      context_complete_locked(RD_CONTAINING_RECORD(e, RD_CONTEXT, BusyLink),
+                              pAdapter->Nodes[n].CompletedFence);
     }
   }
   RdUnlockAdapter(pAdapter, OldIrql);
@@ -152,6 +181,7 @@ void lt__rd_context_drop_packets_locked(RD_CONTEXT *pContext) {
     packet_retire_locked(RD_CONTAINING_RECORD(pContext->BuiltList.Flink, RD_PACKET, Link), FALSE);
   while (!RdIsListEmpty(&pContext->PendingList))
     packet_retire_locked(RD_CONTAINING_RECORD(pContext->PendingList.Flink, RD_PACKET, Link), FALSE);
+  context_mark_idle_locked(pContext);
 }
 
 static void unreference_list(RD_LIST_ENTRY *Head, RD_ALLOCATION *pAllocation) {

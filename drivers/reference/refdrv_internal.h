@@ -112,6 +112,7 @@ typedef struct RD_SOURCE {
 typedef struct RD_NODE {
   UINT CompletedFence; /* last fence read from the GPU */
   UINT ContextCount;
+  RD_LIST_ENTRY BusyList; /* RD_CONTEXT.BusyLink: contexts with submitted packets, for the DPC */
 } RD_NODE;
 
 typedef struct RD_ADAPTER {
@@ -124,6 +125,7 @@ typedef struct RD_ADAPTER {
   RD_LIST_ENTRY ResourceList;   /* RD_RESOURCE.AdapterLink */
   RD_SOURCE Sources[RD_MAX_SOURCES];
   RD_NODE Nodes[RD_MAX_NODES];
+  ULONG64 NodesInUse; /* bit n: Nodes[n].ContextCount != 0, so the DPC visits only those */
   BOOLEAN InReset;       /* between ResetFromTimeout and RestartFromTimeout */
   ULONG EvictionNotices; /* TRANSFER with TransferSize 0 received */
   ULONG ResetCount;
@@ -148,6 +150,8 @@ typedef struct RD_CONTEXT {
   UINT NodeOrdinal;
   RD_LIST_ENTRY BuiltList;   /* packets built by Render, not yet submitted */
   RD_LIST_ENTRY PendingList; /* submitted packets, in fence order */
+  RD_LIST_ENTRY BusyLink;    /* on its node's BusyList while PendingList is not empty */
+  BOOLEAN Busy;
   UINT LastSubmittedFence;
 } RD_CONTEXT;
 

@@ -75,6 +75,8 @@ static NTSTATUS rd_start_device(const DXGKRNL_INTERFACE *pDxgkInterface, HANDLE 
   RdInitializeListHead(&pAdapter->ContextList);
   RdInitializeListHead(&pAdapter->AllocationList);
   RdInitializeListHead(&pAdapter->ResourceList);
+  for (UINT n = 0; n < RD_MAX_NODES; n++)
+    RdInitializeListHead(&pAdapter->Nodes[n].BusyList);
   *phAdapter = pAdapter;
   return STATUS_SUCCESS;
 }

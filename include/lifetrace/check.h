@@ -71,6 +71,7 @@ typedef struct lt_check_opts {
   lt_store *store;             /* record the run here, or NULL */
   int64_t run;                 /* the store's run for this check */
   int special_pool;            /* replay with the special pool (lt_replay_opts) */
+  unsigned jobs;               /* replay in this many worker processes (0, 1: in-process) */
 } lt_check_opts;
 
 /* Finds the traces under dir and their expected verdicts, sorted by group and

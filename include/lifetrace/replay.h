@@ -71,5 +71,15 @@ typedef struct lt_note {
 const lt_note *lt_replay_notes(const lt_replay *r, size_t *n);
 uint64_t lt_replay_events(const lt_replay *r);
 void lt_replay_free(lt_replay *r);
+/* Replays a new trace with header h (copied) in r, an engine from
+ * lt_replay_new: the same findings and handles as lt_replay_free followed by
+ * lt_replay_new, without making the engine again (fuzz targets replay one
+ * trace per input). Call lt_replay_finish first for the old trace's leak
+ * checks. Errors as lt_replay_new; after one r can only be freed. */
+LT_MUST_CHECK int lt_replay_reset(lt_replay *r, const lt_header *h, const lt_replay_opts *o);
+/* Drops r's trace (objects, pool, GPU, findings, as lt_replay_free would)
+ * but keeps the engine and its reusable memory for lt_replay_reset; events
+ * are ignored until then. The findings and notes become invalid. */
+void lt_replay_clear(lt_replay *r);
 
 #endif
