@@ -5,21 +5,7 @@
 
 #include "lifetrace/error.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LT_SLAB_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LT_SLAB_ASAN 1
-#endif
-#endif
-#ifdef LT_SLAB_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON_REGION(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON_REGION(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON_REGION(p, n) ((void)(p), (void)(n))
-#define UNPOISON_REGION(p, n) ((void)(p), (void)(n))
-#endif
+#include "asan.h"
 
 #define ALIGN 16 /* what malloc guarantees: objects may hold 16-byte members */
 #define HDR ALIGN /* a chunk's first ALIGN bytes link the chunks */
@@ -42,7 +28,7 @@ static void *carve(lt__slab *s) {
     *(void **)c = s->chunks;
     s->chunks = c;
     s->used = 0;
-    POISON_REGION(c + HDR, s->size * s->per_chunk);
+    LT__POISON(c + HDR, s->size * s->per_chunk);
   }
   return (unsigned char *)s->chunks + HDR + s->size * s->used++;
 }
@@ -52,12 +38,12 @@ static void *carve(lt__slab *s) {
 void *lt__slab_get(lt__slab *s) {
   void *p = s->free;
   if (p != NULL) {
-    UNPOISON_REGION(p, s->size);
+    LT__UNPOISON(p, s->size);
     s->free = *(void **)p;
   } else if ((p = carve(s)) == NULL) {
     return NULL;
   } else {
-    UNPOISON_REGION(p, s->size);
+    LT__UNPOISON(p, s->size);
   }
   memset(p, 0, s->size);
   return p;
@@ -74,7 +60,7 @@ void lt__slab_put(lt__slab *s, void *p) {
 #endif
   *(void **)p = s->free;
   s->free = p;
-  POISON_REGION(p, s->size);
+  LT__POISON(p, s->size);
 }
 
 /* Gives back every chunk but the newest and hands that one out again from
@@ -89,7 +75,7 @@ void lt__slab_rewind(lt__slab *s) {
   *(void **)keep = NULL;
   s->chunks = keep;
   s->used = 0;
-  POISON_REGION((unsigned char *)keep + HDR, s->size * s->per_chunk);
+  LT__POISON((unsigned char *)keep + HDR, s->size * s->per_chunk);
 }
 
 /* Gives every chunk back to lt_malloc and leaves the slab empty but usable;
@@ -97,7 +83,7 @@ void lt__slab_rewind(lt__slab *s) {
 void lt__slab_reset(lt__slab *s) {
   while (s->chunks) {
     void *c = s->chunks;
-    UNPOISON_REGION(c, HDR + s->size * s->per_chunk);
+    LT__UNPOISON(c, HDR + s->size * s->per_chunk);
     s->chunks = *(void **)c;
     lt_free(c);
   }

@@ -12,16 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LT_ENGINE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LT_ENGINE_ASAN 1
-#endif
-#endif
-#ifdef LT_ENGINE_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
+#include "asan.h"
 
 #include "dxgkrnl.h"
 #include "kernel_shim.h"

@@ -14,16 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LT_ENGINE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LT_ENGINE_ASAN 1
-#endif
-#endif
-#ifdef LT_ENGINE_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
+#include "asan.h"
 
 #include "dxgkrnl.h"
 
@@ -232,7 +223,7 @@ void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, .
 static uintptr_t fault_address(int sig, uintptr_t si_address) {
   if (sig == SIGSEGV || sig == SIGBUS)
     return si_address;
-#ifdef LT_ENGINE_ASAN
+#ifdef LT_ASAN
   if (sig == SIGABRT && __asan_report_present())
     return (uintptr_t)__asan_get_report_address();
 #endif

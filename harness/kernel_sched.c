@@ -13,15 +13,8 @@
 #include "kernel_sched.h"
 #include "kernel_shim.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LT_KERNEL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LT_KERNEL_ASAN 1
-#endif
-#endif
-#ifdef LT_KERNEL_ASAN
-#include <sanitizer/common_interface_defs.h>
+#include "asan.h"
+#ifdef LT_ASAN
 #define fiber_start(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
 #define fiber_finish(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
 #else
@@ -142,7 +135,7 @@ void lt__kernel_abandon(lt__kstate *k) {
     return;
   k->current->state = LT_KTHREAD_DONE; /* never resumed: its stack is in an unknown state */
   k->current = NULL;
-#ifdef LT_KERNEL_ASAN
+#ifdef LT_ASAN
   /* The guard jumped from the thread's stack to the harness's: tell ASan. */
   void *fake = NULL;
   __sanitizer_start_switch_fiber(&fake, k->main_bottom, k->main_size);

@@ -21,21 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LT_POOL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LT_POOL_ASAN 1
-#endif
-#endif
-#ifdef LT_POOL_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON_REGION(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON_REGION(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON_REGION(p, n) ((void)(p), (void)(n))
-#define UNPOISON_REGION(p, n) ((void)(p), (void)(n))
-#endif
+#include "asan.h"
 
 #include "lifetrace/driver.h"
 #include "lifetrace/finding.h"
@@ -226,7 +212,7 @@ static void block_destroy(pblock *b) {
     return;
   }
   if (b->state == BLOCK_FREED) /* may still be poisoned for ASan */
-    UNPOISON_REGION(b->mem, b->info.size);
+    LT__UNPOISON(b->mem, b->info.size);
   lt_free(b);
 }
 
@@ -235,7 +221,7 @@ static void recycled_free(lt_pool *p) {
   for (size_t s = 0; s <= RECYCLE_MAX_SIZE; s++)
     while (p->recycled[s]) {
       pblock *b = p->recycled[s];
-      UNPOISON_REGION(b, ((sizeof(pblock) + 15) & ~(size_t)15) + (s ? s : 1));
+      LT__UNPOISON(b, ((sizeof(pblock) + 15) & ~(size_t)15) + (s ? s : 1));
       p->recycled[s] = b->qnext;
       block_destroy(b);
     }
@@ -392,7 +378,7 @@ static pblock *recycled_take(lt_pool *p, size_t size) {
     return NULL;
   pblock *b = p->recycled[size];
   size_t hdr = (sizeof(pblock) + 15) & ~(size_t)15;
-  UNPOISON_REGION(b, hdr + (size ? size : 1));
+  LT__UNPOISON(b, hdr + (size ? size : 1));
   p->recycled[size] = b->qnext;
   p->n_recycled--;
   return b;
@@ -411,7 +397,7 @@ static void block_retire(lt_pool *p, pblock *b) {
   b->qnext = p->recycled[size];
   p->recycled[size] = b;
   p->n_recycled++;
-  POISON_REGION(b, hdr + (size ? size : 1));
+  LT__POISON(b, hdr + (size ? size : 1));
 }
 
 /* A special-pool block: the header apart, the driver's bytes at the end of
@@ -503,7 +489,7 @@ static void check_poison(lt_pool *p, pblock *b) {
   if (poison_ref[0] != POISON)
     memset(poison_ref, POISON, sizeof poison_ref);
   if (p->asan_poison)
-    UNPOISON_REGION(b->mem, b->info.size);
+    LT__UNPOISON(b->mem, b->info.size);
   for (size_t off = 0; off < b->info.size; off += sizeof poison_ref) {
     size_t n = b->info.size - off < sizeof poison_ref ? b->info.size - off : sizeof poison_ref;
     if (memcmp(b->mem + off, poison_ref, n) != 0) {
@@ -513,7 +499,7 @@ static void check_poison(lt_pool *p, pblock *b) {
     }
   }
   if (p->asan_poison)
-    POISON_REGION(b->mem, b->info.size);
+    LT__POISON(b->mem, b->info.size);
 }
 
 /* Puts a freed block into quarantine: ordinary blocks get the pattern (and
@@ -525,7 +511,7 @@ static void quarantine_seal(lt_pool *p, pblock *b) {
   }
   memset(b->mem, POISON, b->info.size);
   if (p->asan_poison)
-    POISON_REGION(b->mem, b->info.size);
+    LT__POISON(b->mem, b->info.size);
 }
 
 static void quarantine_evict(lt_pool *p) {
@@ -543,7 +529,7 @@ static void quarantine_evict(lt_pool *p) {
     block_destroy(b);
     return;
   }
-  UNPOISON_REGION(b->mem, b->info.size);
+  LT__UNPOISON(b->mem, b->info.size);
   block_retire(p, b);
 }
 
@@ -678,7 +664,7 @@ int lt_pool_special(const lt_pool *p) { return p->special; }
 /* Turns ASan poisoning of quarantined blocks on or off, where the build has
  * ASan; returns whether it is now on. See lifetrace/pool.h. */
 int lt_pool_set_asan_poison(lt_pool *p, int on) {
-#ifdef LT_POOL_ASAN
+#ifdef LT_ASAN
   p->asan_poison = on != 0;
   return p->asan_poison;
 #else

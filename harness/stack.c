@@ -152,6 +152,7 @@ struct sym {
 };
 
 #define SYM_BUCKETS 4096
+#define SYM_BUCKET(key) ((size_t)(((key) * 0x9E3779B97F4A7C15ULL) >> 52) % SYM_BUCKETS)
 static struct sym *syms[SYM_BUCKETS];
 static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
 static Dwfl *dwfl;
@@ -345,23 +346,30 @@ static void fill(struct sym *s, uintptr_t key, uintptr_t pc, int exact) {
     for (int i = 0; i < s->n; i++)
       s->f[i].where = classify(mod, &s->f[i]);
   }
-  s->next = syms[(size_t)((key * 0x9E3779B97F4A7C15ULL) >> 52) % SYM_BUCKETS];
-  syms[(size_t)((key * 0x9E3779B97F4A7C15ULL) >> 52) % SYM_BUCKETS] = s;
+  s->next = syms[SYM_BUCKET(key)];
+  syms[SYM_BUCKET(key)] = s;
+}
+
+/* The cache entry of one address (exact: the pc itself, not a return
+ * address), symbolized with libdw on a miss; NULL without memory. Called
+ * with sym_lock held. */
+static struct sym *sym_get(uintptr_t pc, int exact) {
+  uintptr_t key = pc | (exact ? 1 : 0);
+  learn_root();
+  struct sym *s = syms[SYM_BUCKET(key)];
+  while (s && s->key != key)
+    s = s->next;
+  if (s == NULL && (s = calloc(1, sizeof *s)) != NULL)
+    fill(s, key, pc, exact);
+  return s;
 }
 
 /* All logical frames of one address (inlined calls expanded), through the
  * cache; returns how many were written (at least 1). */
 static int symbolize_all(uintptr_t pc, int exact, lt_frame *out, int max) {
-  uintptr_t key = pc | (exact ? 1 : 0);
-  size_t b = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 52) % SYM_BUCKETS;
   int n = 0;
   pthread_mutex_lock(&sym_lock);
-  learn_root();
-  struct sym *s = syms[b];
-  while (s && s->key != key)
-    s = s->next;
-  if (s == NULL && (s = calloc(1, sizeof *s)) != NULL)
-    fill(s, key, pc, exact);
+  struct sym *s = sym_get(pc, exact);
   for (int i = 0; s && i < s->n && n < max; i++)
     out[n++] = s->f[i];
   pthread_mutex_unlock(&sym_lock);
@@ -378,16 +386,9 @@ static int symbolize_all(uintptr_t pc, int exact, lt_frame *out, int max) {
 /* Symbolizes one address through the cache (libdw on a miss); see
  * lifetrace/stack.h. */
 int lt_frame_symbolize(uintptr_t pc, int exact, lt_frame *out) {
-  uintptr_t key = pc | (exact ? 1 : 0);
-  size_t b = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 52) % SYM_BUCKETS;
   int rc = 0;
   pthread_mutex_lock(&sym_lock);
-  learn_root();
-  struct sym *s = syms[b];
-  while (s && s->key != key)
-    s = s->next;
-  if (s == NULL && (s = calloc(1, sizeof *s)) != NULL)
-    fill(s, key, pc, exact);
+  struct sym *s = sym_get(pc, exact);
   if (s) {
     *out = s->f[0];
     rc = *s->f[0].function || *s->f[0].file ? 0 : -1;
