@@ -213,6 +213,8 @@ struct lt_replay {
 /* replay_engine.c */
 void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, ...)
     LT_PRINTF(5, 6);
+void lt__bad_output(lt_replay *r, lt__obj *o, const char *check, const void *block,
+                    int free_is_cause, const char *fmt, ...) LT_PRINTF(6, 7);
 void lt__finding_init(lt_finding *f, int kind, int sev);
 void lt__finding_pool_block(lt_finding *f, uint32_t tag, uint64_t bytes, const char *ddi);
 void lt__finding_at(lt_replay *r, lt_finding *f);

@@ -15,9 +15,11 @@
 /* ---- DDI thunks ------------------------------------------------------------ */
 
 /* Output contracts (checked): a DDI that reported success with a handle
- * that cannot be one is miniport-bad-status. */
-static void bad_status(lt_replay *r, lt__obj *o, const char *fmt, const void *p, int i) {
-  lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, o, fmt, p, i);
+ * that cannot be one is miniport-bad-status, named by its check; p is the
+ * handle (its pool block's stacks go with the finding). */
+static void bad_status(lt_replay *r, lt__obj *o, const char *check, const char *fmt,
+                       const void *p, int i) {
+  lt__bad_output(r, o, check, p, 0, fmt, p, i);
 }
 
 /* ---- the UMD's contract (LT_UMD_CONTRACT) -------------------------------------- */
@@ -257,16 +259,16 @@ static void resource_readback(lt_replay *r, lt__resource *res, HANDLE out, const
                                      : "allowed when allocations are added");
     res->kmd = out;
     if (out == NULL && old != NULL)
-      lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, &res->o,
+      lt__bad_output(r, &res->o, "hresource-readback", NULL, 0,
                   "%s changed hResource to NULL for resource 0x%llx, which it keeps", ddi,
                   (unsigned long long)res->o.handle);
     else if (out != NULL && (other = other_live_object(r, res, out)) != NULL)
-      lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, &res->o,
+      lt__bad_output(r, &res->o, "hresource-readback", NULL, 0,
                   "%s changed hResource of resource 0x%llx to the handle of another live %s",
                   ddi, (unsigned long long)res->o.handle, other);
   }
   if (out != NULL && other == NULL && lt_pool_is_freed(r->pool, out))
-    lt__finding(r, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, &res->o,
+    lt__bad_output(r, &res->o, "kept-handle-freed", out, 1,
                 "after %s returned, hResource of resource 0x%llx (which dxgkrnl keeps) is a pool "
                 "block the driver already freed", ddi, (unsigned long long)res->o.handle);
   r->cur_ddi = outer;
@@ -843,28 +845,34 @@ static int create_outputs_ok(lt_replay *r, struct create_state *cs, NTSTATUS st,
   lt__obj *o = cs->res ? &cs->res->o : NULL;
   if (!NT_SUCCESS(st)) {
     if (res_in == NULL && args->hResource != NULL && lt_pool_is_freed(r->pool, args->hResource))
-      bad_status(r, o, "DxgkDdiCreateAllocation failed but published hResource %p, a freed "
-                 "block (call %d)", args->hResource, 0);
+      bad_status(r, o, "create-outputs", "DxgkDdiCreateAllocation failed but published "
+                 "hResource %p, a freed block (call %d)", args->hResource, 0);
+    /* M3: a failed call adding to a resource leaves it as it was; the
+     * driver must not free the resource object dxgkrnl keeps. */
+    if (res_in != NULL && lt_pool_is_freed(r->pool, res_in))
+      lt__bad_output(r, o, "kept-handle-freed", res_in, 1, "DxgkDdiCreateAllocation failed and "
+                     "freed the resource object that dxgkrnl keeps for resource 0x%llx",
+                     (unsigned long long)(o ? o->handle : 0));
     return 0;
   }
   int ok = 1;
   for (size_t i = 0; i < cs->n; i++) {
     HANDLE h = cs->info[i].hAllocation;
     if (h == NULL) {
-      bad_status(r, &cs->allocs[i]->o, "DxgkDdiCreateAllocation returned success with a NULL "
+      bad_status(r, &cs->allocs[i]->o, "create-outputs", "DxgkDdiCreateAllocation returned success with a NULL "
                  "hAllocation %p for element %d", h, (int)i);
       ok = 0;
     } else if (lt_pool_is_freed(r->pool, h)) {
-      bad_status(r, &cs->allocs[i]->o, "DxgkDdiCreateAllocation returned success with "
+      bad_status(r, &cs->allocs[i]->o, "create-outputs", "DxgkDdiCreateAllocation returned success with "
                  "hAllocation %p (element %d), a pool block it already freed", h, (int)i);
     } else if (live_kmd(r, h)) {
-      bad_status(r, &cs->allocs[i]->o, "DxgkDdiCreateAllocation returned hAllocation %p "
+      bad_status(r, &cs->allocs[i]->o, "create-outputs", "DxgkDdiCreateAllocation returned hAllocation %p "
                  "(element %d), which is the handle of another live allocation", h, (int)i);
       ok = 0;
     }
   }
   if (cs->new_res && args->hResource && lt_pool_is_freed(r->pool, args->hResource))
-    bad_status(r, o, "DxgkDdiCreateAllocation returned success with hResource %p, a pool "
+    bad_status(r, o, "create-outputs", "DxgkDdiCreateAllocation returned success with hResource %p, a pool "
                "block it already freed (%d)", args->hResource, 0);
   return ok;
 }
@@ -951,7 +959,7 @@ static int create_open_call(lt_replay *r, struct create_state *cs, lt__alloc **m
     return rc ? rc : LT_EINVAL;
   for (size_t i = 0; i < n; i++) {
     if (oi[i].hDeviceSpecificAllocation == NULL) {
-      bad_status(r, &made[i]->o, "DxgkDdiOpenAllocation returned success with a NULL "
+      bad_status(r, &made[i]->o, "open-outputs", "DxgkDdiOpenAllocation returned success with a NULL "
                  "hDeviceSpecificAllocation %p for element %d", NULL, (int)i);
       continue;
     }
@@ -1203,7 +1211,7 @@ static void open_call(lt_replay *r, lt__device *dev, lt__alloc **list, size_t k)
   uint32_t bound = 0;
   for (size_t i = 0; i < k; i++) {
     if (oi[i].hDeviceSpecificAllocation == NULL) {
-      bad_status(r, &list[i]->o, "DxgkDdiOpenAllocation returned success with a NULL "
+      bad_status(r, &list[i]->o, "open-outputs", "DxgkDdiOpenAllocation returned success with a NULL "
                  "hDeviceSpecificAllocation %p for element %d", NULL, (int)i);
       continue;
     }

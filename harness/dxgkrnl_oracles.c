@@ -113,6 +113,16 @@ static int has_driver_frame(const lt_finding *f) {
   return lt_finding_driver_frame(f, &fr);
 }
 
+/* Adds the entry of the DDI a finding names (or the one running, or the one
+ * the current op calls) as a one-frame stack. */
+static void add_ddi_stack(lt_replay *r, lt_finding *f) {
+  uintptr_t fn = ddi_entry(r, f->ddi[0] ? f->ddi : r->cur_ddi ? r->cur_ddi : op_ddi(r));
+  if (fn) {
+    lt_stack d = {.n = 1, .exact0 = 1, .pc = {fn}};
+    lt_finding_add_stack(f, LT_STACK_DDI, &d);
+  }
+}
+
 /* Gives a miniport finding the stacks that place it in the driver, as far
  * as they are known: a pending fault stack (the access, for a use after
  * free), else the stack of the driver's call that led here, else the entry
@@ -130,11 +140,7 @@ static void add_site_stacks(lt_replay *r, lt_finding *f) {
   if (has_driver_frame(f)) /* keep it: it names the driver's call */
     return;
   f->n_stacks -= at.n ? 1 : 0; /* no driver frame in it: not worth its room */
-  uintptr_t fn = ddi_entry(r, f->ddi[0] ? f->ddi : r->cur_ddi ? r->cur_ddi : op_ddi(r));
-  if (fn) {
-    lt_stack d = {.n = 1, .exact0 = 1, .pc = {fn}};
-    lt_finding_add_stack(f, LT_STACK_DDI, &d);
-  }
+  add_ddi_stack(r, f);
 }
 
 /* Records a finding already filled in, adding event, origin, the stacks of a
@@ -212,6 +218,50 @@ void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, .
   va_start(ap, fmt);
   vsnprintf(f.message, sizeof f.message, fmt, ap);
   va_end(ap);
+  lt__finding_at(r, &f);
+}
+
+/* Adds to f what the pool knows of the block at addr, when it is one of the
+ * driver's: where it was allocated and, when freed, where it was freed. */
+static void add_block_stacks(lt_replay *r, lt_finding *f, const void *addr) {
+  lt_pool_block_info b;
+  int freed = 0;
+  if (addr == NULL || !lt_pool_find(r->pool, (uintptr_t)addr, &b, &freed))
+    return;
+  if (f->address == 0)
+    f->address = b.addr;
+  if (freed)
+    lt_finding_add_stack(f, LT_STACK_FREED, b.freed);
+  lt_finding_add_stack(f, LT_STACK_ALLOCATED, b.allocated);
+}
+
+/* A DDI's output that fails a check (miniport-bad-status) about object o
+ * (may be NULL). `check` names the output contract ("create-outputs",
+ * "kept-handle-freed", ...): it is the finding's site ("check:NAME"), so two
+ * contracts broken in one DDI sign apart, while the symptoms of one (a NULL
+ * or a freed hAllocation) sign together. `block` is the handle concerned:
+ * when it is a driver pool block, the finding also carries where it was
+ * allocated and freed. The finding is located (and signed) at the DDI's
+ * entry, or, with free_is_cause, at the free: the driver freed an object
+ * dxgkrnl keeps, and that free is the defect. */
+void lt__bad_output(lt_replay *r, lt__obj *o, const char *check, const void *block,
+                    int free_is_cause, const char *fmt, ...) {
+  lt_finding f;
+  lt__finding_init(&f, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR);
+  if (o) {
+    lt__hist(r, o);
+    lt__finding_describe(&f, o);
+  } else if (r->cur) {
+    f.pid = r->cur->pid;
+  }
+  snprintf(f.site, sizeof f.site, "check:%s", check);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f.message, sizeof f.message, fmt, ap);
+  va_end(ap);
+  if (!free_is_cause)
+    add_ddi_stack(r, &f);
+  add_block_stacks(r, &f, block);
   lt__finding_at(r, &f);
 }
 
@@ -326,6 +376,18 @@ void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
              tag, b->size);
     break;
   case LT_POOL_BAD_FREE:
+    if (b->addr == UINTPTR_MAX / 0xFF * LT_POOL_FREED_FILL) {
+      /* The fill of freed blocks: the pointer came out of a freed block, so
+       * the defect is the read of freed memory (ASan and the special pool
+       * stop at that read; the default pool sees it here). */
+      f.kind = LT_F_MINIPORT_USE_AFTER_FREE;
+      f.address = 0;
+      snprintf(f.message, sizeof f.message,
+               "%s freed a pointer (tag '%s') that holds the fill of freed pool blocks "
+               "(0x%02X bytes): it was read out of a block the driver had already freed "
+               "(--special-pool stops at that read)", ddi, tag, LT_POOL_FREED_FILL);
+      break;
+    }
     f.kind = LT_F_MINIPORT_DOUBLE_FREE;
     snprintf(f.message, sizeof f.message,
              "%s freed an address (tag '%s') that is not a pool block the driver allocated",
@@ -348,73 +410,250 @@ void lt__pool_problem(void *data, int problem, const lt_pool_block_info *b) {
   lt__finding_at(r, &f);
 }
 
-struct leak_acc {
+/* Leaked blocks, LeakSanitizer's way: a block that another leaked block
+ * points into (any aligned word holding an address inside it) is an
+ * indirect leak, reachable only through that one; it is reported with the
+ * direct leak it hangs from, not on its own — an allocation object that
+ * leaks leaks its private data with it, and that is one bug. */
+struct leak_blk {
+  uintptr_t addr;
+  size_t size;
   uint32_t tag;
-  size_t blocks, bytes;
-  uint64_t first;
-  lt_stack allocated; /* the first block's */
+  uint64_t serial;
+  const lt_stack *allocated;
+  long root; /* index of the direct leak it hangs from (itself when direct) */
+  int pointed; /* another leaked block points into it */
 };
 
-struct leak_scan {
-  struct leak_acc acc[8];
-  int n;
+struct leak_set {
+  struct leak_blk *v;
+  size_t n, cap;
+  int overflow; /* too many to sort out: every block counts as direct */
 };
 
-static void leak_collect(void *data, const lt_pool_block_info *b) {
-  struct leak_scan *s = data;
-  for (int i = 0; i < s->n; i++)
-    if (s->acc[i].tag == b->tag) {
-      s->acc[i].blocks++;
-      s->acc[i].bytes += b->size;
+#define LEAK_FOLD_MAX 4096 /* leaked blocks sorted into direct and indirect */
+
+static void leak_add(struct leak_set *s, const lt_pool_block_info *b) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    struct leak_blk *v = cap <= LEAK_FOLD_MAX ? lt_realloc(s->v, cap * sizeof *v) : NULL;
+    if (v == NULL) {
+      s->overflow = 1;
       return;
     }
-  if (s->n < 8) {
-    s->acc[s->n] = (struct leak_acc){b->tag, 1, b->size, b->addr, {0}};
-    if (b->allocated)
-      s->acc[s->n].allocated = *b->allocated;
-    s->n++;
+    s->v = v;
+    s->cap = cap;
+  }
+  s->v[s->n++] = (struct leak_blk){b->addr, b->size, b->tag, b->serial, b->allocated, -1, 0};
+}
+
+static void leak_collect(void *data, const lt_pool_block_info *b) { leak_add(data, b); }
+
+static int by_addr(const void *a, const void *b) {
+  uintptr_t x = ((const struct leak_blk *)a)->addr, y = ((const struct leak_blk *)b)->addr;
+  return (x > y) - (x < y);
+}
+
+/* The leaked block whose bytes hold address v, or -1. */
+static long leak_holding(const struct leak_set *s, uintptr_t v) {
+  size_t lo = 0, hi = s->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (s->v[mid].addr + s->v[mid].size <= v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < s->n && s->v[lo].addr <= v && v < s->v[lo].addr + s->v[lo].size ? (long)lo : -1;
+}
+
+/* Calls fn(s, ctx, j) for every other leaked block j that block i points
+ * into. */
+static void leak_edges(struct leak_set *s, size_t i, void (*fn)(struct leak_set *, void *, long),
+                       void *ctx) {
+  const unsigned char *p = (const unsigned char *)s->v[i].addr;
+  for (size_t off = 0; off + sizeof(uintptr_t) <= s->v[i].size; off += sizeof(uintptr_t)) {
+    uintptr_t w;
+    memcpy(&w, p + off, sizeof w);
+    long j = leak_holding(s, w);
+    if (j >= 0 && (size_t)j != i)
+      fn(s, ctx, j);
   }
 }
 
-static void report_leaks(lt_replay *r, struct leak_scan *scan, int object, uint64_t handle,
+static void mark_pointed(struct leak_set *s, void *ctx, long j) {
+  (void)ctx;
+  s->v[j].pointed = 1;
+}
+
+struct reach {
+  long *stack; /* room for every block: each is pushed once */
+  size_t n;
+  long root;
+};
+
+static void push_unrooted(struct leak_set *s, void *ctx, long j) {
+  struct reach *w = ctx;
+  if (s->v[j].root >= 0)
+    return;
+  s->v[j].root = w->root;
+  w->stack[w->n++] = j;
+}
+
+/* Gives block i, and every block it reaches that has no root yet, the root
+ * i (depth first, with an explicit stack). */
+static void leak_reach(struct leak_set *s, size_t i, long *stack) {
+  struct reach w = {stack, 0, (long)i};
+  push_unrooted(s, &w, (long)i);
+  while (w.n > 0)
+    leak_edges(s, (size_t)w.stack[--w.n], push_unrooted, &w);
+}
+
+/* Sorts the set into direct leaks (root == own index) and the indirect ones
+ * hanging from them. Blocks that only point at each other (a cycle, a list)
+ * get the first allocated of them as their direct leak. */
+static void leak_fold(struct leak_set *s) {
+  if (s->overflow || s->n < 2) {
+    for (size_t i = 0; i < s->n; i++)
+      s->v[i].root = (long)i;
+    return;
+  }
+  long *stack = lt_malloc(s->n * sizeof *stack);
+  if (stack == NULL) {
+    for (size_t i = 0; i < s->n; i++)
+      s->v[i].root = (long)i;
+    return;
+  }
+  qsort(s->v, s->n, sizeof *s->v, by_addr);
+  for (size_t i = 0; i < s->n; i++)
+    leak_edges(s, i, mark_pointed, NULL);
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].root < 0 && !s->v[i].pointed)
+      leak_reach(s, i, stack);
+  /* What is left only points at itself (a list of leaked objects): the
+   * first allocated of each such group is its direct leak. */
+  for (;;) {
+    long first = -1;
+    for (size_t i = 0; i < s->n; i++)
+      if (s->v[i].root < 0 && (first < 0 || s->v[i].serial < s->v[first].serial))
+        first = (long)i;
+    if (first < 0)
+      break;
+    leak_reach(s, (size_t)first, stack);
+  }
+  lt_free(stack);
+}
+
+struct leak_acc {
+  uint32_t tag;
+  size_t blocks, bytes;
+  uint64_t first_serial;
+  uintptr_t first;
+  const lt_stack *allocated; /* the first block's */
+  size_t in_blocks, in_bytes; /* indirect leaks hanging from these */
+  uint32_t in_tags[3];
+  int n_in_tags;
+};
+
+static void report_leaks(lt_replay *r, struct leak_set *set, int object, uint64_t handle,
                          const char *ddi, const char *what) {
-  for (int i = 0; i < scan->n; i++) {
+  struct leak_acc acc[8];
+  int n = 0;
+  leak_fold(set);
+  /* Direct leaks by tag, in allocation order of their first block. */
+  for (size_t i = 0; i < set->n; i++) {
+    struct leak_blk *b = &set->v[i];
+    if (b->root != (long)i)
+      continue;
+    int k = 0;
+    while (k < n && acc[k].tag != b->tag)
+      k++;
+    if (k == n) {
+      if (n == 8)
+        continue;
+      acc[n++] = (struct leak_acc){b->tag, 0, 0, b->serial, b->addr, b->allocated, 0, 0, {0}, 0};
+    }
+    acc[k].blocks++;
+    acc[k].bytes += b->size;
+    if (b->serial < acc[k].first_serial) {
+      acc[k].first_serial = b->serial;
+      acc[k].first = b->addr;
+      acc[k].allocated = b->allocated;
+    }
+  }
+  for (size_t i = 0; i < set->n; i++) {
+    struct leak_blk *b = &set->v[i];
+    if (b->root == (long)i)
+      continue;
+    int k = 0;
+    while (k < n && acc[k].tag != set->v[b->root].tag)
+      k++;
+    if (k == n)
+      continue;
+    acc[k].in_blocks++;
+    acc[k].in_bytes += b->size;
+    int t = 0;
+    while (t < acc[k].n_in_tags && acc[k].in_tags[t] != b->tag)
+      t++;
+    if (t == acc[k].n_in_tags && t < 3)
+      acc[k].in_tags[acc[k].n_in_tags++] = b->tag;
+  }
+  /* In allocation order, so reports do not depend on addresses. */
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && acc[j].first_serial < acc[j - 1].first_serial; j--) {
+      struct leak_acc t = acc[j];
+      acc[j] = acc[j - 1];
+      acc[j - 1] = t;
+    }
+  for (int i = 0; i < n; i++) {
     lt_finding f;
     lt__finding_init(&f, LT_F_MINIPORT_LEAK, LT_SEV_ERROR);
     f.object = object;
     f.handle = handle;
-    lt__finding_pool_block(&f, scan->acc[i].tag, scan->acc[i].bytes, ddi ? ddi : "?");
+    lt__finding_pool_block(&f, acc[i].tag, acc[i].bytes, ddi ? ddi : "?");
     char tag[5];
-    lt__tag_text(scan->acc[i].tag, tag);
+    lt__tag_text(acc[i].tag, tag);
     lt__obj *o = object == LT_OBJ_NONE ? NULL : lt__lookup(r, object, handle);
     if (o)
       lt__finding_describe(&f, o);
-    f.address = scan->acc[i].first;
-    lt_finding_add_stack(&f, LT_STACK_ALLOCATED, &scan->acc[i].allocated);
-    snprintf(f.message, sizeof f.message,
-             "%zu pool block(s) with tag '%s' (%zu bytes) outlive %s after %s returned",
-             scan->acc[i].blocks, tag, scan->acc[i].bytes, what, f.ddi);
+    f.address = acc[i].first;
+    lt_finding_add_stack(&f, LT_STACK_ALLOCATED, acc[i].allocated);
+    int len = snprintf(f.message, sizeof f.message,
+                       "%zu pool block(s) with tag '%s' (%zu bytes) outlive %s after %s returned",
+                       acc[i].blocks, tag, acc[i].bytes, what, f.ddi);
+    if (acc[i].in_blocks && len > 0 && (size_t)len < sizeof f.message) {
+      char tags[24] = "";
+      for (int t = 0; t < acc[i].n_in_tags; t++) {
+        char one[5];
+        lt__tag_text(acc[i].in_tags[t], one);
+        snprintf(tags + strlen(tags), sizeof tags - strlen(tags), "%s'%s'", t ? ", " : "", one);
+      }
+      snprintf(f.message + len, sizeof f.message - (size_t)len,
+               ", and through them %zu more (%zu bytes, tag%s %s) that only they point to",
+               acc[i].in_blocks, acc[i].in_bytes, acc[i].n_in_tags > 1 ? "s" : "", tags);
+    }
     lt__finding_at(r, &f);
   }
 }
 
 /* M1, M2, M6 (checked): no pool block made for a scope's objects (an
  * allocation's private data, the resource object, a device binding)
- * outlives them: miniport-leak. Moves reported blocks to a "reported" scope
- * so each leak is reported once. */
+ * outlives them: miniport-leak, one per tag of the direct leaks (blocks no
+ * other leaked block points to), naming the indirect ones with them. Moves
+ * reported blocks to a "reported" scope so each leak is reported once. */
 void lt__check_scope(lt_replay *r, const lt__scope *s, const char *ddi) {
   if (r->crashed)
     return;
   if (ddi == NULL) /* between DDIs: name the event that ended the scope */
     ddi = r->cur ? lt_op_name(r->cur->op) : "teardown";
-  struct leak_scan scan;
-  memset(&scan, 0, sizeof scan);
-  if (lt_pool_each_live(r->pool, s->serial, 0, leak_collect, &scan) == 0)
+  struct leak_set set = {0};
+  if (lt_pool_each_live(r->pool, s->serial, 0, leak_collect, &set) == 0)
     return;
   char what[96];
   snprintf(what, sizeof what, "%s 0x%llx", lt_object_name(s->object),
            (unsigned long long)s->handle);
-  report_leaks(r, &scan, s->object, s->handle, ddi, what);
+  report_leaks(r, &set, s->object, s->handle, ddi, what);
+  lt_free(set.v);
   lt_pool_owner reported = {LT_OBJ_NONE, 0, r->reported_scope};
   lt_pool_move_scope(r->pool, s->serial, &reported);
 }
@@ -425,17 +664,17 @@ static void collect_unreported(void *data, const lt_pool_block_info *b) {
   void **d = data;
   lt_replay *r = d[0];
   if (b->owner.scope != r->reported_scope)
-    leak_collect(d[1], b);
+    leak_add(d[1], b);
 }
 
 /* Reports, after DxgkDdiStopDevice, every pool block not reported yet as a
  * leak of the adapter: what the driver did not free by the end of its life. */
 void lt__check_adapter_leaks(lt_replay *r) {
-  struct leak_scan scan;
-  memset(&scan, 0, sizeof scan);
-  void *d[2] = {r, &scan};
+  struct leak_set set = {0};
+  void *d[2] = {r, &set};
   lt_pool_each_live(r->pool, 0, 1, collect_unreported, d);
-  report_leaks(r, &scan, LT_OBJ_NONE, 0, "DxgkDdiStopDevice", "the adapter");
+  report_leaks(r, &set, LT_OBJ_NONE, 0, "DxgkDdiStopDevice", "the adapter");
+  lt_free(set.v);
 }
 
 struct stale_ctx {

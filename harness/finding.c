@@ -69,8 +69,8 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
 /* The order in which a finding's stacks are asked for the driver frames that
  * sign it and locate it: what went wrong before how the memory came to be. */
 static const int primary_roles[] = {LT_STACK_FAULT, LT_STACK_ACCESS, LT_STACK_FREED_AGAIN,
-                                    LT_STACK_FOUND, LT_STACK_AT, LT_STACK_FREED,
-                                    LT_STACK_ALLOCATED, LT_STACK_DDI};
+                                    LT_STACK_FOUND, LT_STACK_AT, LT_STACK_DDI,
+                                    LT_STACK_FREED, LT_STACK_ALLOCATED};
 
 /* Symbolizes f's stack i's driver frames into out (at most max); returns
  * how many. */
@@ -111,15 +111,23 @@ static void site_class(const char *site, char *buf, size_t cap) {
 }
 
 /* Sets f's signature from what stays the same across runs, rebuilds and
- * ASLR: kind, layer, object and the top driver frames' function names (plus
- * the site's class), or, with no driver frame known, the DDI and site; see
- * lifetrace/finding.h. */
+ * ASLR: kind, layer, object (a pool block's finding: "pool") and the top
+ * driver frames' function names (plus the site's class: the check a bad
+ * status failed, a driver structure), or, with no driver frame known, the
+ * DDI and site; see lifetrace/finding.h. */
 void lt_finding_sign(lt_finding *f) {
   uint64_t h = 0xcbf29ce484222325ULL;
   lt_frame fr[LT_SIGN_FRAMES];
   h = fnv1a(h, lt_finding_kind_name(f->kind));
   h = fnv1a(h, lt_layer_name(f->layer));
-  h = fnv1a(h, lt_object_name(f->object));
+  /* A finding about a pool block (it has a tag) is about that block, not
+   * about the trace object whose end or DDI revealed it: one leaked
+   * allocation object signs the same found at a resource's destroy or at an
+   * allocation's. A broken output contract ("check:...") is about the call:
+   * which element or object showed it is incidental. */
+  h = fnv1a(h, lt_object_name(f->pool_tag                  ? LT_OBJ_POOL
+                              : !strncmp(f->site, "check:", 6) ? LT_OBJ_NONE
+                                                               : f->object));
   int n = f->layer == LT_LAYER_MINIPORT ? primary_frames(f, fr, LT_SIGN_FRAMES) : 0;
   if (n == 0) {
     h = fnv1a(h, f->ddi);

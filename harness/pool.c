@@ -28,7 +28,7 @@
 #include "lifetrace/wddm.h"
 #include "u64map.h"
 
-#define POISON 0xDF
+#define POISON LT_POOL_FREED_FILL
 #define QUARANTINE_BLOCKS 512
 #define QUARANTINE_BYTES (4u << 20)
 #define RECYCLE_MAX_SIZE 512 /* blocks up to this size are recycled ... */

@@ -141,10 +141,12 @@ static NTSTATUS allocation_create(RD_ADAPTER *pAdapter, RD_RESOURCE *pResource,
   return STATUS_SUCCESS;
 }
 
+static void resource_destroy(RD_ADAPTER *pAdapter, RD_RESOURCE *pResource);
+
 /* Unregisters an allocation, removes every reference the driver holds to it
- * (M4) and frees it. Returns a resource to release when seeded bug 10 is on
- * and this was the resource's last allocation, else NULL. */
-static RD_RESOURCE *allocation_destroy(RD_ADAPTER *pAdapter, RD_ALLOCATION *pAllocation) {
+ * (M4) and frees it. With seeded bug 10 on, it also releases the resource
+ * when this was its last allocation. */
+static void allocation_destroy(RD_ADAPTER *pAdapter, RD_ALLOCATION *pAllocation) {
   RD_RESOURCE *pResource, *pEmptied = NULL;
   UINT Blank = 0;
   KIRQL OldIrql;
@@ -173,7 +175,8 @@ static RD_RESOURCE *allocation_destroy(RD_ADAPTER *pAdapter, RD_ALLOCATION *pAll
 
   lt__rd_program_blank(pAdapter, Blank);
   lt__rd_allocation_free(pAllocation);
-  return pEmptied;
+  if (pEmptied != NULL)
+    resource_destroy(pAdapter, pEmptied);
 }
 
 static NTSTATUS resource_create(RD_ADAPTER *pAdapter, RD_RESOURCE **ppResource) {
@@ -260,9 +263,7 @@ static HANDLE moved_handle(RD_RESOURCE *pOld, RD_RESOURCE *pNew) {
 static void rollback_allocations(RD_ADAPTER *pAdapter, DXGK_ALLOCATIONINFO *pInfo, UINT Count,
                                  BOOLEAN ClearHandles) {
   for (UINT j = 0; j < Count; j++) {
-    RD_RESOURCE *pEmptied = allocation_destroy(pAdapter, pInfo[j].hAllocation);
-    if (pEmptied != NULL)
-      resource_destroy(pAdapter, pEmptied);
+    allocation_destroy(pAdapter, pInfo[j].hAllocation);
     if (ClearHandles)
       pInfo[j].hAllocation = NULL;
   }
@@ -410,12 +411,9 @@ NTSTATUS lt__rd_destroy_allocation(HANDLE hAdapter, const DXGKARG_DESTROYALLOCAT
     Count = 1;
   for (UINT i = 0; i < Count; i++) {
     RD_ALLOCATION *pAllocation = pDestroy->pAllocationList[i];
-    RD_RESOURCE *pEmptied;
     if (pAllocation == NULL)
       continue;
-    pEmptied = allocation_destroy(pAdapter, pAllocation);
-    if (pEmptied != NULL)
-      resource_destroy(pAdapter, pEmptied);
+    allocation_destroy(pAdapter, pAllocation);
   }
   if (ReleaseResource)
     resource_destroy(pAdapter, pResource);

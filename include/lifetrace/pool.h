@@ -25,6 +25,10 @@
 #include "lifetrace/error.h"
 #include "lifetrace/stack.h"
 
+/* The byte every freed block is filled with: a pointer of eight of them
+ * was read out of a freed block. */
+#define LT_POOL_FREED_FILL 0xDF
+
 enum lt_pool_problem {
   LT_POOL_DOUBLE_FREE,    /* freed a block already freed */
   LT_POOL_BAD_FREE,       /* freed a pointer the pool never returned */
