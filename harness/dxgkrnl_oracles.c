@@ -683,6 +683,33 @@ struct stale_ctx {
   uint64_t refs;
 };
 
+/* The DDI entry of the last event in o's history that gave the driver the
+ * allocation in a way it can keep (a DMA packet, the scanout, a lock, a
+ * paging buffer): where a stale reference was most likely stored. Nothing
+ * when the history holds no such event. */
+static void add_stored_stack(lt_replay *r, lt_finding *f, const lt__obj *o) {
+  static const struct {
+    int op;
+    const char *ddi;
+  } givers[] = {{LIFETRACE__OP__SUBMIT, "DxgkDdiRender"},
+                {LIFETRACE__OP__SCANOUT, "DxgkDdiSetVidPnSourceAddress"},
+                {LIFETRACE__OP__LOCK, "DxgkDdiLock"},
+                {LIFETRACE__OP__PAGE_IN, "DxgkDdiBuildPagingBuffer"}};
+  for (int i = o->hist_n - 1; i >= 0; i--) {
+    const lt_history_entry *h = &o->hist[(o->hist_pos - o->hist_n + i + 2 * LT_HIST) % LT_HIST];
+    for (size_t k = 0; k < sizeof givers / sizeof givers[0]; k++) {
+      uintptr_t fn = h->op == givers[k].op ? ddi_entry(r, givers[k].ddi) : 0;
+      if (fn == 0 && h->op == LIFETRACE__OP__SUBMIT && h->op == givers[k].op)
+        fn = ddi_entry(r, "DxgkDdiSubmitCommand"); /* a driver without Render */
+      if (fn) {
+        lt_stack d = {.n = 1, .exact0 = 1, .pc = {fn}};
+        lt_finding_add_stack(f, LT_STACK_STORED, &d);
+        return;
+      }
+    }
+  }
+}
+
 /* LtEnumReferencedAllocations callback: a reference the driver still holds. */
 void lt__stale_report(void *data, HANDLE h, const char *where) {
   struct stale_ctx *c = data;
@@ -709,6 +736,8 @@ void lt__stale_report(void *data, HANDLE h, const char *where) {
   lt_stack found;
   lt_stack_capture(&found, 0);
   lt_finding_add_stack(&f, LT_STACK_FOUND, &found);
+  if (a)
+    add_stored_stack(r, &f, &a->o);
   lt_pool_block_info b;
   int freed = 0;
   if (lt_pool_find(r->pool, (uintptr_t)h, &b, &freed)) { /* the driver's own allocation object */

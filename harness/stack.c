@@ -433,7 +433,7 @@ int lt_stack_symbolize_shown(const lt_stack *s, lt_frame *out, int max) {
 /* The role names of lifetrace/stack.h, as JSON and SARIF carry them. */
 const char *lt_stack_role_name(int role) {
   static const char *names[] = {"allocated", "freed", "freed-again", "access",
-                                "fault", "found", "ddi", "at"};
+                                "fault", "found", "ddi", "at", "stored"};
   return role >= 0 && role < LT_STACK__COUNT ? names[role] : "?";
 }
 
@@ -447,7 +447,8 @@ const char *lt_stack_role_title(int role) {
                                  "faulting stack",
                                  "reference reported from here",
                                  "in this DDI of the driver",
-                                 "driver call that led here"};
+                                 "driver call that led here",
+                                 "given to the driver by this DDI (where it can have kept it)"};
   return role >= 0 && role < LT_STACK__COUNT ? titles[role] : "?";
 }
 

@@ -61,7 +61,7 @@ enum lt_object {
 
 #define LT_FINDING_MAX_HISTORY 8
 #define LT_FINDING_MAX_DESTROYS 4
-#define LT_FINDING_MAX_STACKS 3
+#define LT_FINDING_MAX_STACKS 4
 #define LT_SIGN_FRAMES 3 /* driver frames a signature names */
 
 /* One stack of a finding and what it shows (enum lt_stack_role). */

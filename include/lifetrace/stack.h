@@ -39,6 +39,7 @@ enum lt_stack_role {
   LT_STACK_FOUND,       /* where the driver reported the reference */
   LT_STACK_DDI,         /* the DDI the finding names (its entry point) */
   LT_STACK_AT,          /* the driver's call that led to the finding */
+  LT_STACK_STORED,      /* the DDI that last gave the driver a stale reference's allocation */
   LT_STACK__COUNT
 };
 
