@@ -109,6 +109,7 @@ struct lt__resource {
   uint32_t n_live;
   int shared;
   int kmd_destroyed; /* a DestroyAllocation with DestroyResource returned for it */
+  int kmd_freed_seen; /* its driver object was found freed (reported once) */
 };
 
 struct lt__alloc {

@@ -238,6 +238,20 @@ static const char *other_live_object(lt_replay *r, const lt__resource *res, HAND
   return NULL;
 }
 
+/* M2, M3 (checked): the driver object of a resource dxgkrnl keeps must not
+ * be freed (a resource released with its last allocation, by the wrong
+ * call or on an error path). Reported once per resource, at the free (the
+ * defect), `when` saying when it was found. */
+static void kept_resource_check(lt_replay *r, lt__resource *res, const char *when) {
+  if (res == NULL || res->kmd == NULL || res->kmd_destroyed || res->kmd_freed_seen ||
+      r->crashed || !lt_pool_is_freed(r->pool, res->kmd))
+    return;
+  res->kmd_freed_seen = 1;
+  lt__bad_output(r, &res->o, "kept-handle-freed", res->kmd, 1,
+                 "%s, hResource of resource 0x%llx (which dxgkrnl keeps) is a pool block the "
+                 "driver already freed", when, (unsigned long long)res->o.handle);
+}
+
 /* Reads back hResource after a call that leaves the resource alive (a
  * DestroyAllocation without DestroyResource, a CreateAllocation adding to
  * it): the driver may change it (the DDI pages allow it), and the new value
@@ -267,10 +281,11 @@ static void resource_readback(lt_replay *r, lt__resource *res, HANDLE out, const
                   "%s changed hResource of resource 0x%llx to the handle of another live %s",
                   ddi, (unsigned long long)res->o.handle, other);
   }
-  if (out != NULL && other == NULL && lt_pool_is_freed(r->pool, out))
-    lt__bad_output(r, &res->o, "kept-handle-freed", out, 1,
-                "after %s returned, hResource of resource 0x%llx (which dxgkrnl keeps) is a pool "
-                "block the driver already freed", ddi, (unsigned long long)res->o.handle);
+  if (out != NULL && other == NULL) {
+    char when[96];
+    snprintf(when, sizeof when, "after %s returned", ddi);
+    kept_resource_check(r, res, when);
+  }
   r->cur_ddi = outer;
 }
 
@@ -343,6 +358,11 @@ static void destroy_call(lt_replay *r, lt__alloc **list, size_t n, lt__resource 
                 res ? res->o.handle : (n ? list[0]->o.handle : 0), scope, lt__ddi_destroy_allocation, &args);
   const char *outer = r->cur_ddi;
   r->cur_ddi = ddi;
+  /* The resources of the destroyed allocations that the call did not name
+   * are kept too: the driver knows them from its allocations. */
+  for (size_t i = 0; i < n; i++)
+    if (list[i]->res != res)
+      kept_resource_check(r, list[i]->res, "after DxgkDdiDestroyAllocation returned");
   for (size_t i = 0; i < n; i++)
     forget_alloc(r, list[i]);
   if (res && !args.Flags.DestroyResource && !r->crashed)
@@ -849,10 +869,8 @@ static int create_outputs_ok(lt_replay *r, struct create_state *cs, NTSTATUS st,
                  "hResource %p, a freed block (call %d)", args->hResource, 0);
     /* M3: a failed call adding to a resource leaves it as it was; the
      * driver must not free the resource object dxgkrnl keeps. */
-    if (res_in != NULL && lt_pool_is_freed(r->pool, res_in))
-      lt__bad_output(r, o, "kept-handle-freed", res_in, 1, "DxgkDdiCreateAllocation failed and "
-                     "freed the resource object that dxgkrnl keeps for resource 0x%llx",
-                     (unsigned long long)(o ? o->handle : 0));
+    if (res_in != NULL)
+      kept_resource_check(r, cs->res, "after DxgkDdiCreateAllocation failed");
     return 0;
   }
   int ok = 1;
@@ -1042,6 +1060,8 @@ static int create_call(lt_replay *r, const lt_event *ev, struct create_state *cs
   args.Flags.Resource = ev->resource != 0;
   HANDLE res_in = cs->res ? cs->res->kmd : NULL;
   args.hResource = res_in;
+  if (res_in != NULL) /* a path no check after a DDI saw: named before it is passed on */
+    kept_resource_check(r, cs->res, "before DxgkDdiCreateAllocation");
   uint64_t scope = cs->res ? cs->res->o.serial : cs->group->serial;
   NTSTATUS st = lt__ddi(r, "DxgkDdiCreateAllocation",
                         cs->res ? LT_OBJ_RESOURCE : LT_OBJ_ALLOCATION,
