@@ -38,7 +38,9 @@
 # The last three need clang with libFuzzer (compiler-rt); otherwise they are
 # skipped with a message.
 #
-# Every driver source is compiled with LIFETRACE=1, DBG=1 in Debug builds
+# Every driver source is compiled with -g (with clang also -gdwarf-aranges:
+# findings name the driver's files and lines in any build type),
+# LIFETRACE=1, DBG=1 in Debug builds
 # (NT_ASSERT, PAGED_CODE), -Wno-multichar (pool tags), -fshort-wchar (WCHAR
 # and L"" are 16-bit, as on Windows), -Wno-unknown-pragmas (#pragma
 # alloc_text, warning, ...), and lifetrace's WDK stand-ins (<ntddk.h>,
@@ -110,6 +112,13 @@ function(_lifetrace_driver_common target)
                              ${A_COMPILE_DEFINITIONS})
   target_compile_options(${target} PRIVATE -Wno-multichar -fshort-wchar -Wno-unknown-pragmas
                          ${A_COMPILE_OPTIONS})
+  # Findings point into the driver's source: DWARF in every build type (it does
+  # not change the code), and with clang the .debug_aranges that libdw before
+  # elfutils 0.191 needs to find a compile unit (without them no frame of a
+  # clang-built driver has a file and line).
+  target_compile_options(${target} PRIVATE -g
+                         $<$<COMPILE_LANG_AND_ID:C,Clang,AppleClang>:-gdwarf-aranges>
+                         $<$<COMPILE_LANG_AND_ID:CXX,Clang,AppleClang>:-gdwarf-aranges>)
   # The WDK's C++: no exceptions, no RTTI, new may return NULL.
   target_compile_options(${target} PRIVATE
                          $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti -fcheck-new>)

@@ -8,6 +8,17 @@
  * line tables of any DWARF version the compilers here emit. Capture stays
  * with the C runtime's unwinder: it needs no extra library in the hot path.
  *
+ * C++ names: a C++ driver's symbols and the DW_AT_linkage_name of its
+ * inlined functions are Itanium-mangled (_ZN3rnd7Adapter...). Every writer
+ * shows them demangled, as ASan does, with libstdc++'s __cxa_demangle (the
+ * C ABI entry of abi::__cxa_demangle, declared below). Not libdw: elfutils
+ * 0.188 exports no demangler (its eu-addr2line -C links this same
+ * __cxa_demangle), and libstdc++ comes with every g++, is the demangler the
+ * GNU toolchain itself uses (c++filt's, gdb's cp-demangle code) and follows
+ * the ABI as g++ and clang++ evolve it. Only names that start with _Z are
+ * demangled: a C name like "f" or "i" would otherwise read as a type ("float",
+ * "int"). A frame is classified on its raw name, then its name demangled.
+ *
  * The symbol cache uses the C heap, not lt_malloc: it lives as long as the
  * process, and tests count lt_malloc blocks. */
 #define _GNU_SOURCE
@@ -26,6 +37,9 @@
 #include <unistd.h>
 
 #define FAULT_RAW 48
+
+/* libstdc++ (libsupc++): abi::__cxa_demangle's C name. */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 static int enabled = -1;
 static _Thread_local uintptr_t fault_pc[FAULT_RAW];
@@ -330,7 +344,21 @@ static void learn_root(void) {
       free((char *)owned[i]);
 }
 
-/* Fills a new cache entry: lookup, inline expansion, classification. */
+/* Replaces a mangled C++ function name (owned by the cache) by its
+ * demangled form; any other name stays as it is. */
+static const char *demangled(const char *fn) {
+  int status = -1;
+  char *d = has_prefix(fn, "_Z") ? __cxa_demangle(fn, NULL, NULL, &status) : NULL;
+  if (d == NULL || status != 0) {
+    free(d);
+    return fn;
+  }
+  free((char *)fn);
+  return d;
+}
+
+/* Fills a new cache entry: lookup, inline expansion, classification, C++
+ * names demangled. */
 static void fill(struct sym *s, uintptr_t key, uintptr_t pc, int exact) {
   const char *mod = NULL;
   s->key = key;
@@ -343,8 +371,10 @@ static void fill(struct sym *s, uintptr_t key, uintptr_t pc, int exact) {
     Dwfl_Module *m = dwfl_addrmodule(dwfl, exact ? pc : pc - 1);
     if (m)
       s->n = expand_inlines(m, exact ? pc : pc - 1, s->f, INLINE_MAX);
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n; i++) {
       s->f[i].where = classify(mod, &s->f[i]);
+      s->f[i].function = demangled(s->f[i].function);
+    }
   }
   s->next = syms[SYM_BUCKET(key)];
   syms[SYM_BUCKET(key)] = s;
@@ -452,11 +482,40 @@ const char *lt_stack_role_title(int role) {
   return role >= 0 && role < LT_STACK__COUNT ? titles[role] : "?";
 }
 
+/* The length of a demangled C++ name without its parameter list: the last
+ * balanced "(...)" when only cv- and ref-qualifiers follow it, so that
+ * "(anonymous namespace)::Enum(void*, void (*)(void*)) const" keeps
+ * "(anonymous namespace)::Enum" and "operator()(int)" keeps "operator()". */
+static size_t without_params(const char *fn, size_t n) {
+  size_t e = n;
+  while (e > 0 && fn[e - 1] != ')' && strchr("abcdefghijklmnopqrstuvwxyz &", fn[e - 1]))
+    e--;
+  if (e == 0 || fn[e - 1] != ')')
+    return n;
+  int depth = 0;
+  for (size_t i = e; i > 0; i--) {
+    depth += fn[i - 1] == ')' ? 1 : fn[i - 1] == '(' ? -1 : 0;
+    if (depth == 0)
+      return i - 1 > 0 ? i - 1 : n;
+  }
+  return n;
+}
+
 /* Copies the function name without a compiler clone suffix, so a rebuild
- * that clones differently signs alike; see lifetrace/stack.h. */
+ * that clones differently signs alike, and a C++ name without its parameter
+ * list; a C name (no '(', ':', '<' or ' ') only loses the suffix, as before
+ * C++ names were demangled. See lifetrace/stack.h. */
 void lt_frame_stable_name(const lt_frame *f, char *buf, size_t cap) {
   const char *fn = f->function && *f->function ? f->function : "?";
-  size_t n = strcspn(fn, ".");
+  size_t n = strlen(fn);
+  if (strcspn(fn, "(:< ") == n) {
+    n = strcspn(fn, ".");
+  } else {
+    const char *clone = strstr(fn, " [clone ");
+    if (clone)
+      n = (size_t)(clone - fn);
+    n = without_params(fn, n);
+  }
   if (n >= cap)
     n = cap - 1;
   memcpy(buf, fn, n);

@@ -8,6 +8,12 @@
 #   - with sample bug 1 on, every bug trace is caught (miniport-stale-reference
 #     at the destroy; without the introspection hook, a use-after-free of pool
 #     tag 'SmRx'); with it off, every trace of the corpus replays clean;
+#   - its findings point into its source (issue 14): every miniport finding
+#     of the bug-1 traces (--json) has a driver frame with a file under
+#     examples/sample-driver and a line (also in a build without a build
+#     type with the other compiler); the SARIF of the corpus run
+#     validates (with ../shared's schema) and locates each miniport result
+#     in examples/sample-driver/ (tests/byod_frames.py);
 #   - lifetrace-smpkmd (the driver linked in) behaves like --driver;
 #   - a driver built for another miniport ABI, or without lt_miniport_entry,
 #     is refused with a message that says so.
@@ -57,7 +63,7 @@ check "the .so exports only lt_miniport_entry" \
 
 # 2. the corpus with its expected verdicts, through --driver and through CTest
 corpus=$src/examples/sample-driver/corpus
-"$lt" check --driver "$so" --junit check.xml "$corpus" >check.out 2>&1
+"$lt" check --driver "$so" --junit check.xml --sarif check.sarif --repo "$src" "$corpus" >check.out 2>&1
 rc=$?
 cat check.out
 check "lifetrace check --driver passes the example's corpus" test $rc = 0
@@ -88,6 +94,33 @@ for t in "$corpus"/*/*.jsonl; do
   replay_kinds off$n "$lt" replay --driver "$so" --bugs none "$t"
   check "bug off: $(basename "$t") is clean" test "$(cat off$n.rc)" = 0 -a ! -s off$n
 done
+frames() { python3 "$src/tests/byod_frames.py" "$@" >frames.out 2>&1; local rc=$?; cat frames.out; return $rc; }
+check "every miniport finding of bug 1 has a frame in examples/sample-driver with a line" \
+  frames json "$src/examples/sample-driver" on[0-9]*.json
+schema=$src/../shared/schemas/sarif-schema-2.1.0.json
+if [ -r "$schema" ]; then
+  python3 "$src/scripts/validate_sarif.py" "$schema" check.sarif
+  rc=$?
+  [ $rc = 77 ] && rc=0
+  check "the corpus run's SARIF validates against the 2.1.0 schema" test $rc = 0
+fi
+check "SARIF locates each miniport result in examples/sample-driver/" \
+  frames sarif examples/sample-driver/ check.sarif
+# The README's build: no build type, and clang where it is installed (without
+# -g and, with clang, -gdwarf-aranges, libdw found no line).
+pcc=$cc
+command -v clang >/dev/null && [ "$(basename "$cc")" != clang ] && pcc=clang
+if cmake -S "$src/examples/sample-driver" -B smp-plain "${gen[@]}" -DCMAKE_C_COMPILER="$pcc" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" >plain.log 2>&1 && cmake --build smp-plain -j2 --target smpkmd >>plain.log 2>&1; then
+  for t in "$corpus"/bug-1/*.jsonl; do
+    "$lt" replay --driver smp-plain/libsmpkmd.so --bugs 1 --policy kernel --json "$t" >"plain-$(basename "$t" .jsonl).json" 2>/dev/null
+  done
+  check "$(basename "$pcc"), no build type: every miniport finding has a frame in the source with a line" \
+    frames json "$src/examples/sample-driver" plain-*.json
+else
+  tail -20 plain.log
+  check "building the example with $(basename "$pcc") and no build type" false
+fi
 evict=$corpus/bug-1/stale-handle-cache-eviction-writes-freed-block.jsonl
 SMPKMD_NO_INTROSPECTION=1 "$lt" replay --policy kernel --driver "$so" --bugs 1 "$evict" >nohook.out 2>&1
 check "without the hook: a use-after-free of the freed extension block ('SmRx')" \

@@ -12,6 +12,13 @@
 #     at the destroy, then the worker's write to the freed allocation, tag
 #     'RdAl'); with it off, every trace of the corpus replays clean; the
 #     linked lifetrace-rndkmd does the same;
+#   - its findings point into its source (issue 14): every miniport finding
+#     of the bug-1 traces (--json) has a driver frame with a file under
+#     examples/render-driver and a line, and names no function mangled
+#     (_Z...); the same for a build without a build type with the other
+#     compiler (clang when the build is gcc); the SARIF of the corpus run
+#     validates (with ../shared's schema) and locates each miniport result
+#     in examples/render-driver/ (tests/byod_frames.py);
 #   - with clang (the libFuzzer variant), fuzz-rndkmd finds bug 1 from
 #     lifetrace's seeds and runs clean with it off; with AFL++ and this
 #     tree's fuzz builds (build-fuzz/afl, build-fuzz/tools), a short
@@ -73,7 +80,7 @@ check "the driver's placement new (pool type, tag) is its own" \
   test -n "$(nm --defined-only rnd/librndkmd_static.a | grep -E ' T _Znwm(9_POOL_TYPE|[0-9A-Za-z_]*POOL)')"
 
 # 2. the corpus: lifetrace check --driver, and the example's CTest test
-"$lt" check --driver "$so" --junit check.xml "$corpus" >check.out 2>&1
+"$lt" check --driver "$so" --junit check.xml --sarif check.sarif --repo "$src" "$corpus" >check.out 2>&1
 rc=$?
 grep -v swapcontext check.out
 check "lifetrace check --driver passes the example's corpus" test $rc = 0
@@ -116,6 +123,38 @@ replay_kinds linked_on "$linked" replay --bugs 1 "$bug"
 check "lifetrace-rndkmd: bug on finds it" has linked_on miniport-stale-reference
 replay_kinds linked_off "$linked" replay "$bug"
 check "lifetrace-rndkmd: bug off is clean" test "$(cat linked_off.rc)" = 0 -a ! -s linked_off
+
+# 3b. findings point into the driver's source, C++ names demangled
+frames() { python3 "$src/tests/byod_frames.py" "$@" >frames.out 2>&1; local rc=$?; cat frames.out; return $rc; }
+check "every miniport finding of bug 1 has a frame in examples/render-driver with a line, no _Z name" \
+  frames json "$ex" on[0-9]*.json
+schema=$src/../shared/schemas/sarif-schema-2.1.0.json
+if [ -r "$schema" ]; then
+  python3 "$src/scripts/validate_sarif.py" "$schema" check.sarif
+  rc=$?
+  [ $rc = 77 ] && rc=0
+  check "the corpus run's SARIF validates against the 2.1.0 schema" test $rc = 0
+fi
+check "SARIF locates each miniport result in examples/render-driver/, no _Z name" \
+  frames sarif examples/render-driver/ check.sarif
+# The example's README build: no build type, and clang where it is installed
+# (without -g and, with clang, -gdwarf-aranges, libdw found no line).
+if command -v clang++ >/dev/null && [ "$(basename "$cxx")" != clang++ ]; then
+  pcc=clang pcxx=clang++
+else
+  pcc=$cc pcxx=$cxx
+fi
+if cmake -S "$ex" -B rnd-plain -DCMAKE_C_COMPILER="$pcc" -DCMAKE_CXX_COMPILER="$pcxx" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" >plain.log 2>&1 && cmake --build rnd-plain -j2 --target rndkmd >>plain.log 2>&1; then
+  for t in "$corpus"/bug-1/*.jsonl; do
+    "$lt" replay --driver rnd-plain/librndkmd.so --bugs 1 --policy kernel --json "$t" >"plain-$(basename "$t" .jsonl).json" 2>/dev/null
+  done
+  check "$(basename "$pcxx"), no build type: every miniport finding has a frame in the source with a line" \
+    frames json "$ex" plain-*.json
+else
+  tail -20 plain.log
+  check "building the example with $(basename "$pcxx") and no build type" false
+fi
 
 # 4. libFuzzer (clang): fuzz-rndkmd finds bug 1 from lifetrace's seeds
 fuzzer=$work/rnd/fuzz-rndkmd

@@ -1,7 +1,8 @@
 /* Stacks and frame-based signatures (issue 14): capture names this file's
  * functions with file and line; one stale-reference bug at scanout[0..3]
  * signs once; handles, addresses and the DDI do not change a signature
- * that has driver frames; a fault's stack starts at the faulting function. */
+ * that has driver frames; a fault's stack starts at the faulting function;
+ * a C++ function is named demangled and signs without its parameters. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,6 +39,63 @@ static void test_capture_symbolizes_test_frames(void **state) {
   assert_non_null(strstr(fr[leaf].file, "test_stack.c"));
   assert_true(fr[leaf].line > 0);
   assert_string_equal(fr[leaf + 1].function, "caller_capture");
+}
+
+/* A C function under a C++ (Itanium-mangled) symbol name: what a frame of a
+ * C++ driver's member function looks like to the symbolizer. */
+static void cxx_named_capture(lt_stack *s) __asm__("_ZN3rnd7Adapter17DestroyAllocationEPv");
+__attribute__((noinline)) static void cxx_named_capture(lt_stack *s) {
+  lt_stack_capture(s, 0);
+  __asm__ volatile("");
+}
+
+static void test_cxx_frame_is_demangled(void **state) {
+  lt_stack s;
+  lt_frame fr[LT_FRAMES_MAX];
+  cxx_named_capture(&s);
+  int n = lt_stack_symbolize(&s, fr, LT_FRAMES_MAX), at = -1;
+  for (int i = 0; i < n; i++) {
+    assert_false(strncmp(fr[i].function, "_Z", 2) == 0);
+    if (!strcmp(fr[i].function, "rnd::Adapter::DestroyAllocation(void*)"))
+      at = i;
+  }
+  assert_true(at >= 0);
+  assert_int_equal(fr[at].where, LT_FRAME_DRIVER);
+  assert_non_null(strstr(fr[at].file, "test_stack.c"));
+  assert_true(fr[at].line > 0);
+  char name[128];
+  lt_frame_stable_name(&fr[at], name, sizeof name);
+  assert_string_equal(name, "rnd::Adapter::DestroyAllocation");
+}
+
+static void test_stable_names(void **state) {
+  static const char *cases[][2] = {
+      /* C names: as before demangling, only a clone suffix goes */
+      {"SmpDdiCreateAllocation", "SmpDdiCreateAllocation"},
+      {"SmpFreeBlock.isra.0", "SmpFreeBlock"},
+      {"f", "f"},
+      /* C++ names: no parameter list, no qualifiers after it, no clone suffix */
+      {"(anonymous namespace)::RndLtEnumReferencedAllocations(void*, void (*)(void*, void*, char "
+       "const*), void*)",
+       "(anonymous namespace)::RndLtEnumReferencedAllocations"},
+      {"operator new(unsigned long, _POOL_TYPE, unsigned int)", "operator new"},
+      {"rnd::Adapter::Get(unsigned int) const [clone .isra.0]", "rnd::Adapter::Get"},
+      {"rnd::Queue<int>::operator()() &&", "rnd::Queue<int>::operator()"},
+      {"(anonymous namespace)::kTable", "(anonymous namespace)::kTable"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    lt_frame f = {.function = cases[i][0]};
+    char name[128];
+    lt_frame_stable_name(&f, name, sizeof name);
+    assert_string_equal(name, cases[i][1]);
+  }
+  /* two overloads at the same place sign alike */
+  lt_frame a = {.function = "rnd::Adapter::Get(unsigned int)"};
+  lt_frame b = {.function = "rnd::Adapter::Get(unsigned long)"};
+  char na[64], nb[64];
+  lt_frame_stable_name(&a, na, sizeof na);
+  lt_frame_stable_name(&b, nb, sizeof nb);
+  assert_string_equal(na, nb);
 }
 
 static lt_finding stale(const char *site, uint64_t handle, const lt_stack *s) {
@@ -110,6 +168,8 @@ int main(void) {
       cmocka_unit_test(test_site_class_signs_once),
       cmocka_unit_test(test_no_driver_frame_keeps_ddi_signature),
       cmocka_unit_test(test_fault_stack_starts_at_fault),
+      cmocka_unit_test(test_cxx_frame_is_demangled),
+      cmocka_unit_test(test_stable_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,9 @@ enum lt_stack_role {
 enum lt_frame_where { LT_FRAME_DRIVER, LT_FRAME_LIFETRACE, LT_FRAME_SYSTEM };
 
 /* One symbolized frame. Strings are owned by the symbol cache and live until
- * the process ends; any may be "" when unknown (no debug info). */
+ * the process ends; any may be "" when unknown (no debug info). A C++
+ * function is named demangled, with its parameters
+ * ("rnd::Adapter::DestroyAllocation(_DXGKARG_DESTROYALLOCATION const*)"). */
 typedef struct lt_frame {
   uintptr_t pc;
   const char *function;
@@ -89,7 +91,10 @@ const char *lt_stack_role_name(int role);
 /* The heading of a role's stack in a text report ("allocated by thread T0 here"). */
 const char *lt_stack_role_title(int role);
 /* The frame's function as the signature uses it: the name without any
- * compiler clone suffix (".isra.0", ".constprop.1", ".cold"). */
+ * compiler clone suffix (".isra.0", ".constprop.1", ".cold", " [clone
+ * .cold]") and, for a demangled C++ name, without its parameter list
+ * ("rnd::Adapter::DestroyAllocation"): a changed parameter type (ULONG is
+ * unsigned int on Windows, unsigned long here) does not split a bug. */
 void lt_frame_stable_name(const lt_frame *f, char *buf, size_t cap);
 
 #endif
