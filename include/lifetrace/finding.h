@@ -111,11 +111,14 @@ const char *lt_layer_name(int layer);
 const char *lt_severity_name(int sev);
 const char *lt_object_name(int object);
 
-/* Computes f->signature (FNV-1a 64) from kind, layer, object and the names
- * of the top LT_SIGN_FRAMES driver frames of its first stack that has any,
- * plus the site with array indices dropped ("scanout[2]" -> "scanout[]");
- * without driver frames, from kind, layer, object, ddi and site. Stable
- * across runs, rebuilds, ASLR and handle values. */
+/* Computes f->signature (FNV-1a 64) from kind, layer, object ("pool" for a
+ * pool block's finding, "none" for a broken output contract, site
+ * "check:NAME") and the names of the top LT_SIGN_FRAMES driver frames of
+ * its primary stack (and, for a double free or a use after free, of the
+ * first free), plus the site with array indices dropped ("scanout[2]" ->
+ * "scanout[]"); without driver frames, from kind, layer, object, ddi and
+ * site. Stable across runs, rebuilds, ASLR and handle values
+ * (docs/replay-engine.md "Signatures"). */
 void lt_finding_sign(lt_finding *f);
 /* Appends a stack with a role to f (ignored when full or empty). */
 void lt_finding_add_stack(lt_finding *f, int role, const lt_stack *s);
