@@ -200,7 +200,7 @@ struct lt_replay {
   int crashed, started, finished, window;
   uint32_t scanout_reported; /* sources whose violation was reported */
   uint64_t reported_scope;
-  uint64_t stale_skip, stale_cost_ns;
+  uint64_t stale_skip, stale_cost; /* destroys since the last walk; its length (refs) */
   /* Per-event work areas of alloc_create and submit (tens of KB each):
    * made once and reused, because zeroing a fresh one per event cost more
    * than the event. Only the entries an event uses are cleared. */

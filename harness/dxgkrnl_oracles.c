@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "asan.h"
 
@@ -752,17 +751,15 @@ void lt__stale_report(void *data, HANDLE h, const char *where) {
   lt__finding_at(r, &f);
 }
 
-/* The enumeration costs what the driver's state costs to walk. It runs after
- * every destroy while a walk is cheap (under LT_STALE_NS on average), and
- * after one destroy in (cost / LT_STALE_NS) when it is not: the amortized
- * cost per destroy stays bounded and a stale reference is still found, a few
- * destroys later at worst. force: always run (device destroy, TDR, end). */
-#define LT_STALE_NS 150
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+/* The enumeration costs what the driver's state costs to walk, measured in
+ * the references it reports (not in time: a replay must find the same thing
+ * first on a loaded machine as on an idle one, or one bug signs two ways).
+ * It runs after every destroy while a walk is short (at most LT_STALE_REFS
+ * references on average), and after one destroy in (refs / LT_STALE_REFS)
+ * when it is not: the amortized cost per destroy stays bounded and a stale
+ * reference is still found, a few destroys later at worst. force: always
+ * run (device destroy, TDR, end). */
+#define LT_STALE_REFS 32
 
 /* M4 (checked): after a destroy, asks the driver which allocations its
  * state still references (scanout, queues, caches); one that is not live is
@@ -771,15 +768,13 @@ static uint64_t mono_ns(void) {
 void lt__check_stale(lt_replay *r, const char *ddi, int force) {
   if (r->mp->LtEnumReferencedAllocations == NULL || r->crashed)
     return;
-  if (!force && ++r->stale_skip * LT_STALE_NS < r->stale_cost_ns)
+  if (!force && ++r->stale_skip * LT_STALE_REFS < r->stale_cost)
     return;
   r->stale_skip = 0;
   struct stale_ctx c = {r, ddi, 0};
-  uint64_t t0 = mono_ns();
   (void)lt__ddi(r, "LtEnumReferencedAllocations", LT_OBJ_NONE, 0, 0, lt__ddi_enum_referenced_allocations, &c);
-  uint64_t dt = mono_ns() - t0;
-  /* Moving average of the walk's cost. */
-  r->stale_cost_ns = (r->stale_cost_ns * 7 + dt) / 8;
+  /* Moving average of the walk's length. */
+  r->stale_cost = (r->stale_cost * 7 + c.refs) / 8;
 }
 
 /* Checks the most recently freed pool blocks for writes after free, naming
