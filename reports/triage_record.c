@@ -297,31 +297,41 @@ static int is_group_sig(const lt__triage *tr, uint64_t sig) {
 }
 
 /* The "then also" note under the table: per group, the driver errors its
- * crashes showed after the first, with how many crashes showed each. */
+ * crashes showed after the first, with how many crashes showed each. One
+ * that is a group's signature too is a row of the table already: it is only
+ * counted here (triage.json lists it, own_group true). */
 static void follow_md(const lt__triage *tr, FILE *out) {
   int any = 0;
   for (size_t i = 0; i < tr->ngroups; i++) {
     const lt__tri_group *g = &tr->groups[i];
+    size_t listed = 0, rows = 0;
     char hex[17];
-    if (g->nfollow == 0)
-      continue;
-    if (!any++)
-      fputs("\nThen also (driver errors the same replays showed after the first: its consequences, "
-            "not bugs of their own):\n", out);
-    lt_signature_hex(g->sig, hex);
-    fprintf(out, "- after `%s`", hex);
-    if (g->cand >= 0)
-      fprintf(out, " (bug %s)", tr->cand[g->cand]);
     for (size_t k = 0; k < g->nfollow; k++) {
       const lt__tri_follow *x = &g->follow[k];
+      if (is_group_sig(tr, x->sig)) {
+        rows++;
+        continue;
+      }
+      if (!any++)
+        fputs("\nThen also (driver errors the same replays showed after the first: its consequences, "
+              "not bugs of their own):\n", out);
+      if (!listed++) {
+        lt_signature_hex(g->sig, hex);
+        fprintf(out, "- after `%s`", hex);
+        if (g->cand >= 0)
+          fprintf(out, " (bug %s)", tr->cand[g->cand]);
+      }
       lt_signature_hex(x->sig, hex);
-      fprintf(out, "%s %s `%s`%s%s%s (%zu crash%s)", k ? "," : ":", lt_finding_kind_name(x->kind),
-              hex, x->site[0] ? " " : "", x->site, is_group_sig(tr, x->sig) ? ", a row of its own" : "",
-              x->crashes, x->crashes == 1 ? "" : "es");
+      fprintf(out, "%s %s `%s`%s%s (%zu crash%s)", listed > 1 ? "," : ":",
+              lt_finding_kind_name(x->kind), hex, x->site[0] ? " " : "", x->site, x->crashes,
+              x->crashes == 1 ? "" : "es");
     }
-    if (g->follow_more)
-      fprintf(out, "; %zu more not listed", g->follow_more);
-    fputs("\n", out);
+    if (listed && rows)
+      fprintf(out, "; %zu more that %s a row above", rows, rows == 1 ? "is" : "are");
+    if (listed && g->follow_more)
+      fprintf(out, "; %zu more sighting(s) not listed", g->follow_more);
+    if (listed)
+      fputs("\n", out);
   }
 }
 

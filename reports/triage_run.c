@@ -156,8 +156,29 @@ static lt__tri_group *join(lt__triage *tr, size_t idx, int cand, const lt_findin
   return g;
 }
 
+static int is_group_sig(const lt__triage *tr, uint64_t sig) {
+  for (size_t i = 0; i < tr->ngroups; i++)
+    if (tr->groups[i].sig == sig)
+      return 1;
+  return 0;
+}
+
+/* The slot for a new follow-on of g: a free one, else (for one that is no
+ * group's signature) one holding a group's signature, which the table shows
+ * anyway; NULL when the list is full of consequences. */
+static lt__tri_follow *follow_slot(const lt__triage *tr, lt__tri_group *g, uint64_t sig) {
+  if (g->nfollow < LT_TRI_MAX_FOLLOW)
+    return &g->follow[g->nfollow++];
+  for (size_t i = 0; i < g->nfollow && !is_group_sig(tr, sig); i++)
+    if (is_group_sig(tr, g->follow[i].sig)) {
+      g->follow_more += g->follow[i].crashes;
+      return &g->follow[i];
+    }
+  return NULL;
+}
+
 /* Counts one crash (idx) that showed follow-on error f under group g. */
-static void note_follow(lt__tri_group *g, size_t idx, const lt_finding *f) {
+static void note_follow(const lt__triage *tr, lt__tri_group *g, size_t idx, const lt_finding *f) {
   for (size_t i = 0; i < g->nfollow; i++) {
     lt__tri_follow *x = &g->follow[i];
     if (x->sig != f->signature)
@@ -168,11 +189,11 @@ static void note_follow(lt__tri_group *g, size_t idx, const lt_finding *f) {
     }
     return;
   }
-  if (g->nfollow == LT_TRI_MAX_FOLLOW) {
+  lt__tri_follow *x = follow_slot(tr, g, f->signature);
+  if (x == NULL) {
     g->follow_more++;
     return;
   }
-  lt__tri_follow *x = &g->follow[g->nfollow++];
   memset(x, 0, sizeof *x);
   x->sig = f->signature;
   x->kind = f->kind;
@@ -191,7 +212,7 @@ static void follow_ons(const lt__triage *tr, lt__tri_group *g, size_t idx, const
     if (!lt__tri_counts(&tr->ctx, f))
       continue;
     if (!first && f->signature != g->sig)
-      note_follow(g, idx, f);
+      note_follow(tr, g, idx, f);
     first = 0;
   }
 }

@@ -29,7 +29,7 @@ typedef struct lt__tri_files {
   size_t n, cap;
 } lt__tri_files;
 
-#define LT_TRI_MAX_FOLLOW 8
+#define LT_TRI_MAX_FOLLOW 16
 
 /* A driver error a crash's replay showed after its first: the first error
  * names the bug, what follows is its consequence (ASan and syzbot report the
@@ -46,7 +46,8 @@ typedef struct lt__tri_follow {
  * or, with cand -1, crashes of the campaign's whole bug set by their first
  * signature: those no single bug explains and every crash when there are no
  * seeded bugs. The further driver errors those replays show after the first
- * are kept in `follow` (at most LT_TRI_MAX_FOLLOW, then follow_more). */
+ * are kept in `follow` (at most LT_TRI_MAX_FOLLOW; when it is full, one that
+ * is some group's signature gives way to one that is none). */
 typedef struct lt__tri_group {
   uint64_t sig;
   int cand;
