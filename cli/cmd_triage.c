@@ -58,7 +58,9 @@ const lt__cmd lt__def_triage = {
     "*/hangs/id:*) are found in folders. Each crash is replayed in kernel policy and\n"
     "signed with its first driver error finding (what the fuzz target aborted on);\n"
     "with seeded bugs it is also replayed with each bug alone to tell which one\n"
-    "causes it. Crashes are grouped by (signature, bug); the smallest of each group\n"
+    "causes it. Crashes are grouped by (signature, bug); the driver errors a replay\n"
+    "shows after its first are its consequences, listed under the group (\"Then\n"
+    "also\"), not groups or findings of their own. The smallest crash of each group\n"
     "is minimized (as 'lifetrace minimize') into OUT/repro/, confirmed by a replay\n"
     "of the written file, and everything is recorded in the results database.\n"
     "Timeouts and hangs are counted, not replayed.",

@@ -37,20 +37,30 @@ static int record_stats(lt_store *s, int64_t run, const char *csv) {
 
 /* ---- traces ------------------------------------------------------------------------ */
 
-/* Keeps the findings the fuzz target counts as crashes: in kernel policy the
- * GPU layer also reports the trace's own false AssumeNotInUse promises. */
-static int keep_counted(const lt__triage *tr, const lt_findings *all, lt_findings *kept) {
-  int err = 0;
-  for (size_t i = 0; i < all->n && err == 0; i++)
-    if (lt__tri_counts(&tr->ctx, &all->items[i]))
-      err = lt_findings_add(kept, &all->items[i]);
-  return err;
+/* Keeps the one finding the crash stands for: the counted error with
+ * signature want (a reproducer's group; it may follow another error in a
+ * minimized trace), else the first counted error (what the fuzz target
+ * aborted on). The errors after it are its consequences and are not
+ * findings of their own; in kernel policy the GPU layer's reports of the
+ * trace's own false AssumeNotInUse promises are not counted at all. */
+static int keep_counted(const lt__triage *tr, const lt_findings *all, uint64_t want,
+                        lt_findings *kept) {
+  const lt_finding *pick = NULL;
+  for (size_t i = 0; i < all->n; i++) {
+    const lt_finding *f = &all->items[i];
+    if (!lt__tri_counts(&tr->ctx, f))
+      continue;
+    if (pick == NULL || (want != 0 && f->signature == want && pick->signature != want))
+      pick = f;
+  }
+  return pick ? lt_findings_add(kept, pick) : 0;
 }
 
-/* Replays a file with a bug set (cand) and records it with its findings; an
- * unreadable file is recorded with its diagnostic. */
+/* Replays a file with a bug set (cand) and records it with the finding it
+ * stands for (see keep_counted; want 0 = its first); an unreadable file is
+ * recorded with its diagnostic. */
 static int record_trace(lt__triage *tr, lt_store *s, int64_t run, const char *path, int cand,
-                        const char *command) {
+                        uint64_t want, const char *command) {
   lt__tri_trace t;
   lt__tri_verdict v;
   lt_findings all, kept;
@@ -66,7 +76,7 @@ static int record_trace(lt__triage *tr, lt_store *s, int64_t run, const char *pa
   if (lt__tri_load(path, &t, &d) == 0) {
     if ((err = lt__tri_use_bugs(tr, cand)) == 0 &&
         (err = lt__tri_replay(&tr->ctx, &t, NULL, 0, 0, &v, &all)) == 0)
-      err = keep_counted(tr, &all, &kept);
+      err = keep_counted(tr, &all, want, &kept);
     st.n_events = t.n;
     st.verdict = lt_verdict_of(&kept);
     lt__tri_trace_reset(&t);
@@ -128,7 +138,7 @@ static int record_crashes(lt__triage *tr, lt_store *s, int64_t run, const lt__tr
     if (c->hang || count_before(tr, i) >= max || listed(done, len, c->path))
       continue;
     char *cmd = lt__tri_command(tr, -1, c->path);
-    err = record_trace(tr, s, run, c->path, -1, cmd);
+    err = record_trace(tr, s, run, c->path, -1, 0, cmd);
     c->recorded = err == 0;
     lt_free(cmd);
     if (err == 0 && log)
@@ -153,7 +163,8 @@ static int record_repros(lt__triage *tr, lt_store *s, int64_t run, const lt__tri
     const char *repro = tr->groups[i].repro;
     if (!repro || listed(done, len, repro))
       continue;
-    err = record_trace(tr, s, run, repro, tr->groups[i].cand, tr->groups[i].command);
+    err = record_trace(tr, s, run, repro, tr->groups[i].cand, tr->groups[i].sig,
+                       tr->groups[i].command);
     if (err == 0 && log)
       fprintf(log, "%s\n", repro);
   }
@@ -278,6 +289,52 @@ static void hits_md(const lt__triage *tr, FILE *out) {
   fputs(".\n", out);
 }
 
+static int is_group_sig(const lt__triage *tr, uint64_t sig) {
+  for (size_t i = 0; i < tr->ngroups; i++)
+    if (tr->groups[i].sig == sig)
+      return 1;
+  return 0;
+}
+
+/* The "then also" note under the table: per group, the driver errors its
+ * crashes showed after the first, with how many crashes showed each. One
+ * that is a group's signature too is a row of the table already: it is only
+ * counted here (triage.json lists it, own_group true). */
+static void follow_md(const lt__triage *tr, FILE *out) {
+  int any = 0;
+  for (size_t i = 0; i < tr->ngroups; i++) {
+    const lt__tri_group *g = &tr->groups[i];
+    size_t listed = 0, rows = 0;
+    char hex[17];
+    for (size_t k = 0; k < g->nfollow; k++) {
+      const lt__tri_follow *x = &g->follow[k];
+      if (is_group_sig(tr, x->sig)) {
+        rows++;
+        continue;
+      }
+      if (!any++)
+        fputs("\nThen also (driver errors the same replays showed after the first: its consequences, "
+              "not bugs of their own):\n", out);
+      if (!listed++) {
+        lt_signature_hex(g->sig, hex);
+        fprintf(out, "- after `%s`", hex);
+        if (g->cand >= 0)
+          fprintf(out, " (bug %s)", tr->cand[g->cand]);
+      }
+      lt_signature_hex(x->sig, hex);
+      fprintf(out, "%s %s `%s`%s%s (%zu crash%s)", listed > 1 ? "," : ":",
+              lt_finding_kind_name(x->kind), hex, x->site[0] ? " " : "", x->site, x->crashes,
+              x->crashes == 1 ? "" : "es");
+    }
+    if (listed && rows)
+      fprintf(out, "; %zu more that %s a row above", rows, rows == 1 ? "is" : "are");
+    if (listed && g->follow_more)
+      fprintf(out, "; %zu more sighting(s) not listed", g->follow_more);
+    if (listed)
+      fputs("\n", out);
+  }
+}
+
 /* Writes the triage's Markdown summary, one table row per reproducer group;
  * see lifetrace/triage_run.h. */
 void lt__tri_summary_md(const lt__triage *tr, FILE *out) {
@@ -306,6 +363,7 @@ void lt__tri_summary_md(const lt__triage *tr, FILE *out) {
             g->repro ? g->repro : "(none)", g->repro_events, g->min_gave_up ? "+" : "",
             g->confirmed ? "yes" : "NO");
   }
+  follow_md(tr, out);
   bugs_line(tr, out);
   hits_md(tr, out);
   if (hang || unreadable || none)
@@ -345,7 +403,18 @@ static void json_group(const lt__triage *tr, const lt__tri_group *g, FILE *f) {
   fprintf(f, ", \"events\": %zu, \"minimal\": %s, \"confirmed\": %s, \"command\": ",
           g->repro_events, g->min_gave_up ? "false" : "true", g->confirmed ? "true" : "false");
   json_str(f, g->command);
-  fputs("}", f);
+  fputs(", \"follow_ons\": [", f);
+  for (size_t k = 0; k < g->nfollow; k++) {
+    const lt__tri_follow *x = &g->follow[k];
+    lt_signature_hex(x->sig, hex);
+    fprintf(f, "%s{\"signature\": \"%s\", \"kind\": ", k ? ", " : "", hex);
+    json_str(f, lt_finding_kind_name(x->kind));
+    fputs(", \"site\": ", f);
+    json_str(f, x->site);
+    fprintf(f, ", \"crashes\": %zu, \"own_group\": %s}", x->crashes,
+            is_group_sig(tr, x->sig) ? "true" : "false");
+  }
+  fprintf(f, "], \"follow_ons_unlisted\": %zu}", g->follow_more);
 }
 
 /* Writes the triage's JSON summary to path; LT_EIO when it cannot be

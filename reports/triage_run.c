@@ -1,7 +1,8 @@
 /* Triage of crash folders (what `lifetrace triage` and fuzz.sh run): collect
  * the crash files of either engine, replay each, sign it with its first
  * driver error finding, attribute it to the seeded bug(s) that cause it,
- * group by (signature, bug), minimize one reproducer per group and confirm
+ * group by (signature, bug) with the errors a replay shows after its first
+ * listed as the group's follow-ons (never groups of their own), minimize one reproducer per group and confirm
  * it by a replay from disk. Recording and reporting are in
  * triage_record.c. */
 #define _XOPEN_SOURCE 700
@@ -148,43 +149,122 @@ static lt__tri_group *group_for(lt__triage *tr, uint64_t sig, int cand, const lt
   return g;
 }
 
-static int join(lt__triage *tr, size_t idx, int cand, const lt_finding *f) {
+static lt__tri_group *join(lt__triage *tr, size_t idx, int cand, const lt_finding *f) {
   lt__tri_group *g = group_for(tr, f->signature, cand, f);
-  if (g == NULL)
-    return LT_ENOMEM;
-  if (g->crashes++ == 0)
+  if (g != NULL && g->crashes++ == 0)
     g->best = (long)idx; /* files are sorted: the first is the smallest */
+  return g;
+}
+
+static int is_group_sig(const lt__triage *tr, uint64_t sig) {
+  for (size_t i = 0; i < tr->ngroups; i++)
+    if (tr->groups[i].sig == sig)
+      return 1;
   return 0;
 }
 
+/* The slot for a new follow-on of g: a free one, else (for one that is no
+ * group's signature) one holding a group's signature, which the table shows
+ * anyway; NULL when the list is full of consequences. */
+static lt__tri_follow *follow_slot(const lt__triage *tr, lt__tri_group *g, uint64_t sig) {
+  if (g->nfollow < LT_TRI_MAX_FOLLOW)
+    return &g->follow[g->nfollow++];
+  for (size_t i = 0; i < g->nfollow && !is_group_sig(tr, sig); i++)
+    if (is_group_sig(tr, g->follow[i].sig)) {
+      g->follow_more += g->follow[i].crashes;
+      return &g->follow[i];
+    }
+  return NULL;
+}
+
+/* Counts one crash (idx) that showed follow-on error f under group g. */
+static void note_follow(const lt__triage *tr, lt__tri_group *g, size_t idx, const lt_finding *f) {
+  for (size_t i = 0; i < g->nfollow; i++) {
+    lt__tri_follow *x = &g->follow[i];
+    if (x->sig != f->signature)
+      continue;
+    if (x->last != (long)idx) {
+      x->crashes++;
+      x->last = (long)idx;
+    }
+    return;
+  }
+  lt__tri_follow *x = follow_slot(tr, g, f->signature);
+  if (x == NULL) {
+    g->follow_more++;
+    return;
+  }
+  memset(x, 0, sizeof *x);
+  x->sig = f->signature;
+  x->kind = f->kind;
+  snprintf(x->site, sizeof x->site, "%s", f->site);
+  x->crashes = 1;
+  x->last = (long)idx;
+}
+
+/* Lists under group g the driver errors a replay (fs) of crash idx showed
+ * after its first: the first names the bug, the rest are its consequences
+ * (a leaked object's private data, a double free after a bad status). */
+static void follow_ons(const lt__triage *tr, lt__tri_group *g, size_t idx, const lt_findings *fs) {
+  int first = 1;
+  for (size_t i = 0; i < fs->n; i++) {
+    const lt_finding *f = &fs->items[i];
+    if (!lt__tri_counts(&tr->ctx, f))
+      continue;
+    if (!first && f->signature != g->sig)
+      note_follow(tr, g, idx, f);
+    first = 0;
+  }
+}
+
 /* Explains a crash by the seeded bugs: each bug that crashes the input on
- * its own joins the group of (the signature it shows, that bug). A bug the
- * whole set masks (another bug's finding comes first at the same event) is
- * found this way too. When no single bug does it, the crash joins
- * (its signature, whole set). */
-static int attribute(lt__triage *tr, const lt__tri_trace *t, size_t idx) {
+ * its own joins the group of (the signature it shows, that bug), with the
+ * errors that replay shows after its first as follow-ons. A bug the whole
+ * set masks (another bug's finding comes first at the same event) is found
+ * this way too. When no single bug does it, the crash joins (its signature,
+ * whole set). The whole set's follow-ons (whole) go to the groups of the
+ * crash's own signature. */
+static int attribute(lt__triage *tr, const lt__tri_trace *t, size_t idx, const lt_findings *whole) {
   lt__tri_crash *c = &tr->files.v[idx];
   lt__tri_verdict v;
+  lt_findings fs;
   int err = 0;
   for (size_t j = 0; j < tr->ncand && err == 0; j++) {
+    lt_findings_init(&fs, 0);
     if (tr->ncand == 1) {
       v.crashed = 1;
       v.first = c->first;
     } else if ((err = lt__tri_use_bugs(tr, (int)j)) != 0 ||
-               (err = lt__tri_replay(&tr->ctx, t, NULL, 0, 0, &v, NULL)) != 0) {
+               (err = lt__tri_replay(&tr->ctx, t, NULL, 0, 0, &v, &fs)) != 0) {
+      lt_findings_reset(&fs);
       break;
     }
     if (v.crashed) {
+      lt__tri_group *g = join(tr, idx, (int)j, &v.first);
       c->mask |= 1u << j;
-      err = join(tr, idx, (int)j, &v.first);
+      if (g == NULL)
+        err = LT_ENOMEM;
+      else if (tr->ncand > 1)
+        follow_ons(tr, g, idx, &fs);
+      if (g != NULL && g->sig == c->sig)
+        follow_ons(tr, g, idx, whole);
     }
+    lt_findings_reset(&fs);
   }
   int rerr = lt__tri_use_bugs(tr, -1);
-  if (err == 0 && rerr == 0 && c->mask == 0)
-    err = join(tr, idx, -1, &c->first);
+  if (err == 0 && rerr == 0 && c->mask == 0) {
+    lt__tri_group *g = join(tr, idx, -1, &c->first);
+    if (g == NULL)
+      err = LT_ENOMEM;
+    else
+      follow_ons(tr, g, idx, whole);
+  }
   return err ? err : rerr;
 }
 
+/* Replays one crash file with the whole bug set and signs it with its first
+ * counted error; the errors after it are follow-ons of its group(s), never
+ * groups of their own. */
 static int replay_crash(lt__triage *tr, size_t idx) {
   lt__tri_crash *c = &tr->files.v[idx];
   lt__tri_trace t;
@@ -205,16 +285,15 @@ static int replay_crash(lt__triage *tr, size_t idx) {
     c->reproduced = 1;
     c->first = v.first;
     c->sig = v.first.signature;
-    err = tr->ncand ? attribute(tr, &t, idx) : join(tr, idx, -1, &c->first);
-  }
-  /* Other driver errors of the same replay get reproducers of their own. */
-  for (size_t i = 0; err == 0 && v.crashed && i < fs.n; i++) {
-    const lt_finding *f = &fs.items[i];
-    int seen = f->signature == c->sig || !lt__tri_counts(&tr->ctx, f);
-    for (size_t j = 0; j < i && !seen; j++)
-      seen = fs.items[j].signature == f->signature;
-    if (!seen)
-      err = join(tr, idx, -1, f);
+    if (tr->ncand) {
+      err = attribute(tr, &t, idx, &fs);
+    } else {
+      lt__tri_group *g = join(tr, idx, -1, &c->first);
+      if (g == NULL)
+        err = LT_ENOMEM;
+      else
+        follow_ons(tr, g, idx, &fs);
+    }
   }
   lt_findings_reset(&fs);
   lt__tri_trace_reset(&t);
@@ -300,16 +379,43 @@ static int cmp_group(const void *a, const void *b) {
   return x->sig < y->sig ? -1 : x->sig > y->sig;
 }
 
-/* A whole-set group is redundant where a single bug explains the signature. */
+/* Adds src's follow-ons to dst (crash counts summed). */
+static void merge_follow(lt__tri_group *dst, const lt__tri_group *src) {
+  for (size_t i = 0; i < src->nfollow; i++) {
+    const lt__tri_follow *x = &src->follow[i];
+    size_t k = 0;
+    while (k < dst->nfollow && dst->follow[k].sig != x->sig)
+      k++;
+    if (k < dst->nfollow)
+      dst->follow[k].crashes += x->crashes;
+    else if (dst->nfollow < LT_TRI_MAX_FOLLOW)
+      dst->follow[dst->nfollow++] = *x;
+    else
+      dst->follow_more += x->crashes;
+  }
+  dst->follow_more += src->follow_more;
+}
+
+/* The first single-bug group with the signature of whole-set group i, or -1. */
+static long covering(const lt__triage *tr, size_t i) {
+  for (size_t j = 0; j < tr->ngroups && tr->groups[i].cand < 0; j++)
+    if (tr->groups[j].cand >= 0 && tr->groups[j].sig == tr->groups[i].sig)
+      return (long)j;
+  return -1;
+}
+
+/* A whole-set group is redundant where a single bug explains the signature;
+ * its follow-ons go to the first such group (merged before any group moves). */
 static void drop_covered(lt__triage *tr) {
   size_t k = 0;
   for (size_t i = 0; i < tr->ngroups; i++) {
-    int covered = 0;
-    for (size_t j = 0; j < tr->ngroups && tr->groups[i].cand < 0; j++)
-      covered |= tr->groups[j].cand >= 0 && tr->groups[j].sig == tr->groups[i].sig;
-    if (!covered)
-      tr->groups[k++] = tr->groups[i];
+    long j = covering(tr, i);
+    if (j >= 0)
+      merge_follow(&tr->groups[j], &tr->groups[i]);
   }
+  for (size_t i = 0; i < tr->ngroups; i++)
+    if (covering(tr, i) < 0)
+      tr->groups[k++] = tr->groups[i];
   tr->ngroups = k;
 }
 

@@ -29,10 +29,25 @@ typedef struct lt__tri_files {
   size_t n, cap;
 } lt__tri_files;
 
-/* Crashes that one seeded bug (cand) alone makes show one signature; or, with
- * cand -1, crashes of the campaign's whole bug set by signature: those no
- * single bug explains, every crash when there are no seeded bugs, and the
- * further driver errors a crash's replay shows after its first. */
+#define LT_TRI_MAX_FOLLOW 16
+
+/* A driver error a crash's replay showed after its first: the first error
+ * names the bug, what follows is its consequence (ASan and syzbot report the
+ * first only), so it is listed under its group, never a group of its own. */
+typedef struct lt__tri_follow {
+  uint64_t sig;
+  int kind;      /* enum lt_finding_kind */
+  char site[64]; /* as lt_finding.site */
+  size_t crashes; /* crashes of the group that showed it */
+  long last;      /* the last crash counted (a crash counts once) */
+} lt__tri_follow;
+
+/* Crashes that one seeded bug (cand) alone makes show one signature first;
+ * or, with cand -1, crashes of the campaign's whole bug set by their first
+ * signature: those no single bug explains and every crash when there are no
+ * seeded bugs. The further driver errors those replays show after the first
+ * are kept in `follow` (at most LT_TRI_MAX_FOLLOW; when it is full, one that
+ * is some group's signature gives way to one that is none). */
 typedef struct lt__tri_group {
   uint64_t sig;
   int cand;
@@ -42,6 +57,9 @@ typedef struct lt__tri_group {
   char *repro, *command;
   size_t repro_events;
   int confirmed, min_gave_up;
+  lt__tri_follow follow[LT_TRI_MAX_FOLLOW];
+  size_t nfollow;
+  size_t follow_more; /* crash sightings of follow-ons not listed (list full) */
 } lt__tri_group;
 
 /* The crash count of one signature from a campaign's signature folder
