@@ -60,6 +60,34 @@ PY
 check "every miniport finding has a driver frame with file:line, no address in messages, same signatures in two runs" test $? = 0
 check "the ten seeded bugs give ten distinct signature sets" test "$(cat sigs.txt)" = 10
 
+# 1b. What the stacks say for the lifetime bugs: a stale reference names the DDI
+# that gave the driver the allocation (bug 8: Render; bug 9: SetVidPnSourceAddress);
+# a resource freed while dxgkrnl keeps it is located at the driver's free (bug 1:
+# in DestroyAllocation; bug 5: on CreateAllocation's error path); a leaked
+# allocation object's private data is folded into its leak (bug 2: one finding).
+"$py" - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+def findings(n):
+    return json.load(open(f"{work}/bug{n}.a.json"))["findings"]
+def frames(f, role):
+    return [fr["function"] for st in f["stacks"] if st["role"] == role
+            for fr in st["frames"] if fr["in"] == "driver"]
+for n, fn in ((8, "lt__rd_render"), (9, "lt__rd_set_vidpn_source_address")):
+    stale = [f for f in findings(n) if f["kind"] == "miniport-stale-reference"]
+    assert stale, f"bug {n}: no stale reference"
+    assert all(frames(f, "stored")[:1] == [fn] for f in stale), (n, [frames(f, "stored") for f in stale])
+for n, caller in ((1, "lt__rd_destroy_allocation"), (5, "lt__rd_create_allocation")):
+    kept = [f for f in findings(n) if f["site"] == "check:kept-handle-freed"]
+    assert kept, f"bug {n}: no kept-handle-freed"
+    fr = frames(kept[0], "freed")
+    assert "resource_destroy" in fr and caller in fr, (n, fr)
+    assert not any(st["role"] == "ddi" for st in kept[0]["stacks"]), "located at the DDI, not the free"
+leaks = [f for f in findings(2) if f["kind"] == "miniport-leak"]
+assert len(leaks) == 1 and "that only they point to" in leaks[0]["message"], [l["message"] for l in leaks]
+PY
+check "stale references name the storing DDI, kept-handle frees are located at the free, indirect leaks fold" test $? = 0
+
 # 2. SARIF of a corpus run: valid, each miniport result located in driver source.
 mkdir -p corpus/miniport
 for n in 3 10; do
