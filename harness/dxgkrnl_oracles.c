@@ -203,16 +203,22 @@ void lt__finding_pool_block(lt_finding *f, uint32_t tag, uint64_t bytes, const c
     snprintf(f->ddi, sizeof f->ddi, "%s", ddi);
 }
 
+/* Starts a finding about object o (may be NULL: then the current event's
+ * process), adding the current event to o's history. */
+static void begin_about(lt_replay *r, lt_finding *f, int kind, int sev, lt__obj *o) {
+  lt__finding_init(f, kind, sev);
+  if (o) {
+    lt__hist(r, o);
+    lt__finding_describe(f, o);
+  } else if (r->cur) {
+    f->pid = r->cur->pid;
+  }
+}
+
 /* Records a finding about object o (may be NULL) at the current event. */
 void lt__finding(lt_replay *r, int kind, int sev, lt__obj *o, const char *fmt, ...) {
   lt_finding f;
-  lt__finding_init(&f, kind, sev);
-  if (o) {
-    lt__hist(r, o);
-    lt__finding_describe(&f, o);
-  } else if (r->cur) {
-    f.pid = r->cur->pid;
-  }
+  begin_about(r, &f, kind, sev, o);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(f.message, sizeof f.message, fmt, ap);
@@ -229,9 +235,9 @@ static void add_block_stacks(lt_replay *r, lt_finding *f, const void *addr) {
     return;
   if (f->address == 0)
     f->address = b.addr;
+  lt_finding_add_stack(f, LT_STACK_ALLOCATED, b.allocated);
   if (freed)
     lt_finding_add_stack(f, LT_STACK_FREED, b.freed);
-  lt_finding_add_stack(f, LT_STACK_ALLOCATED, b.allocated);
 }
 
 /* A DDI's output that fails a check (miniport-bad-status) about object o
@@ -246,13 +252,7 @@ static void add_block_stacks(lt_replay *r, lt_finding *f, const void *addr) {
 void lt__bad_output(lt_replay *r, lt__obj *o, const char *check, const void *block,
                     int free_is_cause, const char *fmt, ...) {
   lt_finding f;
-  lt__finding_init(&f, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR);
-  if (o) {
-    lt__hist(r, o);
-    lt__finding_describe(&f, o);
-  } else if (r->cur) {
-    f.pid = r->cur->pid;
-  }
+  begin_about(r, &f, LT_F_MINIPORT_BAD_STATUS, LT_SEV_ERROR, o);
   snprintf(f.site, sizeof f.site, "check:%s", check);
   va_list ap;
   va_start(ap, fmt);
@@ -687,10 +687,13 @@ struct stale_ctx {
  * paging buffer): where a stale reference was most likely stored. Nothing
  * when the history holds no such event. */
 static void add_stored_stack(lt_replay *r, lt_finding *f, const lt__obj *o) {
+  /* A submit's packet is built by Render, or by SubmitCommand in a driver
+   * without Render. */
   static const struct {
     int op;
     const char *ddi;
   } givers[] = {{LIFETRACE__OP__SUBMIT, "DxgkDdiRender"},
+                {LIFETRACE__OP__SUBMIT, "DxgkDdiSubmitCommand"},
                 {LIFETRACE__OP__SCANOUT, "DxgkDdiSetVidPnSourceAddress"},
                 {LIFETRACE__OP__LOCK, "DxgkDdiLock"},
                 {LIFETRACE__OP__PAGE_IN, "DxgkDdiBuildPagingBuffer"}};
@@ -698,8 +701,6 @@ static void add_stored_stack(lt_replay *r, lt_finding *f, const lt__obj *o) {
     const lt_history_entry *h = &o->hist[(o->hist_pos - o->hist_n + i + 2 * LT_HIST) % LT_HIST];
     for (size_t k = 0; k < sizeof givers / sizeof givers[0]; k++) {
       uintptr_t fn = h->op == givers[k].op ? ddi_entry(r, givers[k].ddi) : 0;
-      if (fn == 0 && h->op == LIFETRACE__OP__SUBMIT && h->op == givers[k].op)
-        fn = ddi_entry(r, "DxgkDdiSubmitCommand"); /* a driver without Render */
       if (fn) {
         lt_stack d = {.n = 1, .exact0 = 1, .pc = {fn}};
         lt_finding_add_stack(f, LT_STACK_STORED, &d);
@@ -737,13 +738,7 @@ void lt__stale_report(void *data, HANDLE h, const char *where) {
   lt_finding_add_stack(&f, LT_STACK_FOUND, &found);
   if (a)
     add_stored_stack(r, &f, &a->o);
-  lt_pool_block_info b;
-  int freed = 0;
-  if (lt_pool_find(r->pool, (uintptr_t)h, &b, &freed)) { /* the driver's own allocation object */
-    lt_finding_add_stack(&f, LT_STACK_ALLOCATED, b.allocated);
-    if (freed)
-      lt_finding_add_stack(&f, LT_STACK_FREED, b.freed);
-  }
+  add_block_stacks(r, &f, h); /* the driver's own allocation object, when it is a pool block */
   snprintf(f.message, sizeof f.message,
            "after %s returned, driver state (%s) still references an allocation%s",
            c->ddi ? c->ddi : "?", f.site,
