@@ -289,13 +289,6 @@ static void hits_md(const lt__triage *tr, FILE *out) {
   fputs(".\n", out);
 }
 
-static int is_group_sig(const lt__triage *tr, uint64_t sig) {
-  for (size_t i = 0; i < tr->ngroups; i++)
-    if (tr->groups[i].sig == sig)
-      return 1;
-  return 0;
-}
-
 /* The "then also" note under the table: per group, the driver errors its
  * crashes showed after the first, with how many crashes showed each. One
  * that is a group's signature too is a row of the table already: it is only
@@ -308,7 +301,7 @@ static void follow_md(const lt__triage *tr, FILE *out) {
     char hex[17];
     for (size_t k = 0; k < g->nfollow; k++) {
       const lt__tri_follow *x = &g->follow[k];
-      if (is_group_sig(tr, x->sig)) {
+      if (lt__tri_is_group_sig(tr, x->sig)) {
         rows++;
         continue;
       }
@@ -412,7 +405,7 @@ static void json_group(const lt__triage *tr, const lt__tri_group *g, FILE *f) {
     fputs(", \"site\": ", f);
     json_str(f, x->site);
     fprintf(f, ", \"crashes\": %zu, \"own_group\": %s}", x->crashes,
-            is_group_sig(tr, x->sig) ? "true" : "false");
+            lt__tri_is_group_sig(tr, x->sig) ? "true" : "false");
   }
   fprintf(f, "], \"follow_ons_unlisted\": %zu}", g->follow_more);
 }

@@ -156,7 +156,8 @@ static lt__tri_group *join(lt__triage *tr, size_t idx, int cand, const lt_findin
   return g;
 }
 
-static int is_group_sig(const lt__triage *tr, uint64_t sig) {
+/* Whether sig is a group's signature; see triage_run.h. */
+int lt__tri_is_group_sig(const lt__triage *tr, uint64_t sig) {
   for (size_t i = 0; i < tr->ngroups; i++)
     if (tr->groups[i].sig == sig)
       return 1;
@@ -169,8 +170,8 @@ static int is_group_sig(const lt__triage *tr, uint64_t sig) {
 static lt__tri_follow *follow_slot(const lt__triage *tr, lt__tri_group *g, uint64_t sig) {
   if (g->nfollow < LT_TRI_MAX_FOLLOW)
     return &g->follow[g->nfollow++];
-  for (size_t i = 0; i < g->nfollow && !is_group_sig(tr, sig); i++)
-    if (is_group_sig(tr, g->follow[i].sig)) {
+  for (size_t i = 0; i < g->nfollow && !lt__tri_is_group_sig(tr, sig); i++)
+    if (lt__tri_is_group_sig(tr, g->follow[i].sig)) {
       g->follow_more += g->follow[i].crashes;
       return &g->follow[i];
     }

@@ -99,6 +99,8 @@ LT_MUST_CHECK int lt__tri_use_bugs(lt__triage *tr, int cand);
 LT_MUST_CHECK int lt__tri_replay_all(lt__triage *tr);
 /* Minimizes, writes (outdir/repro/) and confirms one reproducer per group. */
 LT_MUST_CHECK int lt__tri_make_repros(lt__triage *tr);
+/* Whether sig is the signature of one of tr's groups (a row of the table). */
+int lt__tri_is_group_sig(const lt__triage *tr, uint64_t sig);
 /* "<signature>-bug-<token>" or "<signature>". */
 void lt__tri_group_name(const lt__triage *tr, const lt__tri_group *g, char *buf, size_t len);
 /* The `lifetrace replay` command line for a trace (caller frees). */
